@@ -1,0 +1,92 @@
+#include "bindings/checks.h"
+
+#include <sstream>
+
+namespace treino::bind {
+
+void value_error(const std::string& msg) { throw py::value_error(msg); }
+void type_error(const std::string& msg) { throw py::type_error(msg); }
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::ostringstream s;
+  s << "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s << ", ";
+    if (shape[i] < 0) s << "any"; else s << shape[i];
+  }
+  if (shape.size() == 1) s << ",";
+  s << ")";
+  return s.str();
+}
+
+std::string shape_str(const py::array& a) {
+  std::vector<int64_t> shape(a.shape(), a.shape() + a.ndim());
+  return shape_str(shape);
+}
+
+namespace {
+template <class T>
+py::array_t<T, py::array::c_style> checked(const py::handle& obj, const char* fn,
+                                           const char* arg, int rank, bool writeable,
+                                           const char* dtype_name) {
+  if (!py::isinstance<py::array>(obj)) {
+    type_error(std::string(fn) + ": argument '" + arg + "' must be a numpy " + dtype_name +
+               " array, received " + std::string(py::str(py::type::of(obj).attr("__name__"))));
+  }
+  auto a = py::reinterpret_borrow<py::array>(obj);
+  if (!a.dtype().is(py::dtype::of<T>())) {
+    type_error(std::string(fn) + ": argument '" + arg + "' must have dtype " + dtype_name +
+               ", received dtype " + std::string(py::str(a.dtype())));
+  }
+  if (rank >= 0 && a.ndim() != rank) {
+    value_error(std::string(fn) + ": argument '" + arg + "' must have rank " +
+                std::to_string(rank) + ", received rank " + std::to_string(a.ndim()) +
+                " with shape " + shape_str(a));
+  }
+  if (!(a.flags() & py::array::c_style)) {
+    value_error(std::string(fn) + ": argument '" + arg +
+                "' must be C-contiguous, received a strided array of shape " + shape_str(a) +
+                " (use numpy.ascontiguousarray)");
+  }
+  if (writeable && !a.writeable()) {
+    value_error(std::string(fn) + ": argument '" + arg +
+                "' is written in place and must be writeable, received a read-only array");
+  }
+  return py::reinterpret_borrow<py::array_t<T, py::array::c_style>>(obj);
+}
+}  // namespace
+
+py::array_t<float, py::array::c_style> f32(const py::handle& obj, const char* fn,
+                                            const char* arg, int rank, bool writeable) {
+  return checked<float>(obj, fn, arg, rank, writeable, "float32");
+}
+
+py::array_t<int32_t, py::array::c_style> i32(const py::handle& obj, const char* fn,
+                                              const char* arg, int rank) {
+  return checked<int32_t>(obj, fn, arg, rank, false, "int32");
+}
+
+void expect_shape(const py::array& a, const char* fn, const char* arg,
+                  const std::vector<int64_t>& expected) {
+  bool ok = static_cast<size_t>(a.ndim()) == expected.size();
+  for (size_t i = 0; ok && i < expected.size(); ++i)
+    ok = expected[i] < 0 || expected[i] == a.shape(i);
+  if (!ok) {
+    value_error(std::string(fn) + ": argument '" + arg + "' must have shape " +
+                shape_str(expected) + ", received shape " + shape_str(a));
+  }
+}
+
+void expect_no_overlap(const py::array& a, const py::array& b, const char* fn,
+                       const char* arg_a, const char* arg_b) {
+  const char* a0 = static_cast<const char*>(a.data());
+  const char* b0 = static_cast<const char*>(b.data());
+  const char* a1 = a0 + a.nbytes();
+  const char* b1 = b0 + b.nbytes();
+  if (a.nbytes() && b.nbytes() && a0 < b1 && b0 < a1) {
+    value_error(std::string(fn) + ": arguments '" + arg_a + "' and '" + arg_b +
+                "' must not share memory");
+  }
+}
+
+}  // namespace treino::bind

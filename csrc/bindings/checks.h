@@ -1,0 +1,45 @@
+// Argument checks shared by every binding. Each raises a Python TypeError (wrong type
+// or dtype) or ValueError (wrong rank, shape, layout, size) whose message names the
+// function, the argument, what was expected and what was received, before any kernel
+// runs or the GIL is released.
+#pragma once
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <cstdint>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+namespace treino::bind {
+
+namespace py = pybind11;
+
+// "(32, 784)" for messages.
+std::string shape_str(const py::array& a);
+std::string shape_str(const std::vector<int64_t>& shape);
+
+// Returns obj as a C-contiguous float32 ndarray of rank `rank` (-1: any rank).
+// No conversion is done: a float64 array, a list or a strided view is an error, so
+// in-place outputs always alias the caller's memory and inputs are never silently
+// copied. writeable=true also requires the array to be writeable.
+py::array_t<float, py::array::c_style> f32(const py::handle& obj, const char* fn,
+                                            const char* arg, int rank = -1,
+                                            bool writeable = false);
+// Same for int32 (labels, indices).
+py::array_t<int32_t, py::array::c_style> i32(const py::handle& obj, const char* fn,
+                                              const char* arg, int rank = -1);
+
+// Raises ValueError unless a.shape == expected (-1 in expected matches any extent).
+void expect_shape(const py::array& a, const char* fn, const char* arg,
+                  const std::vector<int64_t>& expected);
+
+// Raises ValueError when two arrays overlap in memory but are not the same buffer
+// where the kernel cannot work in place.
+void expect_no_overlap(const py::array& a, const py::array& b, const char* fn,
+                       const char* arg_a, const char* arg_b);
+
+[[noreturn]] void value_error(const std::string& msg);
+[[noreturn]] void type_error(const std::string& msg);
+
+}  // namespace treino::bind

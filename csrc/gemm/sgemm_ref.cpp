@@ -1,0 +1,22 @@
+#include "gemm/sgemm.h"
+
+namespace treino {
+
+void sgemm_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha,
+               const float* A, int64_t lda, const float* B, int64_t ldb, float beta,
+               float* C, int64_t ldc) {
+  for (int64_t i = 0; i < M; ++i) {
+    for (int64_t j = 0; j < N; ++j) {
+      float acc = 0.f;
+      for (int64_t k = 0; k < K; ++k) {
+        const float a = trans_a ? A[k * lda + i] : A[i * lda + k];
+        const float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
+        acc += a * b;
+      }
+      float& c = C[i * ldc + j];
+      c = beta == 0.f ? alpha * acc : alpha * acc + beta * c;
+    }
+  }
+}
+
+}  // namespace treino

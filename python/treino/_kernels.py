@@ -1,0 +1,28 @@
+"""The native kernels (treino._core): the only module that imports the extension.
+
+Every function here takes and returns numpy float32 (or int32) C-contiguous arrays and
+checks its arguments in C++ before any kernel runs. Higher layers (core ops, optimizers)
+call these; users normally don't.
+"""
+from . import _core
+
+cpu_info = _core.cpu_info
+set_isa = _core.set_isa
+
+
+def get_num_threads():
+    """Number of threads the kernels use (default: OMP_NUM_THREADS or the core count)."""
+    return _core.get_num_threads()
+
+
+def set_num_threads(n):
+    """Sets the number of threads the kernels use. Results do not depend on it."""
+    _core.set_num_threads(n)
+
+
+def __getattr__(name):
+    # Kernel families register their functions on _core; expose them here by name.
+    try:
+        return getattr(_core, name)
+    except AttributeError:
+        raise AttributeError(f"module 'treino._kernels' has no attribute {name!r}") from None
