@@ -1,0 +1,115 @@
+"""Tensor creation: tn.tensor, scalar, zeros, ones, fill, *_like, one_hot, linspace, range."""
+import numbers
+
+import numpy as np
+
+from .dtypes import NP, check_dtype, to_array
+from .tensor import Tensor
+
+
+def _shape(shape, fn, arg="shape"):
+    if isinstance(shape, (numbers.Integral, np.integer)):
+        shape = (shape,)
+    try:
+        dims = tuple(shape)
+    except TypeError:
+        raise TypeError(f"{fn}: argument '{arg}' must be a list of non-negative ints, "
+                        f"received {shape!r}") from None
+    for d in dims:
+        if isinstance(d, bool) or not isinstance(d, (numbers.Integral, np.integer)) or d < 0:
+            raise ValueError(f"{fn}: argument '{arg}' must be a list of non-negative ints, "
+                             f"received {list(dims)}")
+    return tuple(int(d) for d in dims)
+
+
+def tensor(values, shape=None, dtype=None):
+    """tn.tensor(values, shape=None, dtype=None): values as nested lists, a number, a
+    numpy array or a Tensor; with `shape`, the values are read in row-major order."""
+    src = values._data if isinstance(values, Tensor) else values
+    arr = to_array(src, dtype, "tensor")
+    if shape is not None:
+        shape = _shape(shape, "tensor")
+        n = int(np.prod(shape, dtype=np.int64))
+        if arr.size == 1 and n != 1 and arr.ndim == 0:
+            arr = np.full(shape, arr.item(), arr.dtype)  # TF.js fills from a scalar
+        elif arr.size != n:
+            raise ValueError(f"tensor: based on the provided shape {list(shape)}, the tensor "
+                             f"should have {n} values but has {arr.size}")
+        else:
+            arr = arr.reshape(shape)
+    if isinstance(src, np.ndarray) and np.may_share_memory(arr, src):
+        arr = arr.copy()  # later changes to the caller's array must not reach the tensor
+    return Tensor(arr)
+
+
+def scalar(value, dtype=None):
+    arr = to_array(value, dtype, "scalar", "value")
+    if arr.ndim != 0:
+        raise ValueError(f"scalar: argument 'value' must be a single number or boolean, "
+                         f"received shape {list(arr.shape)}; use tn.tensor")
+    return Tensor(arr)
+
+
+def _dtype(dtype, fn):
+    return check_dtype(dtype, fn) or "float32"
+
+
+def zeros(shape, dtype="float32"):
+    return Tensor(np.zeros(_shape(shape, "zeros"), NP[_dtype(dtype, "zeros")]))
+
+
+def ones(shape, dtype="float32"):
+    return Tensor(np.ones(_shape(shape, "ones"), NP[_dtype(dtype, "ones")]))
+
+
+def fill(shape, value, dtype=None):
+    if dtype is None:
+        dtype = "bool" if isinstance(value, (bool, np.bool_)) else "float32"
+    return Tensor(np.full(_shape(shape, "fill"), to_array(value, dtype, "fill", "value")))
+
+
+def _like(x, fn):
+    if not isinstance(x, Tensor):
+        x = tensor(x)
+    return x
+
+
+def zeros_like(x):
+    x = _like(x, "zeros_like")
+    return Tensor(np.zeros_like(x._data))
+
+
+def ones_like(x):
+    x = _like(x, "ones_like")
+    return Tensor(np.ones_like(x._data))
+
+
+def one_hot(indices, depth, on_value=1, off_value=0, dtype="int32"):
+    """TF.js's oneHot: int indices (any shape) -> shape + [depth]; out-of-range indices
+    give an all-off row, as in TF.js."""
+    idx = indices._data if isinstance(indices, Tensor) else to_array(indices, "int32", "one_hot", "indices")
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: argument 'indices' must be int32, received {Tensor(idx).dtype}")
+    if isinstance(depth, bool) or not isinstance(depth, (numbers.Integral, np.integer)) or depth < 1:
+        raise ValueError(f"one_hot: argument 'depth' must be an int >= 1, received {depth!r}")
+    dt = NP[_dtype(dtype, "one_hot")]
+    out = np.full(idx.shape + (int(depth),), off_value, dt)
+    valid = (idx >= 0) & (idx < depth)
+    rows = np.nonzero(valid.ravel())[0]
+    out.reshape(-1, depth)[rows, idx.ravel()[rows]] = on_value
+    return Tensor(out)
+
+
+def linspace(start, stop, num):
+    if isinstance(num, bool) or not isinstance(num, (numbers.Integral, np.integer)) or num < 1:
+        raise ValueError(f"linspace: argument 'num' must be an int >= 1, received {num!r}")
+    return Tensor(np.linspace(start, stop, int(num), dtype=np.float64).astype(np.float32))
+
+
+def range_(start, stop=None, step=1, dtype="float32"):
+    """tn.range(start, stop, step=1, dtype='float32'), as TF.js (stop exclusive)."""
+    if stop is None:
+        start, stop = 0, start
+    if step == 0:
+        raise ValueError("range: argument 'step' must not be 0")
+    return Tensor(np.arange(start, stop, step, dtype=np.float64).astype(NP[_dtype(dtype, "range")]))

@@ -1,0 +1,200 @@
+"""Tensor and Variable: immutable numpy-backed arrays with TF.js's surface.
+
+A Tensor owns a C-contiguous numpy array (`_data`) of dtype float32, int32 or bool that
+nothing else writes to. Ops (ops.py) read `_data` and wrap new arrays; the autodiff tape
+(autodiff.py) keeps references to the tensors it records, so a Tensor needs no graph
+fields of its own. A Variable is the one mutable kind: `assign` replaces its values and
+optimizers update its buffer in place.
+"""
+import itertools
+
+import numpy as np
+
+from .dtypes import NP, check_dtype, to_array
+from .format import tensor_to_string
+
+
+class Tensor:
+    __slots__ = ("_data", "__weakref__")
+
+    def __init__(self, data):
+        # Internal: `data` is already a C-contiguous array of a treino dtype.
+        self._data = data
+
+    # -- facts -------------------------------------------------------------------------
+    @property
+    def shape(self):
+        return self._data.shape
+
+    @property
+    def dtype(self):
+        d = self._data.dtype
+        return "float32" if d == np.float32 else "int32" if d == np.int32 else "bool"
+
+    @property
+    def rank(self):
+        return self._data.ndim
+
+    ndim = rank
+
+    @property
+    def size(self):
+        return self._data.size
+
+    def __len__(self):
+        if not self._data.ndim:
+            raise TypeError("len() of a rank-0 tensor")
+        return self._data.shape[0]
+
+    # -- reading values ----------------------------------------------------------------
+    def numpy(self):
+        """A copy of the values as a numpy array."""
+        return self._data.copy()
+
+    def data(self):
+        """The values as a flat numpy array (a copy), like TF.js's dataSync()."""
+        return self._data.ravel().copy()
+
+    data_sync = data
+
+    def array(self):
+        """The values as nested Python lists (a scalar for rank 0), like TF.js's arraySync()."""
+        return self._data.tolist()
+
+    array_sync = array
+
+    def item(self):
+        if self._data.size != 1:
+            raise ValueError(f"item() needs a tensor with exactly one element, received shape "
+                             f"{list(self.shape)}")
+        return self._data.item()
+
+    def __array__(self, dtype=None, copy=None):
+        # Read-only view: the tensor stays immutable and np.asarray(t) costs nothing.
+        view = self._data.view()
+        view.flags.writeable = False
+        return view if dtype is None else view.astype(dtype)
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise ValueError("the truth value of a tensor with more than one element is "
+                             "ambiguous; use .any() / .all() or compare with tn.equal")
+        return bool(self._data.item())
+
+    def __index__(self):
+        if self.dtype == "float32":
+            raise TypeError("only int32 and bool scalar tensors can be used as an index")
+        return int(self.item())
+
+    # -- printing ----------------------------------------------------------------------
+    def to_string(self, verbose=False):
+        return tensor_to_string(self._data, self.dtype, verbose)
+
+    def print(self, verbose=False):
+        """Prints like TF.js: 'Tensor' then the values (dtype, rank and shape too when
+        verbose)."""
+        print(self.to_string(verbose))
+
+    def __str__(self):
+        return self.to_string()
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", threshold=40, edgeitems=3,
+                               prefix="       ")
+        return f"<Tensor shape={list(self.shape)} dtype={self.dtype}\n       {body}>"
+
+    # TF.js memory management is Python's job here: these exist so ported code runs.
+    def dispose(self):
+        pass
+
+    def clone(self):
+        return Tensor(self._data.copy())
+
+    __hash__ = object.__hash__
+
+
+_variable_ids = itertools.count(1)
+_variable_names = set()
+
+
+class Variable(Tensor):
+    """A mutable tensor: `assign(value)` replaces the values (same shape and dtype);
+    optimizers update it in place. Names are unique per process."""
+    __slots__ = ("name", "trainable")
+
+    def __init__(self, initial_value, trainable=True, name=None, dtype=None):
+        src = initial_value._data if isinstance(initial_value, Tensor) else initial_value
+        data = to_array(src, dtype, "variable", "initial_value")
+        if isinstance(src, np.ndarray) and np.may_share_memory(data, src):
+            data = data.copy()  # the variable owns its buffer: never alias the caller's
+        super().__init__(data)
+        if name is None:
+            name = str(next(_variable_ids))
+            while name in _variable_names:
+                name = str(next(_variable_ids))
+        elif not isinstance(name, str) or not name:
+            raise TypeError(f"variable: argument 'name' must be a non-empty string, received {name!r}")
+        elif name in _variable_names:
+            raise ValueError(f"variable: a variable named {name!r} already exists; variable "
+                             f"names are unique per process")
+        _variable_names.add(name)
+        self.name = name
+        self.trainable = bool(trainable)
+
+    def assign(self, value):
+        """Replaces the values with `value` (same shape and dtype). Returns self."""
+        if isinstance(value, Tensor):
+            new = value._data
+        else:
+            new = to_array(value, self.dtype, "assign", "value")
+        if new.shape != self._data.shape:
+            raise ValueError(f"assign: variable {self.name!r} has shape {list(self.shape)}, "
+                             f"received a value of shape {list(new.shape)}")
+        if new.dtype != self._data.dtype:
+            raise ValueError(f"assign: variable {self.name!r} has dtype {self.dtype}, received "
+                             f"a value of dtype {Tensor(new).dtype}")
+        # Copy into the existing buffer: optimizers and saved references keep seeing it.
+        np.copyto(self._data, new)
+        return self
+
+    def __array__(self, dtype=None, copy=None):
+        return self._data.copy() if dtype is None else self._data.astype(dtype)
+
+    def __repr__(self):
+        return super().__repr__().replace("<Tensor", f"<Variable name={self.name!r}", 1)
+
+    def dispose(self):
+        _variable_names.discard(self.name)
+
+    __hash__ = object.__hash__
+
+
+def variable(initial_value, trainable=True, name=None, dtype=None):
+    """tn.variable(...): a Variable holding a copy of `initial_value`."""
+    return Variable(initial_value, trainable=trainable, name=name, dtype=dtype)
+
+
+def wrap(arr):
+    """Internal: a Tensor over `arr` (must be C-contiguous, of a treino dtype)."""
+    return Tensor(arr)
+
+
+def as_tensor(x, fn, arg, dtype=None):
+    """Tensors pass through; numbers, lists and numpy arrays become tensors."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(to_array(x, dtype, fn, arg))
+
+
+def data_of(x, fn, arg):
+    return x._data if isinstance(x, Tensor) else to_array(x, None, fn, arg)
+
+
+NP_DTYPES = NP
+__all__ = ["Tensor", "Variable", "variable", "check_dtype"]
