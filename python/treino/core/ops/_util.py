@@ -1,0 +1,93 @@
+"""Argument handling shared by the op modules."""
+import numbers
+
+import numpy as np
+
+from ..dtypes import NP, to_array
+from ..tensor import Tensor
+
+
+def tensor_arg(x, fn, arg="x"):
+    """x as a Tensor (numbers, lists and numpy arrays are converted)."""
+    if isinstance(x, Tensor):
+        return x
+    return Tensor(to_array(x, None, fn, arg))
+
+
+def float_data(x, fn, arg="x"):
+    """x's values as float32 (int32/bool tensors are cast, as TF.js does for float math)."""
+    d = x._data
+    return d if d.dtype == np.float32 else d.astype(np.float32)
+
+
+_RANK = {"bool": 0, "int32": 1, "float32": 2}
+
+
+def pair(a, b, fn):
+    """Two operands of one dtype, upcast as TF.js does (bool < int32 < float32). A Python
+    number or array meeting a tensor takes the tensor's dtype when it fits (so an int32
+    tensor plus 1 stays int32), else the common type."""
+    ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
+    if not ta:
+        a = Tensor(_convert(a, b if tb else None, fn, "a"))
+    if not tb:
+        b = Tensor(_convert(b, a, fn, "b"))
+    da, db = a.dtype, b.dtype
+    if da != db:
+        target = da if _RANK[da] > _RANK[db] else db
+        a = a if da == target else Tensor(a._data.astype(NP[target]))
+        b = b if db == target else Tensor(b._data.astype(NP[target]))
+    return a, b
+
+
+def _convert(v, other, fn, arg):
+    if other is not None and other.dtype == "int32" and _is_integral(v):
+        return to_array(v, "int32", fn, arg)
+    if other is not None and other.dtype == "float32":
+        return to_array(v, "float32", fn, arg)
+    return to_array(v, None, fn, arg)
+
+
+def _is_integral(v):
+    if isinstance(v, (bool, np.bool_, numbers.Integral, np.integer)):
+        return True
+    if isinstance(v, numbers.Real):
+        return float(v).is_integer()
+    arr = v if isinstance(v, np.ndarray) else np.asarray(v)
+    return arr.dtype.kind in "biu"
+
+
+def unbroadcast(g, shape):
+    """Sums the gradient g (of the broadcast shape) back to an operand's `shape`."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape)
+                                      if d == 1 and g.shape[i + lead] != 1)
+    return np.ascontiguousarray(g.sum(axis=axes, dtype=np.float32).reshape(shape))
+
+
+def axes_arg(axis, rank, fn, arg="axis"):
+    """Normalised sorted tuple of axes (None: all). Raises for out-of-range or repeats."""
+    if axis is None:
+        return tuple(range(rank))
+    items = [axis] if isinstance(axis, (numbers.Integral, np.integer)) else list(axis)
+    out = []
+    for a in items:
+        if isinstance(a, bool) or not isinstance(a, (numbers.Integral, np.integer)):
+            raise TypeError(f"{fn}: argument '{arg}' must be an int, a list of ints or None, "
+                            f"received {axis!r}")
+        if not -rank <= a < max(rank, 1) or (rank == 0 and a not in (0, -1)):
+            raise ValueError(f"{fn}: argument '{arg}' is out of range for a tensor of rank "
+                             f"{rank}: received {axis!r}")
+        out.append(int(a) % max(rank, 1))
+    if len(set(out)) != len(out):
+        raise ValueError(f"{fn}: argument '{arg}' repeats an axis: {axis!r}")
+    return tuple(sorted(out)) if rank else ()
+
+
+def f32(arr):
+    return arr if arr.dtype == np.float32 else arr.astype(np.float32)
+
+
+NP_DTYPES = NP

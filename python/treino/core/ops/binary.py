@@ -1,0 +1,204 @@
+"""Elementwise binary ops with numpy broadcasting, comparisons, logic, where, clip.
+
+float32 ops are one native call (treino._kernels.<name>); int32 ops use numpy and keep
+int32 (division of two int32 tensors floors, as in TF.js). Gradients are summed back to
+each operand's shape.
+"""
+import numpy as np
+
+from ... import _kernels as K
+from .. import autodiff
+from ..tensor import Tensor
+from ._util import pair, tensor_arg, unbroadcast
+
+_INT = {
+    "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.floor_divide,
+    "floor_div": np.floor_divide, "mod": np.remainder, "pow": np.power,
+    "maximum": np.maximum, "minimum": np.minimum,
+    "squared_difference": lambda a, b: np.square(a - b),
+}
+
+
+def _check_broadcast(a, b, fn):
+    try:
+        return np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"{fn}: operands could not be broadcast together: a has shape "
+                         f"{list(a.shape)}, b has shape {list(b.shape)}") from None
+
+
+def _binary(name, a, b, backward_of):
+    a, b = pair(a, b, name)
+    ad, bd = a._data, b._data
+    if ad.dtype != np.float32:
+        _check_broadcast(ad, bd, name)
+        if name == "pow" and ad.dtype == np.int32 and np.any(bd < 0):
+            raise ValueError("pow: an int32 base cannot take negative int32 exponents; cast "
+                             "to float32")
+        if ad.dtype == np.bool_:
+            ad, bd = ad.astype(np.int32), bd.astype(np.int32)
+        return Tensor(np.ascontiguousarray(_INT[name](ad, bd), dtype=np.int32))
+    y = Tensor(getattr(K, name)(ad, bd))
+    if autodiff._tapes and backward_of is not None:
+        def backward(dy, needs):
+            ga, gb = backward_of(dy, ad, bd, y._data, needs)
+            return (unbroadcast(ga, ad.shape) if needs[0] and ga is not None else None,
+                    unbroadcast(gb, bd.shape) if needs[1] and gb is not None else None)
+        autodiff.record(name, (a, b), y, backward)
+    elif autodiff._tapes:
+        autodiff.record_non_differentiable(name, (a, b), y)
+    return y
+
+
+def add(a, b):
+    return _binary("add", a, b, lambda dy, a, b, y, n: (dy, dy))
+
+
+def sub(a, b):
+    return _binary("sub", a, b, lambda dy, a, b, y, n: (dy, -dy if n[1] else None))
+
+
+def mul(a, b):
+    return _binary("mul", a, b, lambda dy, a, b, y, n: (dy * b if n[0] else None,
+                                                        dy * a if n[1] else None))
+
+
+def div(a, b):
+    return _binary("div", a, b, lambda dy, a, b, y, n: (dy / b if n[0] else None,
+                                                        -dy * y / b if n[1] else None))
+
+
+def floor_div(a, b):
+    return _binary("floor_div", a, b, None)
+
+
+def mod(a, b):
+    # TF.js: d/da = dy, d/db = -dy * floor(a / b)
+    return _binary("mod", a, b, lambda dy, a, b, y, n: (
+        dy, -dy * np.floor(a / b) if n[1] else None))
+
+
+def _pow_grads(dy, a, b, y, n):
+    ga = gb = None
+    if n[0]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ga = dy * b * np.power(a, b - 1)
+    if n[1]:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gb = np.where(a > 0, dy * y * np.log(np.where(a > 0, a, 1)), 0).astype(np.float32)
+    return ga, gb
+
+
+def pow(a, b):  # noqa: A001 (tn.pow, as TF.js)
+    return _binary("pow", a, b, _pow_grads)
+
+
+def maximum(a, b):
+    # TF.js: the gradient goes to a where a >= b, to b elsewhere.
+    return _binary("maximum", a, b, lambda dy, a, b, y, n: (
+        dy * (a >= b) if n[0] else None, dy * (a < b) if n[1] else None))
+
+
+def minimum(a, b):
+    return _binary("minimum", a, b, lambda dy, a, b, y, n: (
+        dy * (a <= b) if n[0] else None, dy * (a > b) if n[1] else None))
+
+
+def squared_difference(a, b):
+    return _binary("squared_difference", a, b, lambda dy, a, b, y, n: (
+        2 * dy * (a - b) if n[0] else None, -2 * dy * (a - b) if n[1] else None))
+
+
+# -- comparisons and logic: bool results, no gradient ----------------------------------
+def _compare(name, ufunc, a, b):
+    a, b = pair(a, b, name)
+    _check_broadcast(a._data, b._data, name)
+    y = Tensor(np.ascontiguousarray(ufunc(a._data, b._data)))
+    if autodiff._tapes:
+        autodiff.record_non_differentiable(name, (a, b), y)
+    return y
+
+
+def equal(a, b):
+    return _compare("equal", np.equal, a, b)
+
+
+def not_equal(a, b):
+    return _compare("not_equal", np.not_equal, a, b)
+
+
+def greater(a, b):
+    return _compare("greater", np.greater, a, b)
+
+
+def greater_equal(a, b):
+    return _compare("greater_equal", np.greater_equal, a, b)
+
+
+def less(a, b):
+    return _compare("less", np.less, a, b)
+
+
+def less_equal(a, b):
+    return _compare("less_equal", np.less_equal, a, b)
+
+
+def _bool_arg(x, fn, arg):
+    x = tensor_arg(x, fn, arg)
+    if x.dtype != "bool":
+        raise TypeError(f"{fn}: argument '{arg}' must be a bool tensor, received dtype {x.dtype}")
+    return x
+
+
+def logical_and(a, b):
+    return _compare("logical_and", np.logical_and, _bool_arg(a, "logical_and", "a"),
+                    _bool_arg(b, "logical_and", "b"))
+
+
+def logical_or(a, b):
+    return _compare("logical_or", np.logical_or, _bool_arg(a, "logical_or", "a"),
+                    _bool_arg(b, "logical_or", "b"))
+
+
+def logical_xor(a, b):
+    return _compare("logical_xor", np.logical_xor, _bool_arg(a, "logical_xor", "a"),
+                    _bool_arg(b, "logical_xor", "b"))
+
+
+def logical_not(x):
+    x = _bool_arg(x, "logical_not", "x")
+    return Tensor(np.logical_not(x._data))
+
+
+def where(condition, a, b):
+    """Elements of a where condition is true, of b elsewhere (all three broadcast)."""
+    cond = _bool_arg(condition, "where", "condition")
+    a, b = pair(a, b, "where")
+    try:
+        np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ValueError(f"where: condition {list(cond.shape)}, a {list(a.shape)} and b "
+                         f"{list(b.shape)} could not be broadcast together") from None
+    c = cond._data
+    y = Tensor(np.ascontiguousarray(np.where(c, a._data, b._data)))
+    if autodiff._tapes and y.dtype == "float32":
+        def backward(dy, needs):
+            return (None,
+                    unbroadcast(np.where(c, dy, 0).astype(np.float32), a.shape) if needs[1] else None,
+                    unbroadcast(np.where(c, 0, dy).astype(np.float32), b.shape) if needs[2] else None)
+        autodiff.record("where", (cond, a, b), y, backward)
+    return y
+
+
+def clip_by_value(x, clip_value_min, clip_value_max):
+    """min(max(x, lo), hi); the gradient passes where lo <= x <= hi (as TF.js)."""
+    x = tensor_arg(x, "clip_by_value")
+    lo, hi = float(clip_value_min), float(clip_value_max)
+    if lo > hi:
+        raise ValueError(f"clip_by_value: clip_value_min ({lo}) must be <= clip_value_max ({hi})")
+    xd = x._data
+    y = Tensor(np.clip(xd, lo, hi).astype(xd.dtype))
+    if autodiff._tapes and x.dtype == "float32":
+        autodiff.record("clip_by_value", (x,), y, lambda dy, needs: (
+            dy * ((xd >= lo) & (xd <= hi)),))
+    return y

@@ -1,0 +1,111 @@
+"""matmul, dot and the fused dense op act(x @ w + b).
+
+2-D matmul is one native sgemm call each way (the backward's transposes are sgemm flags,
+never copies); batched (rank > 2) matmul uses numpy's. dense is one native call forward
+and one backward (dX is skipped when x needs no gradient, e.g. the first layer).
+"""
+import numpy as np
+
+from ... import _kernels as K
+from .. import autodiff
+from ..tensor import Tensor
+from ._util import pair, unbroadcast
+
+
+def _mm(a, b, ta, tb):
+    """op(a) @ op(b) for 2-D float32 arrays, one sgemm call."""
+    return K.sgemm(a, b, trans_a=ta, trans_b=tb)
+
+
+def matmul(a, b, transpose_a=False, transpose_b=False):
+    """op(a) @ op(b); rank-2, or batched over leading axes (which broadcast)."""
+    a, b = pair(a, b, "matmul")
+    if a.rank < 2 or b.rank < 2:
+        raise ValueError(f"matmul: both operands must have rank >= 2, received a of shape "
+                         f"{list(a.shape)} and b of shape {list(b.shape)} (use tn.dot for vectors)")
+    ad, bd = a._data, b._data
+    ka = ad.shape[-2] if transpose_a else ad.shape[-1]
+    kb = bd.shape[-1] if transpose_b else bd.shape[-2]
+    if ka != kb:
+        raise ValueError(f"matmul: inner dimensions differ: a is {list(ad.shape)}"
+                         f"{' transposed' if transpose_a else ''}, b is {list(bd.shape)}"
+                         f"{' transposed' if transpose_b else ''} ({ka} != {kb})")
+    if ad.dtype != np.float32:
+        am = np.swapaxes(ad, -1, -2) if transpose_a else ad
+        bm = np.swapaxes(bd, -1, -2) if transpose_b else bd
+        return Tensor(np.ascontiguousarray(np.matmul(am, bm)).astype(ad.dtype))
+    if a.rank == 2 and b.rank == 2:
+        y = Tensor(_mm(ad, bd, transpose_a, transpose_b))
+        if autodiff._tapes:
+            def backward(dy, needs):
+                ga = gb = None
+                if needs[0]:  # dA = dy @ op(B)^T, laid out as A
+                    ga = _mm(bd, dy, transpose_b, True) if transpose_a else _mm(dy, bd, False, not transpose_b)
+                if needs[1]:  # dB = op(A)^T @ dy, laid out as B
+                    gb = _mm(dy, ad, True, transpose_a) if transpose_b else _mm(ad, dy, not transpose_a, False)
+                return ga, gb
+            autodiff.record("matmul", (a, b), y, backward)
+        return y
+    try:
+        np.broadcast_shapes(ad.shape[:-2], bd.shape[:-2])
+    except ValueError:
+        raise ValueError(f"matmul: batch dimensions of a {list(ad.shape)} and b "
+                         f"{list(bd.shape)} do not broadcast") from None
+    am = np.swapaxes(ad, -1, -2) if transpose_a else ad
+    bm = np.swapaxes(bd, -1, -2) if transpose_b else bd
+    y = Tensor(np.ascontiguousarray(np.matmul(am, bm)))
+    if autodiff._tapes:
+        def backward(dy, needs):
+            ga = gb = None
+            if needs[0]:
+                g = np.matmul(dy, np.swapaxes(bm, -1, -2))
+                g = np.swapaxes(g, -1, -2) if transpose_a else g
+                ga = unbroadcast(np.ascontiguousarray(g), ad.shape)
+            if needs[1]:
+                g = np.matmul(np.swapaxes(am, -1, -2), dy)
+                g = np.swapaxes(g, -1, -2) if transpose_b else g
+                gb = unbroadcast(np.ascontiguousarray(g), bd.shape)
+            return ga, gb
+        autodiff.record("matmul", (a, b), y, backward)
+    return y
+
+
+def dot(a, b):
+    """TF.js dot: vector.vector (a scalar), matrix.vector, vector.matrix, matrix.matrix."""
+    from .shape import reshape
+    a, b = pair(a, b, "dot")
+    if a.rank not in (1, 2) or b.rank not in (1, 2):
+        raise ValueError(f"dot: operands must have rank 1 or 2, received {list(a.shape)} and "
+                         f"{list(b.shape)}")
+    a2 = reshape(a, [1, -1]) if a.rank == 1 else a
+    b2 = reshape(b, [-1, 1]) if b.rank == 1 else b
+    if a2.shape[1] != b2.shape[0]:
+        raise ValueError(f"dot: inner dimensions differ: a has shape {list(a.shape)}, b has "
+                         f"shape {list(b.shape)}")
+    y = matmul(a2, b2)
+    out_shape = [d for d, keep in ((a2.shape[0], a.rank == 2), (b2.shape[1], b.rank == 2)) if keep]
+    return reshape(y, out_shape)
+
+
+def dense(x, w, b=None, activation="linear", alpha=None):
+    """act(x @ w + b) as one fused op: x (N, K), w (K, U), b (U,) or None; activation a
+    TF.js id the fused kernel supports (linear, relu, relu6, elu, selu, sigmoid, tanh,
+    softplus, softsign, leakyRelu)."""
+    x, w = pair(x, w, "dense")
+    if b is not None and not isinstance(b, Tensor):
+        b = pair(b, w, "dense")[0]
+    if x.dtype != "float32":
+        raise TypeError(f"dense: x and w must be float32, received {x.dtype}")
+    xd, wd = x._data, w._data
+    bd = None if b is None else b._data
+    y = Tensor(K.dense_forward(xd, wd, bd, activation, alpha))
+    if autodiff._tapes:
+        inputs = (x, w) if b is None else (x, w, b)
+
+        def backward(dy, needs):
+            need_db = b is not None and needs[2]
+            dx, dw, db = K.dense_backward(dy, xd, wd, y._data, activation, alpha,
+                                          need_dx=needs[0], need_db=need_db)
+            return (dx, dw) if b is None else (dx, dw, db)
+        autodiff.record("dense", inputs, y, backward)
+    return y

@@ -1,0 +1,167 @@
+"""Reductions: sum, mean, max, min, prod, logsumexp, argmax, argmin.
+
+float32 reductions over one axis (or all elements) are one native call; several axes
+are moved to the end and flattened into one first. Sums are blocked and deterministic
+(the same bits for any thread count).
+"""
+import builtins
+
+import numpy as np
+
+from ... import _kernels as K
+from .. import autodiff
+from ..tensor import Tensor
+from ._util import axes_arg, float_data, tensor_arg
+
+
+def _kept_shape(shape, axes):
+    return tuple(1 if i in axes else d for i, d in enumerate(shape))
+
+
+def _reduce_f32(kernel, xd, axes, keepdims):
+    """kernel over `axes` of float32 xd."""
+    rank = xd.ndim
+    if len(axes) == rank:
+        out = kernel(xd, None, False)
+    elif len(axes) == 1:
+        out = kernel(xd, axes[0], False)
+    else:
+        rest = [i for i in range(rank) if i not in axes]
+        moved = np.ascontiguousarray(xd.transpose(rest + list(axes)))
+        moved = moved.reshape([xd.shape[i] for i in rest] + [-1])
+        out = kernel(moved, -1, False)
+    out = np.asarray(out, order="C")
+    return out.reshape(_kept_shape(xd.shape, axes)) if keepdims else out
+
+
+def _int_reduce(name, ufunc, x, axes, keepdims):
+    d = x._data.astype(np.int32) if x.dtype == "bool" else x._data
+    return Tensor(np.asarray(ufunc(d, axis=axes, keepdims=keepdims).astype(np.int32), order="C"))
+
+
+def sum(x, axis=None, keepdims=False):  # noqa: A001 (tn.sum, as TF.js)
+    x = tensor_arg(x, "sum")
+    axes = axes_arg(axis, x.rank, "sum")
+    if x.dtype != "float32":
+        return _int_reduce("sum", np.sum, x, axes, keepdims)
+    xd = x._data
+    y = Tensor(_reduce_f32(K.reduce_sum, xd, axes, keepdims))
+    if autodiff._tapes:
+        kept = _kept_shape(xd.shape, axes)
+        autodiff.record("sum", (x,), y, lambda dy, needs: (
+            np.ascontiguousarray(np.broadcast_to(dy.reshape(kept), xd.shape)),))
+    return y
+
+
+def mean(x, axis=None, keepdims=False):
+    x = tensor_arg(x, "mean")
+    axes = axes_arg(axis, x.rank, "mean")
+    xd = float_data(x, "mean")
+    y = Tensor(_reduce_f32(K.reduce_mean, xd, axes, keepdims))
+    if autodiff._tapes:
+        kept = _kept_shape(xd.shape, axes)
+        n = builtins.max(1, int(np.prod([xd.shape[i] for i in axes], dtype=np.int64)))
+        autodiff.record("mean", (x,), y, lambda dy, needs: (
+            np.ascontiguousarray(np.broadcast_to(dy.reshape(kept) / np.float32(n), xd.shape)),))
+    return y
+
+
+def _extreme(name, kernel, ufunc, x, axis, keepdims):
+    x = tensor_arg(x, name)
+    axes = axes_arg(axis, x.rank, name)
+    if x.size == 0 or any(x.shape[i] == 0 for i in axes):
+        raise ValueError(f"{name}: cannot reduce an empty axis of a tensor of shape "
+                         f"{list(x.shape)}")
+    if x.dtype != "float32":
+        return _int_reduce(name, ufunc, x, axes, keepdims)
+    xd = x._data
+    y = Tensor(_reduce_f32(kernel, xd, axes, keepdims))
+    if autodiff._tapes:
+        kept = _kept_shape(xd.shape, axes)
+
+        def backward(dy, needs):
+            # TF.js: every element equal to the extreme gets the gradient.
+            mask = xd == y._data.reshape(kept)
+            return (np.ascontiguousarray(dy.reshape(kept) * mask, dtype=np.float32),)
+        autodiff.record(name, (x,), y, backward)
+    return y
+
+
+def max(x, axis=None, keepdims=False):  # noqa: A001
+    return _extreme("max", K.reduce_max, np.max, x, axis, keepdims)
+
+
+def min(x, axis=None, keepdims=False):  # noqa: A001
+    return _extreme("min", K.reduce_min, np.min, x, axis, keepdims)
+
+
+def prod(x, axis=None, keepdims=False):
+    x = tensor_arg(x, "prod")
+    axes = axes_arg(axis, x.rank, "prod")
+    if x.dtype != "float32":
+        return _int_reduce("prod", np.prod, x, axes, keepdims)
+    xd = x._data
+    y = Tensor(_reduce_f32(K.reduce_prod, xd, axes, keepdims))
+    if autodiff._tapes:
+        def backward(dy, needs):
+            # d prod / d x_i = product of the others: exclusive cumulative products from
+            # both sides, exact with zeros (no division by x).
+            rest = [i for i in range(xd.ndim) if i not in axes]
+            perm = rest + list(axes)
+            moved = xd.astype(np.float64).transpose(perm).reshape(
+                [xd.shape[i] for i in rest] + [-1])
+            left = np.cumprod(np.concatenate([np.ones_like(moved[..., :1]), moved[..., :-1]], -1), -1)
+            right = np.cumprod(np.concatenate([np.ones_like(moved[..., :1]), moved[..., :0:-1]], -1), -1)[..., ::-1]
+            others = (left * right).reshape([xd.shape[i] for i in perm])
+            others = others.transpose(np.argsort(perm))
+            kept = _kept_shape(xd.shape, axes)
+            return (np.ascontiguousarray(dy.reshape(kept) * others, dtype=np.float32),)
+        autodiff.record("prod", (x,), y, backward)
+    return y
+
+
+def logsumexp(x, axis=None, keepdims=False):
+    """log(sum(exp(x))) along axis, computed stably (shifted by the max)."""
+    x = tensor_arg(x, "logsumexp")
+    axes = axes_arg(axis, x.rank, "logsumexp")
+    xd = float_data(x, "logsumexp")
+    m = np.max(xd, axis=axes, keepdims=True) if xd.size else np.zeros(_kept_shape(xd.shape, axes), np.float32)
+    m = np.where(np.isfinite(m), m, 0).astype(np.float32)
+    s = _reduce_f32(K.reduce_sum, np.ascontiguousarray(K.exp(np.ascontiguousarray(xd - m))), axes, True)
+    with np.errstate(divide="ignore"):
+        out = (np.log(s) + m).astype(np.float32)
+    y = Tensor(np.asarray(out if keepdims else out.reshape([d for i, d in enumerate(xd.shape) if i not in axes]), order="C"))
+    if autodiff._tapes:
+        kept = _kept_shape(xd.shape, axes)
+        autodiff.record("logsumexp", (x,), y, lambda dy, needs: (
+            np.ascontiguousarray(dy.reshape(kept) * np.exp(xd - out), dtype=np.float32),))
+    return y
+
+
+def _arg(name, kernel, ufunc, x, axis, keepdims):
+    x = tensor_arg(x, name)
+    if x.rank == 0:
+        raise ValueError(f"{name}: x must have rank >= 1, received a scalar")
+    if axis is None or isinstance(axis, (list, tuple)):
+        raise TypeError(f"{name}: argument 'axis' must be one int, received {axis!r}")
+    (axis,) = axes_arg(axis, x.rank, name)
+    if x.size == 0:
+        raise ValueError(f"{name}: x must not be empty, received shape {list(x.shape)}")
+    if x.dtype == "float32":
+        out = kernel(x._data, axis, keepdims)
+    else:
+        out = ufunc(x._data, axis=axis, keepdims=keepdims).astype(np.int32)
+    y = Tensor(np.asarray(out, order="C"))
+    if autodiff._tapes:
+        autodiff.record_non_differentiable(name, (x,), y)
+    return y
+
+
+def argmax(x, axis=0, keepdims=False):
+    """Index (int32) of the largest value along axis (default 0, as TF.js); first index
+    on ties."""
+    return _arg("argmax", K.argmax, np.argmax, x, axis, keepdims)
+
+
+def argmin(x, axis=0, keepdims=False):
+    return _arg("argmin", K.argmin, np.argmin, x, axis, keepdims)
