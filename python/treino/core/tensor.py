@@ -7,6 +7,7 @@ fields of its own. A Variable is the one mutable kind: `assign` replaces its val
 optimizers update its buffer in place.
 """
 import itertools
+import weakref
 
 import numpy as np
 
@@ -120,7 +121,8 @@ class Tensor:
 
 
 _variable_ids = itertools.count(1)
-_variable_names = set()
+# Live variables by name (names are unique per process while the variable lives).
+variables_by_name = weakref.WeakValueDictionary()
 
 
 class Variable(Tensor):
@@ -136,15 +138,15 @@ class Variable(Tensor):
         super().__init__(data)
         if name is None:
             name = str(next(_variable_ids))
-            while name in _variable_names:
+            while name in variables_by_name:
                 name = str(next(_variable_ids))
         elif not isinstance(name, str) or not name:
             raise TypeError(f"variable: argument 'name' must be a non-empty string, received {name!r}")
-        elif name in _variable_names:
+        elif name in variables_by_name:
             raise ValueError(f"variable: a variable named {name!r} already exists; variable "
                              f"names are unique per process")
-        _variable_names.add(name)
         self.name = name
+        variables_by_name[name] = self
         self.trainable = bool(trainable)
 
     def assign(self, value):
@@ -170,7 +172,8 @@ class Variable(Tensor):
         return super().__repr__().replace("<Tensor", f"<Variable name={self.name!r}", 1)
 
     def dispose(self):
-        _variable_names.discard(self.name)
+        if variables_by_name.get(self.name) is self:
+            del variables_by_name[self.name]
 
     __hash__ = object.__hash__
 

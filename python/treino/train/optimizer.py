@@ -1,0 +1,165 @@
+"""Optimizer base class: the books (slots, step count, learning rate, weights I/O,
+minimize/compute_gradients/apply_gradients). Each subclass names its slots and writes
+one `_update`, a single native call over every variable."""
+import math
+import numbers
+import weakref
+
+import numpy as np
+
+from ..core import autodiff
+from ..core.tensor import Tensor, Variable, variables_by_name
+
+
+def check_hyper(value, name, fn, minimum=None, maximum=None, strict_min=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+        raise ValueError(f"{fn}: argument '{name}' must be a finite number, received {value!r}")
+    value = float(value)
+    if minimum is not None and (value < minimum or (strict_min and value == minimum)):
+        raise ValueError(f"{fn}: argument '{name}' must be {'>' if strict_min else '>='} "
+                         f"{minimum}, received {value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"{fn}: argument '{name}' must be <= {maximum}, received {value}")
+    return value
+
+
+class Optimizer:
+    """Subclasses set `slot_names` (per-variable state arrays, e.g. ('m', 'v')),
+    `class_name` (TF.js's) and implement `_update(params, grads, slots)`."""
+    slot_names = ()
+    class_name = "Optimizer"
+
+    def __init__(self, learning_rate):
+        self.learning_rate = learning_rate
+        self.iterations = 0
+        # Per-variable state: name -> (weak reference to the variable, {slot: array}).
+        self._slots = {}
+
+    @property
+    def learning_rate(self):
+        return self._lr
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._lr = check_hyper(value, "learning_rate", type(self).__name__, minimum=0.0)
+
+    # -- the TF.js surface -------------------------------------------------------------
+    def minimize(self, f, return_cost=False, var_list=None):
+        """Runs f(), differentiates its scalar result with respect to the trainable
+        variables it touched (or var_list) and applies one update. Returns the cost
+        tensor when return_cost, else None."""
+        res = self.compute_gradients(f, var_list)
+        self.apply_gradients(res["grads"])
+        return res["value"] if return_cost else None
+
+    def compute_gradients(self, f, var_list=None):
+        """{'value': f(), 'grads': {variable name: gradient}}."""
+        return autodiff.variable_grads(f, var_list)
+
+    def apply_gradients(self, grads):
+        """grads: {variable name: gradient} (as compute_gradients returns) or a list of
+        (gradient, variable) pairs. Checked whole before any variable changes."""
+        pairs = self._pairs(grads)
+        if not pairs:
+            return
+        params, gs = [], []
+        for var, g in pairs:
+            params.append(var._data)
+            gs.append(g)
+        slots = [[self._slot(var, s) for var, _ in pairs] for s in self.slot_names]
+        self._update(params, gs, slots, self.iterations + 1)  # validates, then updates all
+        self.iterations += 1
+
+    def _pairs(self, grads):
+        fn = "apply_gradients"
+        if isinstance(grads, dict):
+            items = []
+            for name, g in grads.items():
+                var = variables_by_name.get(name)
+                if var is None:
+                    raise ValueError(f"{fn}: no variable named {name!r} exists")
+                items.append((var, g))
+        else:
+            try:
+                items = [(v, g) for g, v in grads]
+            except (TypeError, ValueError):
+                raise TypeError(f"{fn}: argument 'grads' must be a dict {{name: gradient}} or "
+                                f"a list of (gradient, variable) pairs") from None
+        out = []
+        for var, g in items:
+            if not isinstance(var, Variable):
+                raise TypeError(f"{fn}: expected a Variable, received {type(var).__name__}")
+            if var.dtype != "float32":
+                raise TypeError(f"{fn}: variable {var.name!r} must be float32 to be trained, "
+                                f"received {var.dtype}")
+            if g is None:
+                continue
+            ga = g._data if isinstance(g, Tensor) else np.asarray(g)
+            if ga.shape != var.shape:
+                raise ValueError(f"{fn}: the gradient for {var.name!r} has shape "
+                                 f"{list(ga.shape)}, the variable {list(var.shape)}")
+            if ga.dtype != np.float32 or not ga.flags.c_contiguous:
+                ga = np.ascontiguousarray(ga, dtype=np.float32)
+            out.append((var, ga))
+        return out
+
+    def _slot(self, var, name):
+        entry = self._slots.get(var.name)
+        if entry is None or entry[0]() is not var:  # new, or a dead variable's name reused
+            entry = self._slots[var.name] = (
+                weakref.ref(var), {s: self._initial_slot(s, var) for s in self.slot_names})
+        return entry[1][name]
+
+    def _initial_slot(self, slot, var):
+        return np.zeros(var.shape, np.float32)
+
+    def _update(self, params, grads, slots, step):
+        raise NotImplementedError
+
+    def get_weights(self):
+        """[{'name': 'iter', 'tensor': step count}, then every slot of every variable as
+        {'name': 'variable/slot', 'tensor': values}] as TF.js's getWeights."""
+        out = [{"name": "iter", "tensor": Tensor(np.asarray(self.iterations, np.int32))}]
+        for name, (ref, slots) in self._slots.items():
+            if ref() is not None:
+                for s in self.slot_names:
+                    out.append({"name": f"{name}/{s}", "tensor": Tensor(slots[s].copy())})
+        return out
+
+    def set_weights(self, weights):
+        """Restores what get_weights returned (matched by name); checked before any
+        state changes."""
+        fn = "set_weights"
+        staged, iterations = [], self.iterations
+        for w in weights:
+            name, t = w["name"], w["tensor"]
+            arr = t._data if isinstance(t, Tensor) else np.asarray(t)
+            if name == "iter":
+                iterations = int(arr)
+                continue
+            var_name, _, slot = name.rpartition("/")
+            var = variables_by_name.get(var_name)
+            if var is None or slot not in self.slot_names:
+                raise ValueError(f"{fn}: {name!r} names no variable slot of this "
+                                 f"{type(self).__name__} (slots {list(self.slot_names)})")
+            if arr.shape != var.shape:
+                raise ValueError(f"{fn}: {name!r} has shape {list(arr.shape)}, the variable "
+                                 f"{list(var.shape)}")
+            staged.append((var, slot, np.array(arr, np.float32)))
+        for var, slot, arr in staged:
+            self._slot(var, slot)[...] = arr
+        self.iterations = iterations
+
+    def get_config(self):
+        return {"learning_rate": self.learning_rate}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+    def dispose(self):
+        self._slots = {}
