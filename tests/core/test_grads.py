@@ -71,7 +71,7 @@ CASES = {
     "gelu": (tn.gelu, None, torch and (lambda a: torch.nn.functional.gelu(a)), [U(3, 4)]),
     "prelu": (tn.prelu, lambda a, al: np.where(a > 0, a, al * a), None, [AWAY(3, 4), U(4)]),
     "clip_by_value": (lambda a: tn.clip_by_value(a, -1, 1), lambda a: np.clip(a, -1, 1),
-                      torch and (lambda a: torch.clamp(a, -1, 1)), [AWAY(3, 4) if False else U(3, 4, lo=-0.9, hi=0.9)]),
+                      torch and (lambda a: torch.clamp(a, -1, 1)), [lambda: rng.choice([-1.5, -1.2, -0.5, 0.3, 0.8, 1.3], (3, 4)) + rng.uniform(-0.05, 0.05, (3, 4))]),
     "matmul": (tn.matmul, np.matmul, torch and torch.matmul, [U(3, 5), U(5, 4)]),
     "matmul_tt": (lambda a, b: tn.matmul(a, b, True, True), lambda a, b: a.T @ b.T,
                   torch and (lambda a, b: a.T @ b.T), [U(5, 3), U(4, 5)]),
