@@ -38,7 +38,11 @@ def _binary(name, a, b, backward_of):
         if ad.dtype == np.bool_:
             ad, bd = ad.astype(np.int32), bd.astype(np.int32)
         return Tensor(np.ascontiguousarray(_INT[name](ad, bd), dtype=np.int32))
-    y = Tensor(getattr(K, name)(ad, bd))
+    try:
+        y = Tensor(getattr(K, name)(ad, bd))
+    except ValueError:
+        _check_broadcast(ad, bd, name)  # the same error, with TF.js-style shapes
+        raise
     if autodiff._tapes and backward_of is not None:
         def backward(dy, needs):
             ga, gb = backward_of(dy, ad, bd, y._data, needs)
