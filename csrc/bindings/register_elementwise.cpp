@@ -122,11 +122,14 @@ void def_unary(py::module_& m, const UnaryDef& d) {
                                            : ", computed from the forward INPUT x") +
                      ". All float32 C-contiguous of dy's shape; out is overwritten and may be "
                      "dy or the saved tensor itself.";
-  auto bwd = [op, bname, saved](py::handle dy_, py::handle v_, float alpha, py::handle out_) {
+  auto bwd = [op, bname, saved, gi](py::handle dy_, py::handle v_, float alpha, py::handle out_) {
     const char* fn = bname.c_str();
     F32 dy = f32(dy_, fn, "dy");
     F32 v;
-    const bool uses_v = !v_.is_none();
+    const bool uses_v = gi != GradInput::None;
+    if (uses_v && v_.is_none()) {
+      type_error(bname + ": argument '" + saved + "' must be a float32 array, received None");
+    }
     if (uses_v) {
       v = f32(v_, fn, saved);
       expect_shape(v, fn, saved, shape_of(dy));

@@ -45,7 +45,57 @@ FUZZ = textwrap.dedent(r"""
             except Exception as e:  # anything else is a bug in a binding's checks
                 print(f"{name}{tuple(type(a).__name__ for a in args)} raised {type(e).__name__}: {e}")
                 other += 1
-    print(f"fuzzed {len(names)} functions with {calls} calls; unexpected exceptions: {other}")
+    # Valid calls, then each argument in turn replaced by every pool entry: this reaches
+    # the checks behind the first one, which random argument lists rarely get past.
+    x34, x45, y35 = f32(3, 4), f32(4, 5), f32(3, 5)
+    lab = np.array([0, 3, 1], np.int32)
+    def opt(n):  # n state lists for 2 variables
+        ps = [f32(3, 4), f32(5)]
+        return [ps, [f32(3, 4), f32(5)]] + [[np.zeros((3, 4), np.float32), np.zeros(5, np.float32)] for _ in range(n)]
+    templates = {
+        "sgemm": (x34, x45), "sgemm_ref": (x34, x45),
+        "dense_forward": (x34, x45, f32(5), "relu"),
+        "dense_backward": (y35, x34, x45, np.abs(y35), "relu"),
+        "softmax_cross_entropy": (x34, lab),
+        "softmax_backward": (x34, x34.copy()), "log_softmax_backward": (x34, x34.copy()),
+        "column_sum": (x34,), "argmax": (x34, 1), "argmin": (x34, 0), "sum_to_shape": (x34, (1, 4)),
+        "sgd_update": (*opt(0), 0.1), "momentum_update": (*opt(1), 0.1, 0.9),
+        "adagrad_update": (*opt(1), 0.1), "adadelta_update": (*opt(2), 1.0, 0.95),
+        "adam_update": (*opt(2), 0.1, 0.9, 0.999, 1e-7, 1),
+        "adamax_update": (*opt(2), 0.1, 0.9, 0.999, 1e-7, 1),
+        "rmsprop_update": (*opt(2), 0.1, 0.9, 0.0, 1e-7),
+    }
+    for name in names:
+        if name in templates:
+            continue
+        doc = getattr(_core, name).__doc__ or ""
+        if "(dy, " in doc.split("\n")[0]:
+            templates[name] = (x34, x34.copy())
+        elif "(a, b" in doc.split("\n")[0]:
+            templates[name] = (x34, f32(4))
+        elif "(x" in doc.split("\n")[0]:
+            templates[name] = (x34,)
+    for name, args in templates.items():
+        fn = getattr(_core, name)
+        try:
+            fn(*[a.copy() if isinstance(a, np.ndarray) else a for a in args])
+        except Exception as e:
+            print(f"template call {name} failed: {type(e).__name__}: {e}")
+            other += 1
+        for i in range(len(args)):
+            for p in pool:
+                mutated = list(args)
+                mutated[i] = p.copy() if isinstance(p, np.ndarray) and p.flags.writeable else p
+                calls += 1
+                try:
+                    fn(*mutated)
+                except (TypeError, ValueError):
+                    pass
+                except Exception as e:
+                    print(f"{name} arg {i}={type(p).__name__} raised {type(e).__name__}: {e}")
+                    other += 1
+    print(f"fuzzed {len(names)} functions ({len(templates)} from valid templates) with {calls} "
+          f"calls; unexpected exceptions: {other}")
     sys.exit(1 if other else 0)
 """)
 
