@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 
+from ... import _kernels as K
 from ..dtypes import NP, to_array
 from ..tensor import Tensor
 
@@ -58,13 +59,13 @@ def _is_integral(v):
 
 
 def unbroadcast(g, shape):
-    """Sums the gradient g (of the broadcast shape) back to an operand's `shape`."""
+    """Sums the gradient g (of the broadcast shape) back to an operand's `shape`, one
+    native call (deterministic blocked sums)."""
     if g.shape == shape:
         return g
-    lead = g.ndim - len(shape)
-    axes = tuple(range(lead)) + tuple(i + lead for i, d in enumerate(shape)
-                                      if d == 1 and g.shape[i + lead] != 1)
-    return np.ascontiguousarray(g.sum(axis=axes, dtype=np.float32).reshape(shape))
+    if g.dtype != np.float32 or not g.flags.c_contiguous:
+        g = np.ascontiguousarray(g, dtype=np.float32)
+    return K.sum_to_shape(g, shape)
 
 
 def axes_arg(axis, rank, fn, arg="axis"):
