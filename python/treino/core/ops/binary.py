@@ -27,90 +27,104 @@ def _check_broadcast(a, b, fn):
                          f"{list(a.shape)}, b has shape {list(b.shape)}") from None
 
 
-def _binary(name, a, b, backward_of):
-    a, b = pair(a, b, name)
-    ad, bd = a._data, b._data
-    if ad.dtype != np.float32:
-        _check_broadcast(ad, bd, name)
-        if name == "pow" and ad.dtype == np.int32 and np.any(bd < 0):
-            raise ValueError("pow: an int32 base cannot take negative int32 exponents; cast "
-                             "to float32")
-        if ad.dtype == np.bool_:
-            ad, bd = ad.astype(np.int32), bd.astype(np.int32)
-        return Tensor(np.ascontiguousarray(_INT[name](ad, bd), dtype=np.int32))
-    try:
-        y = Tensor(getattr(K, name)(ad, bd))
-    except ValueError:
-        _check_broadcast(ad, bd, name)  # the same error, with TF.js-style shapes
-        raise
-    if autodiff._tapes and backward_of is not None:
-        def backward(dy, needs):
-            ga, gb = backward_of(dy, ad, bd, y._data, needs)
-            return (unbroadcast(ga, ad.shape) if needs[0] and ga is not None else None,
-                    unbroadcast(gb, bd.shape) if needs[1] and gb is not None else None)
-        autodiff.record(name, (a, b), y, backward)
-    elif autodiff._tapes:
-        autodiff.record_non_differentiable(name, (a, b), y)
-    return y
+_F32 = np.dtype(np.float32)
 
 
-def add(a, b):
-    return _binary("add", a, b, lambda dy, a, b, y, n: (dy, dy))
+def _make(name, kernel, backward_of):
+    """The op `name`: kernel(a, b) for float32 (native, one call), numpy for int32/bool.
+    backward_of(dy, a, b, y, needs) -> (da, db) before the sum over broadcast axes; None
+    for ops without a gradient."""
+    def op(a, b):
+        # Fast path (two float32 tensors) first: this is the per-op overhead users feel.
+        if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype is _F32
+                and b._data.dtype is _F32):
+            a, b = pair(a, b, name)
+            if a._data.dtype != np.float32:
+                return _int_binary(name, a._data, b._data)
+        ad, bd = a._data, b._data
+        try:
+            y = Tensor(kernel(ad, bd))
+        except ValueError:
+            _check_broadcast(ad, bd, name)  # the same error, with TF.js-style shapes
+            raise
+        if autodiff._tapes:
+            if backward_of is None:
+                autodiff.record_non_differentiable(name, (a, b), y)
+            else:
+                def backward(dy, needs):
+                    ga, gb = backward_of(dy, ad, bd, y._data, needs)
+                    return (unbroadcast(ga, ad.shape) if needs[0] and ga is not None else None,
+                            unbroadcast(gb, bd.shape) if needs[1] and gb is not None else None)
+                autodiff.record(name, (a, b), y, backward)
+        return y
+    op.__name__ = op.__qualname__ = name
+    return op
 
 
-def sub(a, b):
-    return _binary("sub", a, b, lambda dy, a, b, y, n: (dy, -dy if n[1] else None))
+def _int_binary(name, ad, bd):
+    _check_broadcast(ad, bd, name)
+    if name == "pow" and ad.dtype == np.int32 and np.any(bd < 0):
+        raise ValueError("pow: an int32 base cannot take negative int32 exponents; cast "
+                         "to float32")
+    if ad.dtype == np.bool_:
+        ad, bd = ad.astype(np.int32), bd.astype(np.int32)
+    return Tensor(np.ascontiguousarray(_INT[name](ad, bd), dtype=np.int32))
 
 
-def mul(a, b):
-    return _binary("mul", a, b, lambda dy, a, b, y, n: (dy * b if n[0] else None,
-                                                        dy * a if n[1] else None))
+# Gradients: (dy, a, b, y, needs) -> (da, db) before summing back over broadcast axes.
+def _add_grad(dy, a, b, y, n):
+    return dy, dy
 
 
-def div(a, b):
-    return _binary("div", a, b, lambda dy, a, b, y, n: (dy / b if n[0] else None,
-                                                        -dy * y / b if n[1] else None))
+def _sub_grad(dy, a, b, y, n):
+    return dy, (-dy if n[1] else None)
 
 
-def floor_div(a, b):
-    return _binary("floor_div", a, b, None)
+def _mul_grad(dy, a, b, y, n):
+    return (dy * b if n[0] else None), (dy * a if n[1] else None)
 
 
-def mod(a, b):
-    # TF.js: d/da = dy, d/db = -dy * floor(a / b)
-    return _binary("mod", a, b, lambda dy, a, b, y, n: (
-        dy, -dy * np.floor(a / b) if n[1] else None))
+def _div_grad(dy, a, b, y, n):
+    return (dy / b if n[0] else None), (-dy * y / b if n[1] else None)
 
 
-def _pow_grads(dy, a, b, y, n):
+def _mod_grad(dy, a, b, y, n):  # TF.js: d/da = dy, d/db = -dy * floor(a / b)
+    return dy, (-dy * np.floor(a / b) if n[1] else None)
+
+
+def _pow_grad(dy, a, b, y, n):
     ga = gb = None
-    if n[0]:
-        with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if n[0]:
             ga = dy * b * np.power(a, b - 1)
-    if n[1]:
-        with np.errstate(divide="ignore", invalid="ignore"):
+        if n[1]:
             gb = np.where(a > 0, dy * y * np.log(np.where(a > 0, a, 1)), 0).astype(np.float32)
     return ga, gb
 
 
-def pow(a, b):  # noqa: A001 (tn.pow, as TF.js)
-    return _binary("pow", a, b, _pow_grads)
+def _maximum_grad(dy, a, b, y, n):  # TF.js: a gets the gradient where a >= b
+    return (dy * (a >= b) if n[0] else None), (dy * (a < b) if n[1] else None)
 
 
-def maximum(a, b):
-    # TF.js: the gradient goes to a where a >= b, to b elsewhere.
-    return _binary("maximum", a, b, lambda dy, a, b, y, n: (
-        dy * (a >= b) if n[0] else None, dy * (a < b) if n[1] else None))
+def _minimum_grad(dy, a, b, y, n):
+    return (dy * (a <= b) if n[0] else None), (dy * (a > b) if n[1] else None)
 
 
-def minimum(a, b):
-    return _binary("minimum", a, b, lambda dy, a, b, y, n: (
-        dy * (a <= b) if n[0] else None, dy * (a > b) if n[1] else None))
+def _squared_difference_grad(dy, a, b, y, n):
+    d = 2 * dy * (a - b)
+    return (d if n[0] else None), (-d if n[1] else None)
 
 
-def squared_difference(a, b):
-    return _binary("squared_difference", a, b, lambda dy, a, b, y, n: (
-        2 * dy * (a - b) if n[0] else None, -2 * dy * (a - b) if n[1] else None))
+add = _make("add", K.add, _add_grad)
+sub = _make("sub", K.sub, _sub_grad)
+mul = _make("mul", K.mul, _mul_grad)
+div = _make("div", K.div, _div_grad)
+floor_div = _make("floor_div", K.floor_div, None)
+mod = _make("mod", K.mod, _mod_grad)
+pow = _make("pow", K.pow, _pow_grad)  # noqa: A001 (tn.pow, as TF.js)
+maximum = _make("maximum", K.maximum, _maximum_grad)
+minimum = _make("minimum", K.minimum, _minimum_grad)
+squared_difference = _make("squared_difference", K.squared_difference, _squared_difference_grad)
 
 
 # -- comparisons and logic: bool results, no gradient ----------------------------------
