@@ -45,7 +45,7 @@ def compute_weighted_loss(losses, weights=None, reduction=Reduction.SUM_BY_NONZE
             return ops.mean(weighted)
         return ops.div(ops.sum(weighted), ops.sum(ops.mul(weights, ones_like(losses))))
     if weights is None:
-        return ops.div(ops.sum(weighted), float(max(losses.size, 1)))
+        return ops.mean(weighted) if losses.size else ops.sum(weighted)
     nonzero = ops.sum(ops.cast(ops.not_equal(ops.mul(weights, ones_like(losses)), 0.0), "float32"))
     return ops.div(ops.sum(weighted), nonzero)
 
@@ -70,11 +70,14 @@ def softmax_cross_entropy(onehot_labels, logits, weights=None, label_smoothing=0
                          f"{label_smoothing}")
     if z.rank == 0:
         raise ValueError(f"{fn}: logits must have rank >= 1, received a scalar")
-    lead = z.shape[:-1]
-    z2 = ops.reshape(z, [-1, z.shape[-1]])
-    y2 = ops.reshape(y, [-1, z.shape[-1]])
-    per_row, _ = ops.softmax_cross_entropy_with_logits(y2, z2, label_smoothing)
-    return compute_weighted_loss(ops.reshape(per_row, list(lead)), weights, reduction)
+    if z.rank == 2:
+        per_row, _ = ops.softmax_cross_entropy_with_logits(y, z, label_smoothing)
+    else:  # the kernel takes (rows, classes): fold the leading axes and unfold after
+        flat = [-1, z.shape[-1]]
+        per_row, _ = ops.softmax_cross_entropy_with_logits(
+            ops.reshape(y, flat), ops.reshape(z, flat), label_smoothing)
+        per_row = ops.reshape(per_row, list(z.shape[:-1]))
+    return compute_weighted_loss(per_row, weights, reduction)
 
 
 def sigmoid_cross_entropy(multi_class_labels, logits, weights=None, label_smoothing=0.0,

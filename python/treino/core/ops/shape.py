@@ -2,6 +2,7 @@
 split, slice, gather, tile, pad, cast. They move data with numpy; their gradients put
 the incoming gradient back where each value came from."""
 import builtins
+import math
 import numbers
 
 import numpy as np
@@ -43,7 +44,9 @@ def reshape(x, shape):
     if dims.count(-1) > 1 or any(d < -1 for d in dims):
         raise ValueError(f"reshape: argument 'shape' may hold one -1 and otherwise "
                          f"non-negative ints, received {dims}")
-    known = int(np.prod([d for d in dims if d != -1], dtype=np.int64))
+    if tuple(dims) == x.shape:
+        return x  # tensors are immutable: the same tensor is the reshaped one
+    known = math.prod(d for d in dims if d != -1)
     if (-1 in dims and (known == 0 or x.size % known)) or (-1 not in dims and known != x.size):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {list(x.shape)} "
                          f"({x.size} values) into shape {dims}")
