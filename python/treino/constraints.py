@@ -1,0 +1,178 @@
+"""Weight constraints with TF.js's formulas: `c(weight) -> Tensor`, the weight projected
+back onto the constraint (applied after each optimizer update). Norms are L2 norms over
+`axis` (for a Dense kernel [in, out], axis 0 constrains each unit's incoming weights);
+TF.js's epsilon (1e-7) goes in the denominator beside the norm: w * desired / (eps + norm)."""
+import math
+import numbers
+
+import numpy as np
+
+from .core import ops
+from .core.tensor import Tensor
+
+EPSILON = 1e-7
+
+
+def _number(v, who, arg):
+    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or not math.isfinite(v):
+        raise ValueError(f"{who}: argument '{arg}' must be a finite number, received {v!r}")
+    return float(v)
+
+
+def _axis(axis, who):
+    items = [axis] if isinstance(axis, (numbers.Integral, np.integer)) else axis
+    try:
+        out = [int(a) for a in items]
+    except (TypeError, ValueError):
+        out = None
+    if out is None or any(isinstance(a, bool) for a in items):
+        raise ValueError(f"{who}: argument 'axis' must be an int or a list of ints, "
+                         f"received {axis!r}")
+    return out[0] if isinstance(axis, (numbers.Integral, np.integer)) else out
+
+
+def _norms(w, axis):
+    return ops.sqrt(ops.sum(ops.square(w), axis=axis, keepdims=True))
+
+
+class Constraint:
+    class_name = None
+
+    def __call__(self, w):
+        if not isinstance(w, Tensor):
+            raise TypeError(f"{self.class_name}: expected a weight Tensor, received "
+                            f"{type(w).__name__}")
+        return self._apply(w)
+
+    def get_config(self):
+        return {}
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class MaxNorm(Constraint):
+    """Rescales slices whose norm exceeds max_value down to it."""
+    class_name = "MaxNorm"
+
+    def __init__(self, max_value=2.0, axis=0):
+        self.max_value = _number(max_value, "max_norm", "max_value")
+        if self.max_value < 0:
+            raise ValueError(f"max_norm: argument 'max_value' must be >= 0, received {max_value!r}")
+        self.axis = _axis(axis, "max_norm")
+
+    def _apply(self, w):
+        norms = _norms(w, self.axis)
+        desired = ops.clip_by_value(norms, 0.0, self.max_value)
+        return ops.mul(w, ops.div(desired, ops.add(EPSILON, norms)))
+
+    def get_config(self):
+        return {"max_value": self.max_value, "axis": self.axis}
+
+
+class MinMaxNorm(Constraint):
+    """Moves each slice's norm towards [min_value, max_value] by `rate` (1: all the way)."""
+    class_name = "MinMaxNorm"
+
+    def __init__(self, min_value=0.0, max_value=1.0, axis=0, rate=1.0):
+        self.min_value = _number(min_value, "min_max_norm", "min_value")
+        self.max_value = _number(max_value, "min_max_norm", "max_value")
+        if not 0 <= self.min_value <= self.max_value:
+            raise ValueError(f"min_max_norm: need 0 <= min_value <= max_value, received "
+                             f"min_value={min_value!r}, max_value={max_value!r}")
+        self.rate = _number(rate, "min_max_norm", "rate")
+        if not 0 <= self.rate <= 1:
+            raise ValueError(f"min_max_norm: argument 'rate' must be in [0, 1], received {rate!r}")
+        self.axis = _axis(axis, "min_max_norm")
+
+    def _apply(self, w):
+        norms = _norms(w, self.axis)
+        clipped = ops.clip_by_value(norms, self.min_value, self.max_value)
+        desired = ops.add(ops.mul(self.rate, clipped), ops.mul(1.0 - self.rate, norms))
+        return ops.mul(w, ops.div(desired, ops.add(EPSILON, norms)))
+
+    def get_config(self):
+        return {"min_value": self.min_value, "max_value": self.max_value, "rate": self.rate,
+                "axis": self.axis}
+
+
+class NonNeg(Constraint):
+    class_name = "NonNeg"
+
+    def _apply(self, w):
+        return ops.relu(w)
+
+
+class UnitNorm(Constraint):
+    class_name = "UnitNorm"
+
+    def __init__(self, axis=0):
+        self.axis = _axis(axis, "unit_norm")
+
+    def _apply(self, w):
+        return ops.div(w, ops.add(EPSILON, _norms(w, self.axis)))
+
+    def get_config(self):
+        return {"axis": self.axis}
+
+
+def max_norm(max_value=2.0, axis=0):
+    return MaxNorm(max_value, axis)
+
+
+def min_max_norm(min_value=0.0, max_value=1.0, axis=0, rate=1.0):
+    return MinMaxNorm(min_value, max_value, axis, rate)
+
+
+def non_neg():
+    return NonNeg()
+
+
+def unit_norm(axis=0):
+    return UnitNorm(axis)
+
+
+_CLASSES = {"maxnorm": MaxNorm, "minmaxnorm": MinMaxNorm, "nonneg": NonNeg,
+            "unitnorm": UnitNorm}
+VALID_IDS = ["maxNorm", "minMaxNorm", "nonNeg", "unitNorm"]
+
+
+def _to_snake(name):
+    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name)
+
+
+def get(identifier):
+    """A Constraint from None (none), an id (either spelling, default arguments), a
+    Constraint, or a config dict {'class_name': 'MaxNorm', 'config': {...}}."""
+    if identifier is None or isinstance(identifier, Constraint):
+        return identifier
+    if isinstance(identifier, str):
+        cls = _CLASSES.get(identifier.replace("_", "").lower())
+        if cls is None:
+            raise ValueError(f"constraint: unknown constraint {identifier!r}; valid ids: "
+                             f"{', '.join(VALID_IDS)} (camelCase or snake_case)")
+        return cls()
+    if isinstance(identifier, dict):
+        name = identifier.get("class_name", identifier.get("className"))
+        cls = _CLASSES.get(name.replace("_", "").lower()) if isinstance(name, str) else None
+        if cls is None:
+            raise ValueError(f"constraint: unknown class_name {name!r}; valid: "
+                             f"MaxNorm, MinMaxNorm, NonNeg, UnitNorm")
+        config = {_to_snake(k): v for k, v in (identifier.get("config") or {}).items()}
+        try:
+            return cls.from_config(config)
+        except TypeError as e:
+            raise ValueError(f"constraint: bad config for {name}: {config!r} ({e})") from None
+    raise TypeError(f"constraint: expected None, a constraint id (str), a Constraint or a "
+                    f"config dict, received {type(identifier).__name__}")
+
+
+def serialize(constraint):
+    if constraint is None:
+        return None
+    return {"class_name": constraint.class_name, "config": constraint.get_config()}

@@ -1,0 +1,225 @@
+"""Layer: the contract every layer follows (Keras 3 style, TF.js names).
+
+`__init__` stores the config, `build(input_shape)` creates the weights with
+`add_weight`, `call(inputs, training=False)` is the math in core ops (so it is
+differentiable), `compute_output_shape` gives the output shape for the summary, and
+`get_config` serialises. Default names follow TF.js: `dense_Dense1`, `dropout_Dropout1`,
+with a counter per layer class and per process; weights are `dense_Dense1/kernel`.
+"""
+import itertools
+import re
+from collections import defaultdict
+
+from ..core.tensor import Tensor, Variable, variables_by_name
+
+_counters = defaultdict(lambda: itertools.count(1))
+
+
+def _snake(name):
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+
+
+def default_name(class_name):
+    """TF.js's generated layer name: 'dense_Dense1' for the first Dense of the process."""
+    return f"{_snake(class_name)}_{class_name}{next(_counters[class_name])}"
+
+
+def unique_variable_name(name):
+    """name, or name_1, name_2... when a live variable already has it (TF.js does the
+    same when two models share explicit layer names)."""
+    if name not in variables_by_name:
+        return name
+    for i in itertools.count(1):
+        if f"{name}_{i}" not in variables_by_name:
+            return f"{name}_{i}"
+
+
+def _shape_tuple(shape, fn, arg):
+    if shape is None:
+        return None
+    try:
+        dims = tuple(None if d is None else int(d) for d in shape)
+    except (TypeError, ValueError):
+        raise TypeError(f"{fn}: argument '{arg}' must be a list of ints (None for a free "
+                        f"dimension), received {shape!r}") from None
+    if any(d is not None and d < 0 for d in dims):
+        raise ValueError(f"{fn}: argument '{arg}' must not hold negative sizes, received "
+                         f"{list(shape)}")
+    return dims
+
+
+class LayerVariable:
+    """A layer's weight as model.weights lists it: `.name` ('dense_Dense1/kernel'),
+    `.shape`, `.dtype`, `.trainable` and `.val` (the Variable holding the values), plus
+    the regularizer and constraint that apply to it."""
+    __slots__ = ("name", "val", "regularizer", "constraint", "_trainable", "__weakref__")
+
+    def __init__(self, name, val, trainable, regularizer=None, constraint=None):
+        self.name = name
+        self.val = val
+        self._trainable = trainable
+        self.regularizer = regularizer
+        self.constraint = constraint
+
+    @property
+    def shape(self):
+        return self.val.shape
+
+    @property
+    def dtype(self):
+        return self.val.dtype
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        self.val.trainable = bool(value)
+
+    def read(self):
+        return self.val
+
+    def write(self, value):
+        self.val.assign(value)
+
+    def __repr__(self):
+        return f"<LayerVariable {self.name} shape={list(self.shape)} dtype={self.dtype}>"
+
+
+class Layer:
+    """Base class. Subclasses implement build (if they have weights), call,
+    compute_output_shape (if the shape changes) and get_config."""
+
+    def __init__(self, name=None, trainable=True, input_shape=None, batch_input_shape=None,
+                 batch_size=None, dtype=None, input_dim=None):
+        cls = type(self).__name__
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(f"{cls}: argument 'name' must be a non-empty string, received {name!r}")
+        self.name = name or default_name(cls)
+        self._trainable = bool(trainable)
+        if input_dim is not None and input_shape is None:
+            input_shape = (input_dim,)
+        if batch_input_shape is not None:
+            self.batch_input_shape = _shape_tuple(batch_input_shape, cls, "batch_input_shape")
+        elif input_shape is not None:
+            self.batch_input_shape = (batch_size,) + _shape_tuple(input_shape, cls, "input_shape")
+        else:
+            self.batch_input_shape = None
+        self.dtype = dtype or "float32"
+        self._weights = []          # LayerVariables in creation order
+        self.built = False
+        self.input_shape = None     # batch shape seen at build (None for the batch axis)
+        self.output_shape = None
+
+    # -- weights -----------------------------------------------------------------------
+    def add_weight(self, name, shape, initializer, regularizer=None, constraint=None,
+                   trainable=True, dtype="float32"):
+        """Creates `{layer name}/{name}` initialised by `initializer` (an Initializer
+        with __call__(shape, dtype) -> numpy array)."""
+        full = f"{self.name}/{name}"
+        values = initializer(tuple(shape), dtype)
+        var = Variable(values, trainable=trainable and self._trainable,
+                       name=unique_variable_name(full), dtype=dtype)
+        lv = LayerVariable(full, var, trainable, regularizer, constraint)
+        self._weights.append(lv)
+        return lv
+
+    @property
+    def weights(self):
+        return list(self._weights)
+
+    @property
+    def trainable_weights(self):
+        return [w for w in self._weights if w.trainable and self._trainable]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for w in self._weights if not (w.trainable and self._trainable)]
+
+    @property
+    def trainable(self):
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value):
+        self._trainable = bool(value)
+        for w in self._weights:
+            w.val.trainable = w.trainable and self._trainable
+
+    def count_params(self):
+        return sum(int(w.val.size) for w in self._weights)
+
+    def get_weights(self):
+        return [w.val.numpy() for w in self._weights]
+
+    def set_weights(self, weights):
+        weights = list(weights)
+        if len(weights) != len(self._weights):
+            raise ValueError(f"{self.name}: set_weights expects {len(self._weights)} arrays, "
+                             f"received {len(weights)}")
+        for w, v in zip(self._weights, weights):
+            shape = tuple(getattr(v, "shape", ()))
+            if shape != w.shape:
+                raise ValueError(f"{self.name}: weight {w.name} has shape {list(w.shape)}, "
+                                 f"received {list(shape)}")
+        for w, v in zip(self._weights, weights):
+            w.val.assign(v)
+
+    def regularization_losses(self):
+        """The regularizer penalties of this layer's weights, as scalar Tensors (computed
+        now, from the current values, differentiably)."""
+        return [w.regularizer(w.val) for w in self._weights if w.regularizer is not None]
+
+    def apply_constraints(self):
+        """Projects each constrained weight back onto its constraint (after an update)."""
+        for w in self._weights:
+            if w.constraint is not None:
+                w.val.assign(w.constraint(w.val))
+
+    # -- the contract ------------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def call(self, inputs, training=False):
+        raise NotImplementedError
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype}
+        if self.batch_input_shape is not None:
+            config["batch_input_shape"] = list(self.batch_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+    def __call__(self, inputs, training=False):
+        if not isinstance(inputs, Tensor):
+            raise TypeError(f"{self.name}: input must be a Tensor, received {type(inputs).__name__}")
+        if not self.built:
+            self.build_for((None,) + tuple(inputs.shape[1:]))
+        return self.call(inputs, training=training)
+
+    def build_for(self, input_shape):
+        """Builds for a batch input shape (None for the batch axis) and records the
+        input and output shapes (the summary shows them)."""
+        input_shape = tuple(input_shape)
+        if not self.built:
+            self.build(input_shape)
+            self.built = True
+        self.input_shape = input_shape
+        self.output_shape = tuple(self.compute_output_shape(input_shape))
+        return self.output_shape
+
+    @property
+    def class_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name}>"

@@ -1,0 +1,319 @@
+"""Core layers: InputLayer, Dense, Activation, Dropout, Flatten, Reshape (TF.js's
+tfjs-layers/src/layers/core.ts and engine/input_layer.ts, spelled the Python way)."""
+import math
+import numbers
+
+import numpy as np
+
+from .. import activations as _activations
+from .. import constraints as _constraints
+from .. import initializers as _initializers
+from .. import regularizers as _regularizers
+from ..core import ops
+from ..core.random import generator
+from ..core.tensor import Tensor
+from .base import Layer, _counters
+
+
+def _fmt(shape):
+    """A shape as TF.js prints it: [null,32]."""
+    return "[" + ",".join("null" if d is None else str(d) for d in shape) + "]"
+
+
+def incompatible(layer, message):
+    return ValueError(f"Input 0 is incompatible with layer {layer.name}: {message}")
+
+
+def _positive_int(v, who, arg):
+    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or v <= 0:
+        raise ValueError(f"{who}: argument '{arg}' must be a positive int, received {v!r}")
+    return int(v)
+
+
+def _fraction(v, who, arg):
+    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or \
+            not 0 <= v < 1:
+        raise ValueError(f"{who}: argument '{arg}' must be a number in [0, 1), received {v!r}")
+    return float(v)
+
+
+class InputLayer(Layer):
+    """The model's entry point: no weights, passes its input through. Give `input_shape`
+    (without the batch axis) or `batch_input_shape`, not both. Default names are TF.js's
+    'input1', 'input2'..."""
+
+    def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None,
+                 sparse=False, name=None):
+        if input_shape is not None and batch_input_shape is not None:
+            raise ValueError("input_layer: give 'input_shape' or 'batch_input_shape', not both")
+        if input_shape is None and batch_input_shape is None:
+            raise ValueError("input_layer: needs 'input_shape' (without the batch axis) or "
+                             "'batch_input_shape'")
+        if batch_input_shape is not None and batch_size is not None:
+            raise ValueError("input_layer: 'batch_size' cannot be combined with "
+                             "'batch_input_shape' (it already holds the batch size)")
+        if name is None:
+            name = f"input{next(_counters['input'])}"  # TF.js: getUid('input')
+        super().__init__(name=name, trainable=False, input_shape=input_shape,
+                         batch_input_shape=batch_input_shape, batch_size=batch_size,
+                         dtype=dtype)
+        self.sparse = bool(sparse)
+        self.built = True
+        self.input_shape = self.output_shape = self.batch_input_shape
+
+    def call(self, inputs, training=False):
+        want = self.batch_input_shape
+        # The batch axis is not checked (TF.js's fit does not either: last batches are short).
+        if inputs.rank != len(want) or any(
+                d is not None and d != g for d, g in zip(want[1:], inputs.shape[1:])):
+            raise incompatible(self, f"expected shape {_fmt(want)}, but got shape "
+                                     f"{_fmt(inputs.shape)}")
+        return inputs
+
+    def get_config(self):
+        return {"batch_input_shape": list(self.batch_input_shape), "dtype": self.dtype,
+                "sparse": self.sparse, "name": self.name}
+
+
+class Dense(Layer):
+    """activation(x @ kernel + bias) over the last axis of x. With a fusable activation
+    the whole layer is one native op forward and one backward (tn.dense)."""
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorotNormal",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 kernel_constraint=None, bias_constraint=None, **kwargs):
+        # Everything is checked before Layer.__init__ takes a name from the counter.
+        self.units = _positive_int(units, "dense", "units")
+        self.activation = _activations.get(activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = _initializers.get(kernel_initializer)
+        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
+        self.bias_regularizer = _regularizers.get(bias_regularizer)
+        self.kernel_constraint = _constraints.get(kernel_constraint)
+        self.bias_constraint = _constraints.get(bias_constraint)
+        super().__init__(**kwargs)
+        self.kernel = self.bias = None
+        self._in = None
+
+    def build(self, input_shape):
+        if len(input_shape) < 2:
+            raise incompatible(self, f"expected min_ndim=2, found ndim={len(input_shape)}")
+        if input_shape[-1] is None:
+            raise incompatible(self, f"the last axis of the input must be defined, got "
+                                     f"shape {_fmt(input_shape)}")
+        self._in = int(input_shape[-1])
+        self.kernel = self.add_weight("kernel", (self._in, self.units), self.kernel_initializer,
+                                      self.kernel_regularizer, self.kernel_constraint)
+        if self.use_bias:
+            self.bias = self.add_weight("bias", (self.units,), self.bias_initializer,
+                                        self.bias_regularizer, self.bias_constraint)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) < 2:
+            raise incompatible(self, f"expected min_ndim=2, found ndim={len(input_shape)}")
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def _check(self, x):
+        if x.rank < 2 or x.shape[-1] != self._in:
+            raise incompatible(self, f"expected axis -1 of input shape to have value "
+                                     f"{self._in}, but got shape {_fmt(x.shape)}")
+
+    def _dense(self, x, fused):
+        self._check(x)
+        b = self.bias.val if self.bias is not None else None
+        if x.rank == 2:
+            return ops.dense(x, self.kernel.val, b, fused)
+        lead = x.shape[:-1]
+        y = ops.dense(ops.reshape(x, [-1, self._in]), self.kernel.val, b, fused)
+        return ops.reshape(y, list(lead) + [self.units])
+
+    def call(self, inputs, training=False):
+        fused = self.activation.fused
+        if fused is not None:
+            return self._dense(inputs, fused)
+        return self.activation.apply(self._dense(inputs, "linear"))
+
+    def call_logits(self, inputs):
+        """x @ kernel + bias, before the activation (one fused op): for a loss computed
+        from logits, such as softmax + cross-entropy in one kernel."""
+        if not self.built:
+            self.build_for((None,) + tuple(inputs.shape[1:]))
+        return self._dense(inputs, "linear")
+
+    def get_config(self):
+        config = {
+            "units": self.units,
+            "activation": _activations.serialize(self.activation),
+            "use_bias": self.use_bias,
+            "kernel_initializer": _initializers.serialize(self.kernel_initializer),
+            "bias_initializer": _initializers.serialize(self.bias_initializer),
+            "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
+            "bias_regularizer": _regularizers.serialize(self.bias_regularizer),
+            "activity_regularizer": None,  # TF.js writes the key; treino has none yet
+            "kernel_constraint": _constraints.serialize(self.kernel_constraint),
+            "bias_constraint": _constraints.serialize(self.bias_constraint),
+        }
+        config.update(super().get_config())
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if config.pop("activity_regularizer", None) is not None:
+            raise ValueError("Dense.from_config: activity regularizers are not supported, "
+                             "received a non-null 'activity_regularizer'")
+        return cls(**config)
+
+
+class Activation(Layer):
+    """Applies an activation (an id, either spelling, or a callable)."""
+
+    def __init__(self, activation, **kwargs):
+        self.activation = _activations.get(activation)
+        super().__init__(**kwargs)
+
+    def call(self, inputs, training=False):
+        return self.activation.apply(inputs)
+
+    def get_config(self):
+        config = {"activation": _activations.serialize(self.activation)}
+        config.update(super().get_config())
+        return config
+
+
+class Dropout(Layer):
+    """Sets a `rate` fraction of the inputs to 0 and scales the rest by 1 / (1 - rate)
+    when training=True (inverted dropout); the identity when training=False.
+    noise_shape: the mask's shape (None entries take the input's size), e.g. [None, 1, F]
+    for one mask per sample shared over timesteps. A seed makes the sequence of masks
+    reproducible (the layer owns a generator seeded once)."""
+
+    def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
+        self.rate = _fraction(rate, "dropout", "rate")
+        if noise_shape is not None:
+            try:
+                noise_shape = [None if d is None else int(d) for d in noise_shape]
+            except (TypeError, ValueError):
+                raise ValueError(f"dropout: argument 'noise_shape' must be a list of ints or "
+                                 f"None, received {noise_shape!r}") from None
+        self.noise_shape = noise_shape
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
+            raise ValueError(f"dropout: argument 'seed' must be an int or None, received {seed!r}")
+        self.seed = seed
+        self._rng = generator(seed) if seed is not None else None
+        super().__init__(**kwargs)
+
+    def _mask_shape(self, shape):
+        if self.noise_shape is None:
+            return shape
+        ns = self.noise_shape
+        out = tuple(s if n is None else n for n, s in zip(ns, shape))
+        if len(ns) != len(shape) or any(n not in (1, s) for n, s in zip(out, shape)):
+            raise incompatible(self, f"noise_shape {_fmt(ns)} does not broadcast to the input "
+                                     f"shape {_fmt(shape)}")
+        return out
+
+    def call(self, inputs, training=False):
+        if not training or self.rate == 0:
+            return inputs
+        keep = 1.0 - self.rate
+        rng = self._rng if self._rng is not None else generator()
+        u = rng.random(self._mask_shape(inputs.shape))
+        mask = np.where(u >= self.rate, np.float32(1.0 / keep), np.float32(0.0))
+        return ops.mul(inputs, Tensor(np.ascontiguousarray(mask, dtype=np.float32)))
+
+    def get_config(self):
+        config = {"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}
+        config.update(super().get_config())
+        return config
+
+
+_FORMATS = {"channelslast": "channelsLast", "channelsfirst": "channelsFirst"}
+
+
+class Flatten(Layer):
+    """[batch, d1, d2, ...] -> [batch, d1 * d2 * ...] (inputs of rank >= 3, as TF.js).
+    data_format='channels_first' moves the channel axis last first, so the flattened
+    order matches a channels-last model."""
+
+    def __init__(self, data_format=None, **kwargs):
+        if data_format is not None:
+            key = data_format.replace("_", "").lower() if isinstance(data_format, str) else None
+            if key not in _FORMATS:
+                raise ValueError(f"flatten: argument 'data_format' must be 'channels_last' or "
+                                 f"'channels_first', received {data_format!r}")
+            data_format = _FORMATS[key]
+        self.data_format = data_format
+        super().__init__(**kwargs)
+
+    def compute_output_shape(self, input_shape):
+        if len(input_shape) < 3:
+            raise incompatible(self, f"expected min_ndim=3, found ndim={len(input_shape)} "
+                                     f"(shape {_fmt(input_shape)})")
+        if any(d is None for d in input_shape[1:]):
+            raise ValueError(f"The shape of the input to \"Flatten\" ({self.name}) is not fully "
+                             f"defined (got {_fmt(input_shape[1:])}). Make sure to pass a "
+                             f"complete 'input_shape' or 'batch_input_shape' to the first "
+                             f"layer of the model.")
+        return (input_shape[0], math.prod(input_shape[1:]))
+
+    def call(self, inputs, training=False):
+        if inputs.rank < 3:
+            raise incompatible(self, f"expected min_ndim=3, found ndim={inputs.rank} "
+                                     f"(shape {_fmt(inputs.shape)})")
+        if self.data_format == "channelsFirst":
+            inputs = ops.transpose(inputs, [0] + list(range(2, inputs.rank)) + [1])
+        return ops.reshape(inputs, [inputs.shape[0], math.prod(inputs.shape[1:])])
+
+    def get_config(self):
+        fmt = self.data_format and ("channels_last" if self.data_format == "channelsLast"
+                                    else "channels_first")
+        config = {"data_format": fmt}
+        config.update(super().get_config())
+        return config
+
+
+class Reshape(Layer):
+    """Reshapes each sample to `target_shape` (without the batch axis; one entry may be
+    -1 or None, inferred from the size)."""
+
+    def __init__(self, target_shape, **kwargs):
+        try:
+            dims = [None if d is None or int(d) == -1 else int(d) for d in target_shape]
+        except (TypeError, ValueError):
+            raise ValueError(f"reshape: argument 'target_shape' must be a list of ints, "
+                             f"received {target_shape!r}") from None
+        if dims.count(None) > 1 or any(d is not None and d < 0 for d in dims):
+            raise ValueError(f"reshape: argument 'target_shape' may hold one -1 (or None) and "
+                             f"otherwise non-negative ints, received {list(target_shape)}")
+        self.target_shape = dims
+        super().__init__(**kwargs)
+
+    def _resolve(self, sample_shape):
+        """target_shape with its unknown entry filled in, for one sample's shape."""
+        size = math.prod(sample_shape)
+        known = math.prod(d for d in self.target_shape if d is not None)
+        unknown = None in self.target_shape
+        if (unknown and (known == 0 or size % known)) or (not unknown and known != size):
+            raise incompatible(self, f"cannot reshape samples of shape {_fmt(sample_shape)} "
+                                     f"({size} values) to the target shape "
+                                     f"{_fmt(self.target_shape)}: total size of new array "
+                                     f"must be unchanged")
+        return [size // known if d is None else d for d in self.target_shape]
+
+    def compute_output_shape(self, input_shape):
+        if any(d is None for d in input_shape[1:]):
+            return (input_shape[0],) + tuple(self.target_shape)
+        return (input_shape[0],) + tuple(self._resolve(input_shape[1:]))
+
+    def call(self, inputs, training=False):
+        if inputs.rank < 1:
+            raise incompatible(self, "expected an input with a batch axis, got a scalar")
+        return ops.reshape(inputs, [inputs.shape[0]] + self._resolve(inputs.shape[1:]))
+
+    def get_config(self):
+        config = {"target_shape": list(self.target_shape)}
+        config.update(super().get_config())
+        return config

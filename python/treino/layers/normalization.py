@@ -1,0 +1,221 @@
+"""BatchNormalization and LayerNormalization (TF.js's layers/normalization.ts), in core
+ops so that both are differentiable."""
+import numbers
+
+import numpy as np
+
+from .. import constraints as _constraints
+from .. import initializers as _initializers
+from .. import regularizers as _regularizers
+from ..core import ops
+from .base import Layer
+from .core import _fmt, incompatible
+
+
+def _float(v, who, arg, ok, expected):
+    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or not ok(v):
+        raise ValueError(f"{who}: argument '{arg}' must be {expected}, received {v!r}")
+    return float(v)
+
+
+def _momentum(v, who):
+    return _float(v, who, "momentum", lambda m: 0 <= m <= 1, "a number in [0, 1]")
+
+
+def _epsilon(v, who):
+    return _float(v, who, "epsilon", lambda e: e > 0, "a positive number")
+
+
+def _axis_list(axis, who):
+    items = [axis] if isinstance(axis, (numbers.Integral, np.integer)) else axis
+    try:
+        out = [int(a) for a in items]
+        if any(isinstance(a, bool) for a in items) or not out:
+            raise TypeError
+    except (TypeError, ValueError):
+        raise ValueError(f"{who}: argument 'axis' must be an int or a non-empty list of ints, "
+                         f"received {axis!r}") from None
+    return out
+
+
+def _normalise_axes(layer, axes, input_shape):
+    rank = len(input_shape)
+    norm = []
+    for a in axes:
+        if not -rank <= a < rank or a % rank == 0:
+            raise incompatible(layer, f"axis {a} is out of range or the batch axis for an "
+                                      f"input of shape {_fmt(input_shape)}")
+        norm.append(a % rank)
+    if len(set(norm)) != len(norm):
+        raise ValueError(f"{layer.name}: argument 'axis' repeats an axis: {axes}")
+    for a in norm:
+        if input_shape[a] is None:
+            raise incompatible(layer, f"axis {a} of the input should have a defined "
+                                      f"dimension, but got shape {_fmt(input_shape)}")
+    return sorted(norm)
+
+
+class _Normalization(Layer):
+    """Shared bookkeeping: the normalised axes, the parameter shape and how parameters
+    broadcast against the input (reshaped only when they do not already)."""
+
+    def _setup(self, input_shape, axes):
+        self._rank = len(input_shape)
+        self._axes = _normalise_axes(self, axes, input_shape)
+        self._param_shape = tuple(int(input_shape[a]) for a in self._axes)
+        self._reduce = [i for i in range(self._rank) if i not in self._axes]
+        trailing = self._axes == list(range(self._axes[0], self._rank))
+        self._bshape = None if trailing else [
+            int(input_shape[i]) if i in self._axes else 1 for i in range(self._rank)]
+
+    def _check(self, x):
+        if x.rank != self._rank or any(x.shape[a] != d for a, d in
+                                       zip(self._axes, self._param_shape)):
+            want = ["null"] * self._rank
+            for a, d in zip(self._axes, self._param_shape):
+                want[a] = str(d)
+            raise incompatible(self, f"expected an input of rank {self._rank} with shape "
+                                     f"[{','.join(want)}], but got shape {_fmt(x.shape)}")
+
+    def _param(self, w):
+        return w.val if self._bshape is None else ops.reshape(w.val, self._bshape)
+
+
+class BatchNormalization(_Normalization):
+    """Normalises each feature over the batch (and every other non-`axis` axis):
+    training=True uses the batch mean and (biased) variance and moves the moving
+    statistics towards them (moving = moving * momentum + batch * (1 - momentum), in
+    place, outside the gradient); training=False uses the moving statistics."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones",
+                 beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
+                 gamma_constraint=None, **kwargs):
+        if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral, np.integer)):
+            raise ValueError(f"batch_normalization: argument 'axis' must be an int, received "
+                             f"{axis!r}")
+        self.axis = int(axis)
+        self.momentum = _momentum(momentum, "batch_normalization")
+        self.epsilon = _epsilon(epsilon, "batch_normalization")
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = _initializers.get(beta_initializer)
+        self.gamma_initializer = _initializers.get(gamma_initializer)
+        self.moving_mean_initializer = _initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = _initializers.get(moving_variance_initializer)
+        self.beta_regularizer = _regularizers.get(beta_regularizer)
+        self.gamma_regularizer = _regularizers.get(gamma_regularizer)
+        self.beta_constraint = _constraints.get(beta_constraint)
+        self.gamma_constraint = _constraints.get(gamma_constraint)
+        super().__init__(**kwargs)
+        self.gamma = self.beta = self.moving_mean = self.moving_variance = None
+
+    def build(self, input_shape):
+        self._setup(input_shape, [self.axis])
+        shape = self._param_shape
+        if self.scale:
+            self.gamma = self.add_weight("gamma", shape, self.gamma_initializer,
+                                         self.gamma_regularizer, self.gamma_constraint)
+        if self.center:
+            self.beta = self.add_weight("beta", shape, self.beta_initializer,
+                                        self.beta_regularizer, self.beta_constraint)
+        self.moving_mean = self.add_weight("moving_mean", shape, self.moving_mean_initializer,
+                                           trainable=False)
+        self.moving_variance = self.add_weight("moving_variance", shape,
+                                               self.moving_variance_initializer, trainable=False)
+        self.built = True
+
+    def call(self, inputs, training=False):
+        self._check(inputs)
+        if training:
+            mean = ops.mean(inputs, axis=self._reduce, keepdims=True)
+            centred = ops.sub(inputs, mean)
+            var = ops.mean(ops.square(centred), axis=self._reduce, keepdims=True)
+            y = ops.mul(centred, ops.rsqrt(ops.add(var, self.epsilon)))
+            self._update_moving(mean._data, var._data)
+        else:
+            y = ops.mul(ops.sub(inputs, self._param(self.moving_mean)),
+                        ops.rsqrt(ops.add(self._param(self.moving_variance), self.epsilon)))
+        if self.scale:
+            y = ops.mul(y, self._param(self.gamma))
+        if self.center:
+            y = ops.add(y, self._param(self.beta))
+        return y
+
+    def _update_moving(self, mean, var):
+        # numpy on the values: the update is not part of the gradient.
+        decay = np.float32(1.0 - self.momentum)
+        for w, batch in ((self.moving_mean, mean), (self.moving_variance, var)):
+            old = w.val._data
+            w.val.assign((old - (old - batch.reshape(old.shape)) * decay).astype(np.float32))
+
+    def get_config(self):
+        s = _initializers.serialize
+        config = {
+            "axis": self.axis, "momentum": self.momentum, "epsilon": self.epsilon,
+            "center": self.center, "scale": self.scale,
+            "beta_initializer": s(self.beta_initializer),
+            "gamma_initializer": s(self.gamma_initializer),
+            "moving_mean_initializer": s(self.moving_mean_initializer),
+            "moving_variance_initializer": s(self.moving_variance_initializer),
+            "beta_regularizer": _regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": _regularizers.serialize(self.gamma_regularizer),
+            "beta_constraint": _constraints.serialize(self.beta_constraint),
+            "gamma_constraint": _constraints.serialize(self.gamma_constraint),
+        }
+        config.update(super().get_config())
+        return config
+
+
+class LayerNormalization(_Normalization):
+    """Normalises each sample over `axis` (an int or a list, default the last axis) with
+    its own mean and (biased) variance, then scales by gamma and shifts by beta (whose
+    shape is the input's along `axis`)."""
+
+    def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
+                 gamma_regularizer=None, **kwargs):
+        self.axis = _axis_list(axis, "layer_normalization")
+        self._axis_arg = axis if isinstance(axis, (numbers.Integral, np.integer)) else list(axis)
+        self.epsilon = _epsilon(epsilon, "layer_normalization")
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = _initializers.get(beta_initializer)
+        self.gamma_initializer = _initializers.get(gamma_initializer)
+        self.beta_regularizer = _regularizers.get(beta_regularizer)
+        self.gamma_regularizer = _regularizers.get(gamma_regularizer)
+        super().__init__(**kwargs)
+        self.gamma = self.beta = None
+
+    def build(self, input_shape):
+        self._setup(input_shape, self.axis)
+        if self.scale:
+            self.gamma = self.add_weight("gamma", self._param_shape, self.gamma_initializer,
+                                         self.gamma_regularizer)
+        if self.center:
+            self.beta = self.add_weight("beta", self._param_shape, self.beta_initializer,
+                                        self.beta_regularizer)
+        self.built = True
+
+    def call(self, inputs, training=False):
+        self._check(inputs)
+        mean = ops.mean(inputs, axis=self._axes, keepdims=True)
+        centred = ops.sub(inputs, mean)
+        var = ops.mean(ops.square(centred), axis=self._axes, keepdims=True)
+        y = ops.mul(centred, ops.rsqrt(ops.add(var, self.epsilon)))
+        if self.scale:
+            y = ops.mul(y, self._param(self.gamma))
+        if self.center:
+            y = ops.add(y, self._param(self.beta))
+        return y
+
+    def get_config(self):
+        config = {
+            "axis": self._axis_arg, "epsilon": self.epsilon, "center": self.center,
+            "scale": self.scale,
+            "beta_initializer": _initializers.serialize(self.beta_initializer),
+            "gamma_initializer": _initializers.serialize(self.gamma_initializer),
+            "beta_regularizer": _regularizers.serialize(self.beta_regularizer),
+            "gamma_regularizer": _regularizers.serialize(self.gamma_regularizer),
+        }
+        config.update(super().get_config())
+        return config
