@@ -1,32 +1,19 @@
 """The seed's core-API example: a 784-32-10 network written with variables and ops,
-trained with optimizer.minimize on softmax cross-entropy.
+trained with optimizer.minimize on softmax cross-entropy, fed by a tn.data pipeline.
 
 Run: python examples/core_api.py   (synthetic MNIST-shaped data: 10 noisy class centroids)
-Until tn.data lands, `ds.for_each` is a small stand-in over batches of numpy arrays.
 """
 import numpy as np
 
 import treino as tn
 
-
-class _Batches:
-    """Stand-in for tn.data.zip({'xs': ..., 'ys': ...}).batch(32) until the data API."""
-
-    def __init__(self, xs, ys, batch_size):
-        self.xs, self.ys, self.batch_size = xs, ys, batch_size
-
-    def for_each(self, fn):
-        for i in range(0, len(self.xs), self.batch_size):
-            fn({"xs": tn.tensor(self.xs[i:i + self.batch_size]),
-                "ys": tn.tensor(self.ys[i:i + self.batch_size])})
-
-
 tn.set_seed(0)
 rng = np.random.default_rng(0)
 centroids = rng.random((10, 784)).astype(np.float32)
 labels = rng.integers(0, 10, 256)
-ds = _Batches((centroids[labels] + 0.3 * rng.standard_normal((256, 784))).astype(np.float32),
-              np.eye(10, dtype=np.float32)[labels], 32)
+xs = (centroids[labels] + 0.3 * rng.standard_normal((256, 784))).astype(np.float32)
+ys = np.eye(10, dtype=np.float32)[labels]
+ds = tn.data.zip({'xs': tn.data.array(xs), 'ys': tn.data.array(ys)}).shuffle(100).batch(32)
 
 # --- the seed's code, as written ---------------------------------------------------------
 w1 = tn.variable(tn.random_normal([784, 32]))
@@ -48,5 +35,5 @@ for epoch in range(5):
             print('Loss', loss.item())
             return loss
         optimizer.minimize(loss_fn)
-    ds.for_each(step)   # ds from the data API issue; until then iterate over batches of arrays
+    ds.for_each(step)
     print('Epoch', epoch)

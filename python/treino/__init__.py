@@ -21,6 +21,7 @@ from .core.ops import (abs, add, argmax, argmin, cast, ceil, clip_by_value, conc
                        transpose, unstack, where)
 from .core.random import random_normal, random_uniform, set_seed, truncated_normal
 from .core.tensor import Tensor, Variable, variable
-from . import activations, constraints, datasets, initializers, layers, losses, regularizers, train
+from . import (activations, constraints, data, datasets, initializers, layers, losses,
+               regularizers, train, vis)
 
 __version__ = "0.1.0"
