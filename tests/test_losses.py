@@ -113,3 +113,15 @@ def test_loss_errors():
         tn.losses.compute_weighted_loss(tn.tensor([1.0]), None, 7)
     with pytest.raises(ValueError, match="label_smoothing"):
         tn.losses.softmax_cross_entropy(ONEHOT, LOGITS, label_smoothing=2)
+
+
+def test_softmax_cross_entropy_gradient_exact_for_unnormalised_labels():
+    """Labels that do not sum to 1 (the seed's random-uniform labels): the gradient is the
+    derivative of the loss, softmax * sum(labels) - labels, as torch computes it."""
+    torch = pytest.importorskip("torch")
+    y = rng.uniform(0, 1, (N, C)).astype(np.float32)
+    z = tn.tensor(LOGITS)
+    g = tn.grad(lambda z: tn.losses.softmax_cross_entropy(y, z))(z)
+    tz = torch.tensor(LOGITS, dtype=torch.float64, requires_grad=True)
+    torch.nn.functional.cross_entropy(tz, torch.tensor(y, dtype=torch.float64)).backward()
+    np.testing.assert_allclose(g.numpy(), tz.grad.numpy(), rtol=1e-5, atol=1e-6)

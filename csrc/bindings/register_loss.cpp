@@ -241,9 +241,10 @@ or int32 (N,) class indices (an index outside [0, C) raises ValueError naming th
 bad row, before any work). With t = labels * (1 - label_smoothing) + label_smoothing / C
 (TF.js's smoothing):
   losses[i]    = -sum_j t_ij * log_softmax(logits)_ij          (unweighted)
-  dlogits[i,j] = (softmax(logits)_ij - t_ij) * grad_scale * sample_weight[i]
-so dlogits is the gradient of sum_i grad_scale * sample_weight[i] * losses[i] when the
-labels of each row sum to 1 (TF.js uses softmax - labels regardless). Terms with t_ij == 0
+  dlogits[i,j] = (softmax(logits)_ij * sum_k t_ik - t_ij) * grad_scale * sample_weight[i]
+the exact gradient of sum_i grad_scale * sample_weight[i] * losses[i] (softmax - t for
+labels that sum to 1; TF.js's core op uses softmax - labels even when they do not, which
+is not the derivative of its loss). Terms with t_ij == 0
 are skipped, so -inf logits with zero label weight cost nothing.
 correct = number of rows with argmax(logits) == argmax(labels) (or == the index); ties
 go to the first index and the first NaN wins, as numpy.argmax.

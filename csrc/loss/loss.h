@@ -40,7 +40,7 @@ void log_softmax_backward_f32_ref(const float* dy, const float* y, float* dx, in
 // t = labels * (1 - label_smoothing) + label_smoothing / cols (TF.js):
 //   losses[i]    = -sum_j t_ij * log_softmax(logits)_ij   (unweighted; terms with t_ij == 0
 //                  are skipped, so a -inf logit with zero label weight costs nothing)
-//   dlogits[i,j] = (softmax(logits)_ij - t_ij) * grad_scale * sample_weight[i]
+//   dlogits[i,j] = (softmax(logits)_ij * sum_k t_ik - t_ij) * grad_scale * sample_weight[i]
 //   returns the number of rows with argmax(logits) == argmax(labels) (or == the index),
 //   first index on ties and first NaN wins, as numpy.argmax.
 struct SoftmaxXentArgs {

@@ -90,8 +90,8 @@ int64_t xent_rows(const SoftmaxXentArgs& A, int64_t r0, int64_t r1) {
         if (tj != 0.0f) std_ += tj * (mx - xj);
       }
       A.losses[i] = st * std::log(s) + std_;
-      if (dl) {
-        const float inv = 1.0f / s;
+      if (dl) {  // d loss / d x_j = softmax_j * sum(t) - t_j (sum(t) = 1 for one-hot)
+        const float inv = st / s;
         for (int64_t j = 0; j < C; ++j) dl[j] = (dl[j] * inv - (t[j] * a + b)) * scale;
       }
     } else {

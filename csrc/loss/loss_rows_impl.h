@@ -184,10 +184,10 @@ int64_t xent_rows(const SoftmaxXentArgs& A, int64_t r0, int64_t r1) {
         vstd = V::add(vstd, V::nonzero_or_zero(tj, V::mul(tj, V::sub(vmx, xj))));
         if (dl) V::store(dl + j, e, m);  // x[j] is not read again (dl may be x)
       });
-      const float s = V::sum(vs);
-      A.losses[i] = V::sum(vst) * __builtin_logf(s) + V::sum(vstd);
-      if (dl) {
-        const auto inv = V::set1(1.0f / s), sc = V::set1(scale);
+      const float s = V::sum(vs), st = V::sum(vst);
+      A.losses[i] = st * __builtin_logf(s) + V::sum(vstd);
+      if (dl) {  // d loss / d x_j = softmax_j * sum(t) - t_j (sum(t) = 1 for one-hot)
+        const auto inv = V::set1(st / s), sc = V::set1(scale);
         for_blocks<V>(C, [&](int64_t j, auto m) {
           const auto tj = V::fma(V::load(t + j, m), va, vb);
           V::store(dl + j, V::mul(V::sub(V::mul(V::load(dl + j, m), inv), tj), sc), m);

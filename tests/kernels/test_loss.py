@@ -36,7 +36,8 @@ def np_xent(logits, labels, sample_weight=None, grad_scale=1.0, label_smoothing=
     with np.errstate(invalid="ignore"):  # 0 * -inf, masked out
         losses = -np.where(t != 0, t * lsm, 0.0).sum(axis=1)
     w = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
-    grad = (np.exp(lsm) - t) * (grad_scale * w)[:, None]
+    # The exact derivative of the loss: softmax * sum(t) - t (softmax - t for one-hot).
+    grad = (np.exp(lsm) * t.sum(axis=1, keepdims=True) - t) * (grad_scale * w)[:, None]
     correct = int(np.sum(np.argmax(logits, axis=1) == want))
     return losses, grad, correct
 
