@@ -15,5 +15,7 @@ cmake --build "$bdir" --target _core ${EXTRA_TARGETS:-}
 site="$bdir/site/treino"
 mkdir -p "$site"
 for f in "$root"/python/treino/*; do ln -sfn "$f" "$site/$(basename "$f")"; done
-cp -f "$bdir"/_core*.so "$site/"
+for so in "$bdir"/_core*.so; do  # rename, never overwrite: running processes keep the old file
+  cp -f "$so" "$site/.tmp_core.so" && mv -f "$site/.tmp_core.so" "$site/$(basename "$so")"
+done
 echo "built $site"

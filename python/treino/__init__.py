@@ -21,7 +21,8 @@ from .core.ops import (abs, add, argmax, argmin, cast, ceil, clip_by_value, conc
                        transpose, unstack, where)
 from .core.random import random_normal, random_uniform, set_seed, truncated_normal
 from .core.tensor import Tensor, Variable, variable
-from . import (activations, constraints, data, datasets, initializers, layers, losses,
-               regularizers, train, vis)
+from . import (activations, callbacks, constraints, data, datasets, initializers, layers,
+               losses, metrics, regularizers, train, vis)
+from .models import Model, Sequential, sequential
 
 __version__ = "0.1.0"

@@ -1,0 +1,81 @@
+"""CallbackList: dispatches each hook of a fit to the user's callbacks, then History,
+then the progress display."""
+from .base import HOOKS, Callback, _floats, _hook, _to_callbacks
+from .progress import ProgressBar
+
+
+class CallbackList:
+    """Calls each hook on every callback in order: the user's, then `history`, then the
+    progress display for verbose 1 or 2. Every callback sees the same logs dict, so a
+    callback may add keys (e.g. 'learning_rate') that later ones record."""
+
+    def __init__(self, callbacks=None, model=None, params=None, history=None, verbose=0):
+        self.callbacks = _to_callbacks(callbacks)
+        if history is not None:
+            self.callbacks.append(history)
+        if verbose in (1, 2):
+            self.callbacks.append(ProgressBar(verbose))
+        self.model, self.params = model, dict(params or {})
+        for cb in self.callbacks:
+            cb.set_params(self.params)
+            if model is not None:
+                cb.set_model(model)
+        self._index()
+
+    def _index(self):
+        self._hooks = {h: [f for f in (_hook(cb, h) for cb in self.callbacks) if f]
+                       for h in HOOKS}
+
+    def append(self, callback):
+        if not isinstance(callback, Callback):
+            raise TypeError(f"CallbackList.append: expected a Callback, received "
+                            f"{type(callback).__name__}")
+        callback.set_params(self.params)
+        if self.model is not None:
+            callback.set_model(self.model)
+        self.callbacks.append(callback)
+        self._index()
+
+    def set_model(self, model):
+        self.model = model
+        for cb in self.callbacks:
+            cb.set_model(model)
+
+    def set_params(self, params):
+        self.params = dict(params)
+        for cb in self.callbacks:
+            cb.set_params(self.params)
+
+    def on_train_begin(self, logs=None):
+        logs = _floats(logs)
+        for f in self._hooks["on_train_begin"]:
+            f(logs)
+
+    def on_train_end(self, logs=None):
+        logs = _floats(logs)
+        for f in self._hooks["on_train_end"]:
+            f(logs)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        logs = _floats(logs)
+        for f in self._hooks["on_epoch_begin"]:
+            f(epoch, logs)
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = _floats(logs)
+        for f in self._hooks["on_epoch_end"]:
+            f(epoch, logs)
+
+    def on_batch_begin(self, batch, logs=None):
+        fs = self._hooks["on_batch_begin"]
+        if fs:  # per-batch hooks cost nothing when no callback listens
+            logs = _floats(logs)
+            for f in fs:
+                f(batch, logs)
+
+    def on_batch_end(self, batch, logs=None):
+        fs = self._hooks["on_batch_end"]
+        if fs:
+            logs = _floats(logs)
+            for f in fs:
+                f(batch, logs)

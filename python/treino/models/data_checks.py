@@ -1,0 +1,86 @@
+"""Input checks for fit / evaluate / predict: everything is validated before any weight
+changes, and errors name the argument, the expected and the received shape."""
+import numbers
+
+import numpy as np
+
+from ..core.tensor import Tensor
+
+
+def _fmt(shape):
+    return "[" + ",".join("null" if d is None else str(d) for d in shape) + "]"
+
+
+def as_array(v, fn, arg, allow_int=False):
+    """Tensor / numpy / nested lists -> a numpy array (float32, or int32 labels when
+    allow_int and integral), checked: numeric, non-empty, finite (naming the first bad
+    row)."""
+    if v is None:
+        raise ValueError(f"{fn}: argument '{arg}' is required")
+    a = v._data if isinstance(v, Tensor) else v
+    try:
+        a = np.asarray(a)
+    except ValueError:
+        raise ValueError(f"{fn}: argument '{arg}' must be a rectangular array of numbers, "
+                         f"received ragged input") from None
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{fn}: argument '{arg}' must hold numbers, received an array of "
+                        f"dtype {a.dtype}")
+    if a.ndim == 0:
+        raise ValueError(f"{fn}: argument '{arg}' must have a batch axis, received a scalar")
+    if a.shape[0] == 0:
+        raise ValueError(f"{fn}: argument '{arg}' is empty (shape {list(a.shape)})")
+    if a.dtype.kind == "f":
+        finite = np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
+        if not finite.all():
+            row = int(np.argmin(finite))
+            raise ValueError(f"{fn}: argument '{arg}' holds a non-finite value (NaN or "
+                             f"infinity) in row {row}")
+    if allow_int and a.dtype.kind in "iub":
+        return np.ascontiguousarray(a, dtype=np.int32)
+    return np.ascontiguousarray(a, dtype=np.float32)
+
+
+def check_input(x, model, fn, arg="x"):
+    want = model.input_shape
+    if x.ndim != len(want) or any(w is not None and w != g for w, g in zip(want[1:], x.shape[1:])):
+        first = model.layers[0].name if model.layers else "?"
+        raise ValueError(f"{fn}: argument '{arg}' must have shape {_fmt(want)} (the input of "
+                         f"layer {first}), received shape {list(x.shape)}")
+
+
+def check_count(x, y, fn):
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"{fn}: x and y must have the same number of samples, received "
+                         f"{x.shape[0]} in x and {y.shape[0]} in y")
+
+
+def positive_int(v, fn, arg, allow_none=False):
+    if v is None and allow_none:
+        return None
+    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or v < 1:
+        raise ValueError(f"{fn}: argument '{arg}' must be an int >= 1, received {v!r}")
+    return int(v)
+
+
+def sample_weights(sample_weight, class_weight, y, n, fn, sparse):
+    """Per-sample weights (float32, length n) from sample_weight and class_weight, or None."""
+    w = None
+    if sample_weight is not None:
+        w = as_array(sample_weight, fn, "sample_weight").reshape(-1)
+        if w.shape[0] != n:
+            raise ValueError(f"{fn}: argument 'sample_weight' must have one weight per sample "
+                             f"({n}), received {w.shape[0]}")
+        if (w < 0).any():
+            raise ValueError(f"{fn}: argument 'sample_weight' must not hold negative weights")
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise TypeError(f"{fn}: argument 'class_weight' must be a dict {{class index: "
+                            f"weight}}, received {type(class_weight).__name__}")
+        labels = y.reshape(-1).astype(np.int64) if sparse else (
+            y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else (y.reshape(-1) > 0.5).astype(np.int64))
+        cw = np.ones(n, np.float32)
+        for cls, weight in class_weight.items():
+            cw[labels.reshape(n, -1)[:, 0] == int(cls)] = float(weight)
+        w = cw if w is None else w * cw
+    return w

@@ -1,0 +1,143 @@
+"""fit_dataset / evaluate_dataset: training and evaluation fed by a tn.data Dataset
+(TF.js's fitDataset / evaluateDataset), through the same epoch skeleton, hooks and
+History as fit. Elements are {'xs': x, 'ys': y} dicts or (x, y) tuples of batches."""
+import math
+import warnings
+
+import numpy as np
+
+from ..core.tensor import Tensor
+from ..data import Dataset
+from .data_checks import as_array, check_count, check_input, positive_int
+
+
+def _split_element(el, fn, index):
+    if isinstance(el, dict):
+        if "xs" not in el or "ys" not in el:
+            raise ValueError(f"{fn}: dataset elements must be {{'xs': x, 'ys': y}} dicts or "
+                             f"(x, y) tuples; element {index} is a dict with keys "
+                             f"{sorted(el)}")
+        x, y = el["xs"], el["ys"]
+    elif isinstance(el, (tuple, list)) and len(el) in (2, 3):
+        x, y = el[0], el[1]
+    else:
+        raise ValueError(f"{fn}: dataset elements must be {{'xs': x, 'ys': y}} dicts or "
+                         f"(x, y) tuples; element {index} is a {type(el).__name__}")
+    for name, v in (("xs", x), ("ys", y)):
+        if isinstance(v, dict):
+            raise ValueError(f"{fn}: element {index}: '{name}' is a dict of columns "
+                             f"({sorted(v)}); map the dataset to tensors first, e.g. "
+                             f".map(lambda e: {{'xs': list(e['xs'].values()), ...}})")
+    return x, y
+
+
+class DatasetTraining:
+    """Mixed into Model."""
+
+    def _dataset_batch(self, el, fn, index):
+        x, y = _split_element(el, fn, index)
+        xa = as_array(x, fn, f"xs of batch {index}")
+        check_input(xa, self, fn, f"xs of batch {index}")
+        ya = self._labels(y, fn)
+        check_count(xa, ya, fn)
+        return Tensor(xa), Tensor(ya), None
+
+    def fit_dataset(self, dataset, epochs=1, batches_per_epoch=None, callbacks=None,
+                    validation_data=None, validation_batches=None, verbose=1,
+                    class_weight=None, initial_epoch=0):
+        """Trains on the batches of `dataset` (each a full pass per epoch, or
+        batches_per_epoch batches from one pass kept open across epochs, which suits
+        endless datasets); returns the History."""
+        fn = "fit_dataset"
+        self._check_compiled(fn)
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"{fn}: argument 'dataset' must be a tn.data Dataset, received "
+                            f"{type(dataset).__name__} (use model.fit for arrays)")
+        epochs = positive_int(epochs, fn, "epochs")
+        batches_per_epoch = positive_int(batches_per_epoch, fn, "batches_per_epoch", allow_none=True)
+        validation_batches = positive_int(validation_batches, fn, "validation_batches", allow_none=True)
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"{fn}: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
+        if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
+            raise ValueError(f"{fn}: argument 'initial_epoch' must be an int in [0, epochs), "
+                             f"received {initial_epoch!r}")
+        if class_weight is not None:
+            raise ValueError(f"{fn}: class_weight is not supported with datasets yet; put "
+                             f"per-sample weights in the loss or use model.fit")
+        if batches_per_epoch is None and dataset.size is None and _endless(dataset):
+            raise ValueError(f"{fn}: the dataset is endless; give batches_per_epoch")
+        validate = None
+        if validation_data is not None:
+            if isinstance(validation_data, Dataset):
+                validate = lambda: self._evaluate_dataset_values(  # noqa: E731
+                    validation_data, validation_batches, fn)
+            elif isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
+                vx = as_array(validation_data[0], fn, "validation_data[0]")
+                check_input(vx, self, fn, "validation_data[0]")
+                vy = self._labels(validation_data[1], fn)
+                check_count(vx, vy, fn)
+                validate = lambda: self._evaluate_arrays(vx, vy, None, 32)  # noqa: E731
+            else:
+                raise ValueError(f"{fn}: argument 'validation_data' must be a Dataset or "
+                                 f"(x_val, y_val) arrays")
+        state = {"it": None, "index": 0}
+
+        def epoch_batches(epoch):
+            if batches_per_epoch is None:
+                for el in dataset:
+                    yield self._dataset_batch(el, fn, state["index"])
+                    state["index"] += 1
+                return
+            if state["it"] is None:
+                state["it"] = iter(dataset)
+            for _ in range(batches_per_epoch):
+                try:
+                    el = next(state["it"])
+                except StopIteration:
+                    warnings.warn(f"{fn}: the dataset ran out of data after "
+                                  f"{state['index']} batches, before batches_per_epoch * "
+                                  f"epochs; training stops here", stacklevel=4)
+                    self.stop_training = True
+                    return
+                yield self._dataset_batch(el, fn, state["index"])
+                state["index"] += 1
+
+        params = {"steps": batches_per_epoch or dataset.size, "samples": None}
+        try:
+            return self._train_loop(epoch_batches, epochs, initial_epoch, callbacks, verbose,
+                                    params, validate)
+        finally:
+            if state["it"] is not None and hasattr(state["it"], "close"):
+                state["it"].close()
+
+    def _evaluate_dataset_values(self, dataset, batches, fn):
+        totals, count = None, 0
+        for b, el in enumerate(dataset):
+            if batches is not None and b >= batches:
+                break
+            x, y, _ = self._dataset_batch(el, fn, b)
+            cache = {}
+            loss = self._step_loss(x, y, None, cache, training=False)
+            vals = np.array([float(loss.item())] + self._metric_values(y, cache))
+            totals = vals * x.shape[0] if totals is None else totals + vals * x.shape[0]
+            count += x.shape[0]
+        if count == 0:
+            raise ValueError(f"{fn}: the dataset yielded no batches")
+        return list(totals / count)
+
+    def evaluate_dataset(self, dataset, batches=None, verbose=0):
+        """The loss Tensor, or [loss, metric...], averaged over the samples of the
+        dataset's batches (all of them, or the first `batches`)."""
+        fn = "evaluate_dataset"
+        self._check_compiled(fn)
+        if not isinstance(dataset, Dataset):
+            raise TypeError(f"{fn}: argument 'dataset' must be a tn.data Dataset, received "
+                            f"{type(dataset).__name__}")
+        batches = positive_int(batches, fn, "batches", allow_none=True)
+        vals = [Tensor(np.asarray(v, np.float32))
+                for v in self._evaluate_dataset_values(dataset, batches, fn)]
+        return vals[0] if len(vals) == 1 else vals
+
+
+def _endless(dataset):
+    return getattr(dataset, "_size", None) == math.inf

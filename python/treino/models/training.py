@@ -1,0 +1,429 @@
+"""Model: compile / fit / evaluate / predict on top of the core API.
+
+A training step is `optimizer.minimize(loss_fn)` (DESIGN.md principle 1): loss_fn runs
+the forward pass, the loss (mean over the batch, sample weights applied) and the
+regularization penalties. When the last layer is a dense softmax and the loss is
+(sparse) categorical cross-entropy, the step computes the loss from the logits with the
+fused native softmax-cross-entropy (more accurate than clipping probabilities, and one
+pass that also counts correct predictions). fit is a short skeleton: batches come from
+an epoch plan, hooks, history and the progress display from a CallbackList.
+"""
+import numbers
+import signal
+import threading
+
+import numpy as np
+
+from .. import callbacks as cbks
+from .. import losses as losses_mod
+from .. import metrics as metrics_mod
+from .. import train
+from ..core import ops
+from ..core import random as trandom
+from ..core.tensor import Tensor
+from .data_checks import (as_array, check_count, check_input, positive_int, sample_weights)
+from .dataset_training import DatasetTraining
+
+_OPTIMIZERS = {
+    "sgd": lambda: train.sgd(0.01),
+    "momentum": lambda: train.momentum(0.01, 0.9),
+    "adagrad": lambda: train.adagrad(0.01),
+    "adadelta": lambda: train.adadelta(1.0, 0.95, 1e-7),
+    "adam": lambda: train.adam(0.001, 0.9, 0.999, 1e-7),
+    "adamax": lambda: train.adamax(0.002, 0.9, 0.999, 1e-7, 0.0),
+    "rmsprop": lambda: train.rmsprop(0.001, 0.9, 0.0, 1e-7),
+}
+_SPARSE = ("sparseCategoricalCrossentropy",)
+_CATEGORICAL = ("categoricalCrossentropy",)
+
+
+def get_optimizer(identifier):
+    if isinstance(identifier, train.Optimizer):
+        return identifier
+    if isinstance(identifier, str):
+        make = _OPTIMIZERS.get(identifier.lower())
+        if make is None:
+            raise ValueError(f"compile: unknown optimizer {identifier!r}; valid ids: "
+                             f"{', '.join(repr(k) for k in _OPTIMIZERS)} (or an optimizer "
+                             f"instance from tn.train)")
+        return make()
+    raise TypeError(f"compile: argument 'optimizer' must be an id or a tn.train optimizer, "
+                    f"received {type(identifier).__name__}")
+
+
+class Model(DatasetTraining):
+    def __init__(self, name):
+        self.name = name
+        self.optimizer = None
+        self.loss = None
+        self.metrics = []
+        self.stop_training = False
+        self.history = None
+        self._compiled = None
+
+    # -- weights -----------------------------------------------------------------------
+    @property
+    def weights(self):
+        return [w for l in self._layers for w in l.weights]
+
+    @property
+    def trainable_weights(self):
+        return [w for l in self._layers for w in l.trainable_weights]
+
+    @property
+    def non_trainable_weights(self):
+        return [w for l in self._layers for w in l.non_trainable_weights]
+
+    def count_params(self):
+        return sum(l.count_params() for l in self._layers)
+
+    def get_weights(self):
+        return [w.val.numpy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Assigns a list of arrays in model.weights order; checked whole first."""
+        weights = list(weights)
+        ws = self.weights
+        if len(weights) != len(ws):
+            raise ValueError(f"set_weights: the model has {len(ws)} weights, received "
+                             f"{len(weights)} arrays")
+        arrays = []
+        for w, v in zip(ws, weights):
+            a = np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.float32)
+            if a.shape != w.shape:
+                raise ValueError(f"set_weights: weight {w.name} has shape {list(w.shape)}, "
+                                 f"received {list(a.shape)}")
+            arrays.append(a)
+        for w, a in zip(ws, arrays):
+            w.val.assign(a)
+
+    def _invalidate(self):
+        self._compiled = None  # the layers changed: compile again
+
+    # -- compile -----------------------------------------------------------------------
+    def compile(self, optimizer, loss, metrics=None):
+        """optimizer, loss and metrics as ids (both spellings), instances or callables;
+        checked against each other and the model's output now. A failed compile leaves
+        the model as it was."""
+        self._check_layers("compile")
+        plan = self._compile_plan(optimizer, loss, metrics)
+        self._compiled = plan
+        _, _, _, self.optimizer, self.loss, self.metrics, _ = plan
+
+    def _compile_plan(self, optimizer, loss, metrics):
+        opt = get_optimizer(optimizer)
+        loss_fn = losses_mod.get(loss)
+        out_shape = self.output_shape
+        name = getattr(loss_fn, "name", None)
+        units = out_shape[-1]
+        if name in _CATEGORICAL and units == 1:
+            raise ValueError("compile: loss 'categoricalCrossentropy' needs an output of "
+                             "more than one unit (one-hot labels), but the model outputs "
+                             f"{units}; use 'binaryCrossentropy' for a 1-unit sigmoid output")
+        if name in _SPARSE and units == 1:
+            raise ValueError("compile: loss 'sparseCategoricalCrossentropy' needs an output "
+                             "with one unit per class, but the model outputs 1 unit")
+        if metrics is None:
+            metrics = []
+        elif isinstance(metrics, (str,)) or callable(metrics):
+            metrics = [metrics]
+        elif isinstance(metrics, dict):
+            raise TypeError("compile: argument 'metrics' must be a list for a single-output model")
+        ms = [metrics_mod.get(m, loss=loss_fn, output_shape=out_shape) for m in metrics]
+        last = self._layers[-1]
+        act = getattr(getattr(last, "activation", None), "name", None)
+        fused = (name in _CATEGORICAL + _SPARSE and act == "softmax"
+                 and hasattr(last, "call_logits"))
+        return (optimizer, loss, metrics, opt, loss_fn, ms, fused)
+
+    def _check_compiled(self, fn):
+        if self._compiled is None:
+            raise RuntimeError(f"{fn}: the model must be compiled first (model.compile("
+                               f"optimizer=..., loss=...))")
+
+    # -- predict -----------------------------------------------------------------------
+    def predict(self, x, batch_size=32, verbose=0):
+        """Outputs for x, in batches, without recording gradients."""
+        self._check_layers("predict")
+        xa = as_array(x, "predict", "x")
+        check_input(xa, self, "predict")
+        batch_size = positive_int(batch_size, "predict", "batch_size")
+        outs = [self.call(Tensor(xa[i:i + batch_size]))._data
+                for i in range(0, xa.shape[0], batch_size)]
+        return Tensor(np.concatenate(outs) if len(outs) > 1 else outs[0])
+
+    def predict_on_batch(self, x):
+        self._check_layers("predict_on_batch")
+        xa = as_array(x, "predict_on_batch", "x")
+        check_input(xa, self, "predict_on_batch")
+        return self.call(Tensor(xa))
+
+    __call__ = predict_on_batch
+
+    # -- one training step ---------------------------------------------------------------
+    def _labels(self, y, fn):
+        sparse = getattr(self.loss, "name", None) in _SPARSE
+        ya = as_array(y, fn, "y", allow_int=sparse)
+        out = self.output_shape
+        if sparse:
+            if not (ya.ndim == 1 or (ya.ndim == 2 and ya.shape[1] == 1)):
+                raise ValueError(f"{fn}: sparse categorical labels must have shape [n] or "
+                                 f"[n,1] (class indices), received {list(ya.shape)}; use "
+                                 f"'categoricalCrossentropy' for one-hot labels")
+            ya = ya.reshape(-1).astype(np.int32)
+            if ya.min() < 0 or ya.max() >= out[-1]:
+                bad = int(np.argmax((ya < 0) | (ya >= out[-1])))
+                raise ValueError(f"{fn}: label {ya[bad]} in row {bad} is outside [0, "
+                                 f"{out[-1]}) for an output of {out[-1]} classes")
+        elif ya.ndim != len(out) or any(o is not None and o != g for o, g in zip(out[1:], ya.shape[1:])):
+            hint = ""
+            if ya.ndim == 1 and getattr(self.loss, "name", None) in _CATEGORICAL:
+                hint = " (class indices need loss 'sparseCategoricalCrossentropy', or one-hot encode them)"
+            raise ValueError(f"{fn}: argument 'y' must have shape [null,{','.join(str(d) for d in out[1:])}] "
+                             f"(the output of layer {self._layers[-1].name}), received "
+                             f"{list(ya.shape)}{hint}")
+        return ya
+
+    def _step_loss(self, x, y, w, cache, training=True):
+        """The scalar training loss (and what the metrics need, in cache)."""
+        fused = self._compiled[6]
+        if fused:
+            logits = self.call(x, training=training, skip_last_activation=True)
+            per, correct = ops.softmax_cross_entropy_with_logits(y, logits)
+            cache["logits"], cache["correct"] = logits, correct
+        else:
+            out = self.call(x, training=training)
+            per = self.loss(y, out)
+            cache["out"] = out
+        loss = ops.mean(per) if w is None else ops.mean(ops.mul(per, w))
+        for layer in self._layers:
+            for penalty in layer.regularization_losses():
+                loss = ops.add(loss, penalty)
+        return loss
+
+    def _metric_values(self, y, cache):
+        values = []
+        for m in self.metrics:
+            if "correct" in cache and getattr(m, "from_correct_count", False):
+                values.append(cache["correct"] / cache["logits"].shape[0])
+                continue
+            if "out" not in cache:
+                cache["out"] = ops.softmax(cache["logits"])
+            values.append(float(m(y, cache["out"]).item()))
+        return values
+
+    def _train_batch(self, x, y, w):
+        cache = {}
+        loss = self.optimizer.minimize(lambda: self._step_loss(x, y, w, cache), return_cost=True)
+        for layer in self._layers:
+            layer.apply_constraints()
+        return [float(loss.item())] + self._metric_values(y, cache)
+
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
+        """One update on one batch; returns the loss, or [loss, metric...]."""
+        self._check_compiled("train_on_batch")
+        xa = as_array(x, "train_on_batch", "x")
+        check_input(xa, self, "train_on_batch")
+        ya = self._labels(y, "train_on_batch")
+        check_count(xa, ya, "train_on_batch")
+        w = sample_weights(sample_weight, class_weight, ya, xa.shape[0], "train_on_batch",
+                           getattr(self.loss, "name", None) in _SPARSE)
+        vals = self._train_batch(Tensor(xa), Tensor(ya), None if w is None else Tensor(w))
+        return vals[0] if len(vals) == 1 else vals
+
+    def _metric_names(self):
+        return ["loss"] + [m.name for m in self.metrics]
+
+    # -- evaluate ----------------------------------------------------------------------
+    def _evaluate_arrays(self, xa, ya, w, batch_size, steps=None):
+        n = xa.shape[0]
+        totals, count = None, 0
+        for b, i in enumerate(range(0, n, batch_size)):
+            if steps is not None and b >= steps:
+                break
+            sl = slice(i, i + batch_size)
+            cache = {}
+            wb = None if w is None else Tensor(w[sl])
+            yb = Tensor(ya[sl])
+            loss = self._step_loss(Tensor(xa[sl]), yb, wb, cache, training=False)
+            vals = np.array([float(loss.item())] + self._metric_values(yb, cache))
+            m = xa[sl].shape[0]
+            totals = vals * m if totals is None else totals + vals * m
+            count += m
+        return list(totals / count)
+
+    def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, steps=None):
+        """The loss Tensor, or [loss, metric1, ...] when metrics were compiled (means over
+        the samples, in batches, nothing recorded for gradients)."""
+        self._check_compiled("evaluate")
+        xa = as_array(x, "evaluate", "x")
+        check_input(xa, self, "evaluate")
+        ya = self._labels(y, "evaluate")
+        check_count(xa, ya, "evaluate")
+        batch_size = positive_int(batch_size, "evaluate", "batch_size")
+        steps = positive_int(steps, "evaluate", "steps", allow_none=True)
+        w = sample_weights(sample_weight, None, ya, xa.shape[0], "evaluate", False)
+        vals = [Tensor(np.asarray(v, np.float32)) for v in self._evaluate_arrays(xa, ya, w, batch_size, steps)]
+        return vals[0] if len(vals) == 1 else vals
+
+    # -- fit -----------------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
+            sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
+            validation_batch_size=None, validation_freq=1):
+        """Trains for `epochs` epochs over (x, y); returns the History."""
+        fn = "fit"
+        self._check_compiled(fn)
+        batch_size = positive_int(batch_size, fn, "batch_size")
+        epochs = positive_int(epochs, fn, "epochs")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, numbers.Integral) \
+                or not 0 <= initial_epoch < epochs:
+            raise ValueError(f"fit: argument 'initial_epoch' must be an int in [0, epochs), "
+                             f"received {initial_epoch!r}")
+        steps_per_epoch = positive_int(steps_per_epoch, fn, "steps_per_epoch", allow_none=True)
+        validation_steps = positive_int(validation_steps, fn, "validation_steps", allow_none=True)
+        validation_batch_size = positive_int(validation_batch_size or batch_size, fn, "validation_batch_size")
+        validation_freq = positive_int(validation_freq, fn, "validation_freq")
+        if verbose not in (0, 1, 2):
+            raise ValueError(f"fit: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
+        if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
+                or not 0 <= validation_split < 1:
+            raise ValueError(f"fit: argument 'validation_split' must be a number in [0, 1), "
+                             f"received {validation_split!r}")
+        xa = as_array(x, fn, "x")
+        check_input(xa, self, fn)
+        ya = self._labels(y, fn)
+        check_count(xa, ya, fn)
+        sparse = getattr(self.loss, "name", None) in _SPARSE
+        w = sample_weights(sample_weight, class_weight, ya, xa.shape[0], fn, sparse)
+        val = None
+        if validation_data is not None:
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+                raise ValueError("fit: argument 'validation_data' must be (x_val, y_val) or "
+                                 "(x_val, y_val, sample_weight_val)")
+            vx = as_array(validation_data[0], fn, "validation_data[0]")
+            check_input(vx, self, fn, "validation_data[0]")
+            vy = self._labels(validation_data[1], fn)
+            check_count(vx, vy, fn)
+            vw = None if len(validation_data) == 2 else sample_weights(
+                validation_data[2], None, vy, vx.shape[0], fn, sparse)
+            val = (vx, vy, vw)
+        elif validation_split > 0:
+            # The LAST fraction, taken before shuffling, as TF.js does.
+            split = int(xa.shape[0] * (1 - validation_split))
+            if split == 0 or split == xa.shape[0]:
+                raise ValueError(f"fit: validation_split={validation_split} leaves "
+                                 f"{split} training and {xa.shape[0] - split} validation "
+                                 f"samples out of {xa.shape[0]}; both must be non-empty")
+            val = (xa[split:], ya[split:], None if w is None else w[split:])
+            xa, ya, w = xa[:split], ya[:split], None if w is None else w[:split]
+
+        n = xa.shape[0]
+        steps = steps_per_epoch or -(-n // batch_size)
+        plan = _EpochPlan(n, batch_size, steps, shuffle)
+
+        def epoch_batches(epoch):
+            for idx in plan.epoch():
+                yield Tensor(xa[idx]), Tensor(ya[idx]), None if w is None else Tensor(w[idx])
+
+        def validate():
+            return self._evaluate_arrays(val[0], val[1], val[2], validation_batch_size,
+                                         validation_steps)
+        params = {"samples": n, "steps": steps, "batch_size": batch_size}
+        return self._train_loop(epoch_batches, epochs, initial_epoch, callbacks, verbose,
+                                params, validate if val is not None else None, validation_freq)
+
+    def _train_loop(self, epoch_batches, epochs, initial_epoch, callbacks, verbose, params,
+                    validate, validation_freq=1):
+        """The epoch skeleton shared by fit and fit_dataset: epoch_batches(epoch) yields
+        (x, y, sample_weight) Tensors; validate() returns the validation values (loss,
+        metrics) or is None. Hooks, History and the progress display come from the
+        CallbackList."""
+        names = self._metric_names()
+        history = cbks.History()
+        params = dict(params, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
+                      do_validation=validate is not None,
+                      metrics=names + (["val_" + m for m in names] if validate else []))
+        callback_list = cbks.CallbackList(callbacks, model=self, params=params,
+                                          history=history, verbose=verbose)
+        self.stop_training = False
+        self.history = history
+        with _StopOnInterrupt(self):
+            callback_list.on_train_begin()
+            for epoch in range(initial_epoch, epochs):
+                callback_list.on_epoch_begin(epoch)
+                sums, seen = np.zeros(len(names)), 0
+                for b, (xb, yb, wb) in enumerate(epoch_batches(epoch)):
+                    size = xb.shape[0]
+                    callback_list.on_batch_begin(b, {"batch": b, "size": size})
+                    vals = self._train_batch(xb, yb, wb)
+                    sums += np.array(vals) * size
+                    seen += size
+                    logs = {"batch": b, "size": size}
+                    logs.update(zip(names, vals))
+                    callback_list.on_batch_end(b, logs)
+                    if self.stop_training:
+                        break
+                logs = dict(zip(names, (sums / max(seen, 1)).tolist()))
+                if validate is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                    logs.update({"val_" + k: float(v) for k, v in zip(names, validate())})
+                callback_list.on_epoch_end(epoch, logs)
+                if self.stop_training:
+                    break
+            callback_list.on_train_end()
+        return history
+
+
+class _EpochPlan:
+    """Batch index arrays for each epoch: a fresh permutation per epoch (from the seeded
+    global generator) when shuffling; with steps_per_epoch, batches continue across
+    passes over the data so every epoch has that many."""
+
+    def __init__(self, n, batch_size, steps, shuffle):
+        self.n, self.batch_size, self.steps, self.shuffle = n, batch_size, steps, shuffle
+        self._order, self._pos = None, 0
+
+    def _next_pass(self):
+        self._order = trandom.generator().permutation(self.n) if self.shuffle else np.arange(self.n)
+        self._pos = 0
+
+    def epoch(self):
+        if self._order is None or self._pos >= self.n or self.steps == -(-self.n // self.batch_size):
+            self._next_pass()
+        for _ in range(self.steps):
+            if self._pos >= self.n:
+                self._next_pass()
+            idx = self._order[self._pos:self._pos + self.batch_size]
+            self._pos += len(idx)
+            yield np.sort(idx) if not self.shuffle else idx
+
+
+class _StopOnInterrupt:
+    """Ctrl-C during fit sets model.stop_training, so training ends after the current
+    batch with the weights intact (a native update is never cut in half) and fit returns
+    the history so far. Only in the main thread, where Python delivers signals."""
+
+    def __init__(self, model):
+        self.model = model
+        self.previous = None
+        self.interrupted = False
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.getsignal(signal.SIGINT)
+
+            def handler(signum, frame):
+                if self.interrupted:  # a second Ctrl-C interrupts at once
+                    raise KeyboardInterrupt
+                self.interrupted = True
+                self.model.stop_training = True
+            signal.signal(signal.SIGINT, handler)
+        return self
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
+
+
+__all__ = ["Model", "get_optimizer"]
