@@ -97,6 +97,13 @@ class Model(DatasetTraining):
         for w, a in zip(ws, arrays):
             w.val.assign(a)
 
+    def save(self, path, include_optimizer=True):
+        """Saves to a folder in TF.js's layers-model format (model.json + weight shards),
+        or, for a path ending in '.treino', to one file that also holds the optimizer
+        state (see models/saving/)."""
+        from .saving import save_model
+        return save_model(self, path, include_optimizer=include_optimizer)
+
     def _invalidate(self):
         self._compiled = None  # the layers changed: compile again
 
