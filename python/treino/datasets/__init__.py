@@ -7,8 +7,6 @@ import gzip
 import os
 import pathlib
 import struct
-import urllib.error
-import urllib.request
 
 import numpy as np
 
@@ -92,6 +90,8 @@ def mnist(path=None, cache_dir=None):
 
 
 def _download(folder, name):
+    import urllib.error  # here, not at import: urllib costs ~20 ms of `import treino`
+    import urllib.request
     folder.mkdir(parents=True, exist_ok=True)
     target = folder / name
     tmp = folder / (name + ".part")
