@@ -163,3 +163,37 @@ def test_forward_and_gradient(name):
         (torch_fn(*ts) * torch.tensor(w)).sum().backward()
         for g, t in zip(ours, ts):
             np.testing.assert_allclose(g.numpy(), t.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=f"{name} vs torch")
+
+
+def _random_broadcast_pair(r):
+    rank = int(r.integers(1, 4))
+    shape = [int(d) for d in r.integers(1, 5, rank)]
+    other = [d if r.random() < 0.6 else 1 for d in shape]
+    other = other[int(r.integers(0, rank)):]  # drop leading axes sometimes
+    return (shape, other) if r.random() < 0.5 else (other, shape)
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("op", ["add", "sub", "mul", "div", "maximum", "squared_difference"])
+def test_binary_gradients_random_broadcast_shapes(op, seed):
+    """Random broadcastable shape pairs: values and both gradients (summed back to each
+    operand's shape) against torch, or float64 finite differences without torch."""
+    r = np.random.default_rng(seed)
+    sa, sb = _random_broadcast_pair(r)
+    a = r.uniform(0.5, 2, sa).astype(np.float32)
+    b = r.uniform(0.5, 2, sb).astype(np.float32) * r.choice([-1, 1], sb)
+    fn = getattr(tn, op)
+    w = r.uniform(0.5, 1.5, np.broadcast_shapes(a.shape, b.shape))
+    ga, gb = tn.grads(lambda x, y: _weighted(fn(x, y), tn.tensor(w)))([tn.tensor(a), tn.tensor(b)])
+    assert ga.shape == a.shape and gb.shape == b.shape
+    if torch is None:
+        fa, fb = _fd_grads(fn, [a, b], w)
+    else:
+        ta = torch.tensor(a, dtype=torch.float64, requires_grad=True)
+        tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+        tfn = {"add": torch.add, "sub": torch.sub, "mul": torch.mul, "div": torch.div,
+               "maximum": torch.maximum, "squared_difference": lambda x, y: (x - y) ** 2}[op]
+        (tfn(ta, tb) * torch.tensor(w)).sum().backward()
+        fa, fb = ta.grad.numpy(), tb.grad.numpy()
+    np.testing.assert_allclose(ga.numpy(), fa, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(gb.numpy(), fb, rtol=1e-4, atol=1e-5)
