@@ -4,6 +4,7 @@
 //   op(B) is K x N: B is K x N (ldb >= N) or, with trans_b, N x K (ldb >= K).
 //   C is M x N with ldc >= N. beta == 0 overwrites C (NaNs in C are not propagated);
 //   otherwise C is scaled and accumulated into. Any of M, N, K may be 0.
+//   As in BLAS, alpha == 0 or K == 0 gives beta * C without reading A or B.
 //
 // sgemm() dispatches on active_isa() and the problem size (direct small-shape kernel,
 // packed BLIS-style path, threads for large work). sgemm_ref() is the plain reference

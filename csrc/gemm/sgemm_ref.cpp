@@ -1,3 +1,5 @@
+// Reference sgemm: the plain triple loop (float accumulator, k in order). Fallback and
+// test oracle for the optimized driver in sgemm.cpp; contract in sgemm.h.
 #include "gemm/sgemm.h"
 
 namespace treino {
@@ -8,7 +10,8 @@ void sgemm_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
   for (int64_t i = 0; i < M; ++i) {
     for (int64_t j = 0; j < N; ++j) {
       float acc = 0.f;
-      for (int64_t k = 0; k < K; ++k) {
+      // As BLAS: with alpha == 0, op(A) * op(B) is not evaluated (no NaN from A or B).
+      for (int64_t k = 0; alpha != 0.f && k < K; ++k) {
         const float a = trans_a ? A[k * lda + i] : A[i * lda + k];
         const float b = trans_b ? B[j * ldb + k] : B[k * ldb + j];
         acc += a * b;
