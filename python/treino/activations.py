@@ -8,13 +8,9 @@ the activation has to run as its own op after the matmul.
 """
 import re
 
+from ._config import canon
 from .core import ops
 from .core.tensor import Tensor
-
-
-def _canon(identifier):
-    """'hardSigmoid', 'hard_sigmoid' and 'HardSigmoid' all map to 'hardsigmoid'."""
-    return identifier.replace("_", "").lower()
 
 
 def _snake(name):
@@ -113,7 +109,7 @@ _TABLE = {
 }
 
 VALID_IDS = ["linear"] + list(_TABLE)
-_BY_CANON = {_canon(n): n for n in VALID_IDS}
+_BY_CANON = {canon(n): n for n in VALID_IDS}
 # ('gelu_new' -> 'gelunew' also matches 'geluNew', the spelling a camelCase round trip of a
 # TF.js model.json gives.)
 
@@ -142,7 +138,7 @@ def get(identifier):
                              f"{identifier!r}")
         return get(identifier.get("class_name", identifier.get("className")))
     if isinstance(identifier, str):
-        name = _BY_CANON.get(_canon(identifier))
+        name = _BY_CANON.get(canon(identifier))
         if name is None:
             raise ValueError(f"activation: unknown activation {identifier!r}; valid ids: "
                              f"{_valid_list()} (camelCase or snake_case)")

@@ -7,6 +7,7 @@ import numbers
 
 import numpy as np
 
+from ._config import Configurable, canon, from_config_dict
 from .core import ops
 from .core.tensor import Tensor
 
@@ -35,7 +36,7 @@ def _norms(w, axis):
     return ops.sqrt(ops.sum(ops.square(w), axis=axis, keepdims=True))
 
 
-class Constraint:
+class Constraint(Configurable):
     class_name = None
 
     def __call__(self, w):
@@ -44,16 +45,6 @@ class Constraint:
                             f"{type(w).__name__}")
         return self._apply(w)
 
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class MaxNorm(Constraint):
@@ -142,32 +133,20 @@ _CLASSES = {"maxnorm": MaxNorm, "minmaxnorm": MinMaxNorm, "nonneg": NonNeg,
 VALID_IDS = ["maxNorm", "minMaxNorm", "nonNeg", "unitNorm"]
 
 
-def _to_snake(name):
-    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name)
-
-
 def get(identifier):
     """A Constraint from None (none), an id (either spelling, default arguments), a
     Constraint, or a config dict {'class_name': 'MaxNorm', 'config': {...}}."""
     if identifier is None or isinstance(identifier, Constraint):
         return identifier
     if isinstance(identifier, str):
-        cls = _CLASSES.get(identifier.replace("_", "").lower())
+        cls = _CLASSES.get(canon(identifier))
         if cls is None:
             raise ValueError(f"constraint: unknown constraint {identifier!r}; valid ids: "
                              f"{', '.join(VALID_IDS)} (camelCase or snake_case)")
         return cls()
     if isinstance(identifier, dict):
-        name = identifier.get("class_name", identifier.get("className"))
-        cls = _CLASSES.get(name.replace("_", "").lower()) if isinstance(name, str) else None
-        if cls is None:
-            raise ValueError(f"constraint: unknown class_name {name!r}; valid: "
-                             f"MaxNorm, MinMaxNorm, NonNeg, UnitNorm")
-        config = {_to_snake(k): v for k, v in (identifier.get("config") or {}).items()}
-        try:
-            return cls.from_config(config)
-        except TypeError as e:
-            raise ValueError(f"constraint: bad config for {name}: {config!r} ({e})") from None
+        return from_config_dict(identifier, _CLASSES, "constraint",
+                                "MaxNorm, MinMaxNorm, NonNeg, UnitNorm")
     raise TypeError(f"constraint: expected None, a constraint id (str), a Constraint or a "
                     f"config dict, received {type(identifier).__name__}")
 

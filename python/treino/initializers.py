@@ -15,13 +15,10 @@ import numbers
 
 import numpy as np
 
+from ._config import Configurable, canon, from_config_dict, to_snake
 from .core.random import generator
 
 _NP = {"float32": np.float32, "int32": np.int32}
-
-
-def _canon(identifier):
-    return identifier.replace("_", "").lower()
 
 
 def _dtype(dtype, who):
@@ -68,7 +65,7 @@ def compute_fans(shape):
     return n, n
 
 
-class Initializer:
+class Initializer(Configurable):
     class_name = None
 
     def __call__(self, shape, dtype="float32"):
@@ -78,16 +75,6 @@ class Initializer:
     def _values(self, shape):
         raise NotImplementedError
 
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
 
 class Zeros(Initializer):
@@ -174,7 +161,7 @@ _DISTS = {"normal": "normal", "uniform": "uniform", "truncatednormal": "truncate
 
 
 def _choice(value, table, who, arg):
-    key = _canon(value) if isinstance(value, str) else None
+    key = canon(value) if isinstance(value, str) else None
     if key not in table:
         raise ValueError(f"{who}: argument '{arg}' must be one of {list(table.values())} "
                          f"(camelCase or snake_case), received {value!r}")
@@ -345,16 +332,11 @@ _CLASSES = {c.__name__: c for c in (
     Zeros, Ones, Constant, RandomUniform, RandomNormal, TruncatedNormal, VarianceScaling,
     GlorotUniform, GlorotNormal, HeUniform, HeNormal, LeCunUniform, LeCunNormal,
     Orthogonal, Identity)}
-_BY_CANON = {_canon(n): c for n, c in _CLASSES.items()}
+_BY_CANON = {canon(n): c for n, c in _CLASSES.items()}
 VALID_IDS = ["zeros", "ones", "constant", "randomNormal", "randomUniform", "truncatedNormal",
              "varianceScaling", "glorotUniform", "glorotNormal", "heUniform", "heNormal",
              "leCunUniform", "leCunNormal", "orthogonal", "identity"]
 # Keras spells LeCun 'lecun_normal': the canonical form ('lecunnormal') covers both.
-
-
-def _to_snake(name):
-    """'fanAvg' -> 'fan_avg' (TF.js's toSnakeCase for config keys and string values)."""
-    return "".join("_" + ch.lower() if ch.isupper() else ch for ch in name)
 
 
 def get(identifier):
@@ -363,7 +345,7 @@ def get(identifier):
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
-        cls = _BY_CANON.get(_canon(identifier))
+        cls = _BY_CANON.get(canon(identifier))
         if cls is None:
             raise ValueError(f"initializer: unknown initializer {identifier!r}; valid ids: "
                              f"{', '.join(VALID_IDS)} (camelCase or snake_case)")
@@ -372,25 +354,13 @@ def get(identifier):
                              "tn.initializers.constant(value)")
         return cls()
     if isinstance(identifier, dict):
-        name = identifier.get("class_name", identifier.get("className"))
-        if not isinstance(name, str):
-            raise ValueError(f"initializer: a config dict needs a 'class_name' key, received "
-                             f"{identifier!r}")
-        cls = _BY_CANON.get(_canon(name))
-        if cls is None:
-            raise ValueError(f"initializer: unknown class_name {name!r}; valid: "
-                             f"{', '.join(_CLASSES)}")
-        config = {_to_snake(k): v for k, v in (identifier.get("config") or {}).items()}
-        try:
-            return cls.from_config(config)
-        except TypeError as e:
-            raise ValueError(f"initializer: bad config for {name}: {config!r} ({e})") from None
+        return from_config_dict(identifier, _BY_CANON, "initializer", ", ".join(_CLASSES))
     raise TypeError(f"initializer: expected an initializer id (str), an Initializer or a "
                     f"config dict, received {type(identifier).__name__}")
 
 
 def _snake_value(v):
-    return _to_snake(v) if isinstance(v, str) else v
+    return to_snake(v) if isinstance(v, str) else v
 
 
 def serialize(initializer):

@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from ._config import Configurable, canon
 from .core import ops
 from .core.tensor import Tensor
 
@@ -16,18 +17,12 @@ def _rate(v, who, arg):
     return float(v)
 
 
-class Regularizer:
+class Regularizer(Configurable):
     class_name = None
 
     def __call__(self, x):
         raise NotImplementedError
 
-    def get_config(self):
-        return {}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
 
 
 class L1L2(Regularizer):
@@ -79,14 +74,14 @@ def get(identifier):
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, str):
-        f = _IDS.get(identifier.replace("_", "").lower())
+        f = _IDS.get(canon(identifier))
         if f is None:
             raise ValueError(f"regularizer: unknown regularizer {identifier!r}; valid ids: "
                              f"{', '.join(VALID_IDS)}")
         return f()
     if isinstance(identifier, dict):
         name = identifier.get("class_name", identifier.get("className"))
-        if not isinstance(name, str) or name.replace("_", "").lower() != "l1l2":
+        if not isinstance(name, str) or canon(name) != "l1l2":
             raise ValueError(f"regularizer: unknown class_name {name!r}; valid: L1L2")
         config = identifier.get("config") or {}
         return L1L2(l1=config.get("l1", 0.01), l2=config.get("l2", 0.01))

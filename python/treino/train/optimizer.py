@@ -7,6 +7,7 @@ import weakref
 
 import numpy as np
 
+from .._config import Configurable
 from ..core import autodiff
 from ..core.tensor import Tensor, Variable, variables_by_name
 
@@ -23,7 +24,7 @@ def check_hyper(value, name, fn, minimum=None, maximum=None, strict_min=False):
     return value
 
 
-class Optimizer:
+class Optimizer(Configurable):
     """Subclasses set `slot_names` (per-variable state arrays, e.g. ('m', 'v')),
     `class_name` (TF.js's) and implement `_update(params, grads, slots)`."""
     slot_names = ()
@@ -153,13 +154,6 @@ class Optimizer:
     def get_config(self):
         return {"learning_rate": self.learning_rate}
 
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
 
     def dispose(self):
         self._slots = {}
