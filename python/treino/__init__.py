@@ -24,5 +24,6 @@ from .core.tensor import Tensor, Variable, variable
 from . import (activations, callbacks, constraints, data, datasets, initializers, layers,
                losses, metrics, regularizers, train, vis)
 from .models import Model, Sequential, sequential
+from .models.saving import load_layers_model
 
 __version__ = "0.1.0"
