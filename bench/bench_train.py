@@ -138,6 +138,13 @@ def main():
             km = keras_parts(hidden, lr, adam)
             peers["keras"] = timed_epochs(lambda: km.fit(x, y1h, batch_size=batch, epochs=1, verbose=0), 1)
         rows.append((f"{w} fit epoch (verbose=0)", t_quiet, peers))
+        # The same epoch through fit_dataset on an in-memory dataset (no shuffle: the
+        # dataset is consumed in order), against fit on the same arrays.
+        ds = tn.data.zip({"xs": tn.data.array(x), "ys": tn.data.array(y1h)}).batch(batch)
+        t_ds = timed_epochs(lambda: model.fit_dataset(ds, epochs=1, verbose=0), args.epochs)
+        t_fit_noshuffle = timed_epochs(
+            lambda: model.fit(x, y1h, batch_size=batch, epochs=1, verbose=0, shuffle=False), args.epochs)
+        rows.append((f"{w} fit_dataset epoch (fit no-shuffle {t_fit_noshuffle:.3f}s)", t_ds, peers))
         if t_bar is not None:
             rows.append((f"{w} fit epoch (verbose=1)", t_bar, peers))
     if "W3" in only and torch is not None:
