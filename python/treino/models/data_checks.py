@@ -42,11 +42,16 @@ def as_array(v, fn, arg, allow_int=False):
 
 
 def check_input(x, model, fn, arg="x"):
+    """x checked against the model's input shape; returns it, with a 1-D array taken as
+    one value per sample for a [null,1] input (as TF.js's fit/predict do)."""
     want = model.input_shape
+    if x.ndim == 1 and tuple(want[1:]) == (1,):
+        x = x.reshape(-1, 1)
     if x.ndim != len(want) or any(w is not None and w != g for w, g in zip(want[1:], x.shape[1:])):
         first = model.layers[0].name if model.layers else "?"
         raise ValueError(f"{fn}: argument '{arg}' must have shape {_fmt(want)} (the input of "
                          f"layer {first}), received shape {list(x.shape)}")
+    return x
 
 
 def check_count(x, y, fn):

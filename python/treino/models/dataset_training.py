@@ -8,7 +8,7 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..data import Dataset
-from .data_checks import as_array, check_count, check_input, positive_int
+from .data_checks import as_array, check_count, check_input, positive_int, sample_weights
 
 
 def _split_element(el, fn, index):
@@ -34,13 +34,17 @@ def _split_element(el, fn, index):
 class DatasetTraining:
     """Mixed into Model."""
 
-    def _dataset_batch(self, el, fn, index):
+    def _dataset_batch(self, el, fn, index, class_weight=None):
         x, y = _split_element(el, fn, index)
         xa = as_array(x, fn, f"xs of batch {index}")
-        check_input(xa, self, fn, f"xs of batch {index}")
-        ya = self._labels(y, fn)
+        xa = check_input(xa, self, fn, f"xs of batch {index}")
+        ya = self._labels(y, fn, f"ys of batch {index}")
         check_count(xa, ya, fn)
-        return Tensor(xa), Tensor(ya), None
+        w = None
+        if class_weight is not None:
+            sparse = getattr(self.loss, "name", None) == "sparseCategoricalCrossentropy"
+            w = Tensor(sample_weights(None, class_weight, ya, xa.shape[0], fn, sparse))
+        return Tensor(xa), Tensor(ya), w
 
     def fit_dataset(self, dataset, epochs=1, batches_per_epoch=None, callbacks=None,
                     validation_data=None, validation_batches=None, verbose=1,
@@ -61,9 +65,9 @@ class DatasetTraining:
         if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
             raise ValueError(f"{fn}: argument 'initial_epoch' must be an int in [0, epochs), "
                              f"received {initial_epoch!r}")
-        if class_weight is not None:
-            raise ValueError(f"{fn}: class_weight is not supported with datasets yet; put "
-                             f"per-sample weights in the loss or use model.fit")
+        if class_weight is not None and not isinstance(class_weight, dict):
+            raise TypeError(f"{fn}: argument 'class_weight' must be a dict {{class index: "
+                            f"weight}}, received {type(class_weight).__name__}")
         if batches_per_epoch is None and dataset.size is None and _endless(dataset):
             raise ValueError(f"{fn}: the dataset is endless; give batches_per_epoch")
         validate = None
@@ -73,8 +77,8 @@ class DatasetTraining:
                     validation_data, validation_batches, fn)
             elif isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
                 vx = as_array(validation_data[0], fn, "validation_data[0]")
-                check_input(vx, self, fn, "validation_data[0]")
-                vy = self._labels(validation_data[1], fn)
+                vx = check_input(vx, self, fn, "validation_data[0]")
+                vy = self._labels(validation_data[1], fn, "validation_data[1]")
                 check_count(vx, vy, fn)
                 validate = lambda: self._evaluate_arrays(vx, vy, None, 32)  # noqa: E731
             else:
@@ -84,9 +88,17 @@ class DatasetTraining:
 
         def epoch_batches(epoch):
             if batches_per_epoch is None:
+                start = state["index"]
                 for el in dataset:
-                    yield self._dataset_batch(el, fn, state["index"])
+                    yield self._dataset_batch(el, fn, state["index"], class_weight)
                     state["index"] += 1
+                if state["index"] == start:  # an empty pass: stop rather than log zeros
+                    if epoch == initial_epoch:
+                        raise ValueError(f"{fn}: the dataset yielded no batches")
+                    warnings.warn(f"{fn}: the dataset yielded no batches in epoch {epoch + 1} "
+                                  f"(a tn.data.generator function must return a fresh "
+                                  f"iterator for every pass); training stops here",
+                                  stacklevel=4)
                 return
             if state["it"] is None:
                 state["it"] = iter(dataset)
@@ -99,7 +111,7 @@ class DatasetTraining:
                                   f"epochs; training stops here", stacklevel=4)
                     self.stop_training = True
                     return
-                yield self._dataset_batch(el, fn, state["index"])
+                yield self._dataset_batch(el, fn, state["index"], class_weight)
                 state["index"] += 1
 
         params = {"steps": batches_per_epoch or dataset.size, "samples": None}

@@ -18,7 +18,8 @@ class Sequential(Model):
 
     @property
     def layers(self):
-        return [l for l in self._layers if l.class_name != "InputLayer"]
+        # An input_layer the user added is listed (and summarised), as in TF.js.
+        return list(self._layers)
 
     def add(self, layer):
         """Appends a layer; the first needs an input shape (input_shape=, input_dim=,

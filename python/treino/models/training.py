@@ -64,7 +64,8 @@ class Model(DatasetTraining):
     # -- weights -----------------------------------------------------------------------
     @property
     def weights(self):
-        return [w for l in self._layers for w in l.weights]
+        # TF.js's order (and so get_weights / set_weights'): trainable, then the rest.
+        return self.trainable_weights + self.non_trainable_weights
 
     @property
     def trainable_weights(self):
@@ -153,7 +154,7 @@ class Model(DatasetTraining):
         """Outputs for x, in batches, without recording gradients."""
         self._check_layers("predict")
         xa = as_array(x, "predict", "x")
-        check_input(xa, self, "predict")
+        xa = check_input(xa, self, "predict")
         batch_size = positive_int(batch_size, "predict", "batch_size")
         outs = [self.call(Tensor(xa[i:i + batch_size]))._data
                 for i in range(0, xa.shape[0], batch_size)]
@@ -162,31 +163,34 @@ class Model(DatasetTraining):
     def predict_on_batch(self, x):
         self._check_layers("predict_on_batch")
         xa = as_array(x, "predict_on_batch", "x")
-        check_input(xa, self, "predict_on_batch")
+        xa = check_input(xa, self, "predict_on_batch")
         return self.call(Tensor(xa))
 
     __call__ = predict_on_batch
 
     # -- one training step ---------------------------------------------------------------
-    def _labels(self, y, fn):
+    def _labels(self, y, fn, arg="y"):
         sparse = getattr(self.loss, "name", None) in _SPARSE
-        ya = as_array(y, fn, "y", allow_int=sparse)
+        ya = as_array(y, fn, arg, allow_int=sparse)
         out = self.output_shape
         if sparse:
             if not (ya.ndim == 1 or (ya.ndim == 2 and ya.shape[1] == 1)):
-                raise ValueError(f"{fn}: sparse categorical labels must have shape [n] or "
-                                 f"[n,1] (class indices), received {list(ya.shape)}; use "
-                                 f"'categoricalCrossentropy' for one-hot labels")
+                raise ValueError(f"{fn}: sparse categorical labels ('{arg}') must have shape "
+                                 f"[n] or [n,1] (class indices), received {list(ya.shape)}; "
+                                 f"use 'categoricalCrossentropy' for one-hot labels")
             ya = ya.reshape(-1).astype(np.int32)
             if ya.min() < 0 or ya.max() >= out[-1]:
                 bad = int(np.argmax((ya < 0) | (ya >= out[-1])))
-                raise ValueError(f"{fn}: label {ya[bad]} in row {bad} is outside [0, "
-                                 f"{out[-1]}) for an output of {out[-1]} classes")
-        elif ya.ndim != len(out) or any(o is not None and o != g for o, g in zip(out[1:], ya.shape[1:])):
+                raise ValueError(f"{fn}: label {ya[bad]} in row {bad} of '{arg}' is outside "
+                                 f"[0, {out[-1]}) for an output of {out[-1]} classes")
+            return ya
+        if ya.ndim == 1 and tuple(out[1:]) == (1,):
+            ya = ya.reshape(-1, 1)  # one value per sample for a 1-unit output, as TF.js
+        if ya.ndim != len(out) or any(o is not None and o != g for o, g in zip(out[1:], ya.shape[1:])):
             hint = ""
             if ya.ndim == 1 and getattr(self.loss, "name", None) in _CATEGORICAL:
                 hint = " (class indices need loss 'sparseCategoricalCrossentropy', or one-hot encode them)"
-            raise ValueError(f"{fn}: argument 'y' must have shape [null,{','.join(str(d) for d in out[1:])}] "
+            raise ValueError(f"{fn}: argument '{arg}' must have shape [null,{','.join(str(d) for d in out[1:])}] "
                              f"(the output of layer {self._layers[-1].name}), received "
                              f"{list(ya.shape)}{hint}")
         return ya
@@ -202,6 +206,10 @@ class Model(DatasetTraining):
             out = self.call(x, training=training)
             per = self.loss(y, out)
             cache["out"] = out
+        if w is not None and per.rank > 1:
+            # One loss per sample before weighting (as Keras): a user's loss may keep
+            # trailing axes, e.g. [n, 1], which would broadcast against [n] weights.
+            per = ops.mean(per, list(range(1, per.rank)))
         loss = ops.mean(per) if w is None else ops.mean(ops.mul(per, w))
         for layer in self._layers:
             for penalty in layer.regularization_losses():
@@ -230,7 +238,7 @@ class Model(DatasetTraining):
         """One update on one batch; returns the loss, or [loss, metric...]."""
         self._check_compiled("train_on_batch")
         xa = as_array(x, "train_on_batch", "x")
-        check_input(xa, self, "train_on_batch")
+        xa = check_input(xa, self, "train_on_batch")
         ya = self._labels(y, "train_on_batch")
         check_count(xa, ya, "train_on_batch")
         w = sample_weights(sample_weight, class_weight, ya, xa.shape[0], "train_on_batch",
@@ -264,7 +272,7 @@ class Model(DatasetTraining):
         the samples, in batches, nothing recorded for gradients)."""
         self._check_compiled("evaluate")
         xa = as_array(x, "evaluate", "x")
-        check_input(xa, self, "evaluate")
+        xa = check_input(xa, self, "evaluate")
         ya = self._labels(y, "evaluate")
         check_count(xa, ya, "evaluate")
         batch_size = positive_int(batch_size, "evaluate", "batch_size")
@@ -289,7 +297,9 @@ class Model(DatasetTraining):
                              f"received {initial_epoch!r}")
         steps_per_epoch = positive_int(steps_per_epoch, fn, "steps_per_epoch", allow_none=True)
         validation_steps = positive_int(validation_steps, fn, "validation_steps", allow_none=True)
-        validation_batch_size = positive_int(validation_batch_size or batch_size, fn, "validation_batch_size")
+        if validation_batch_size is None:
+            validation_batch_size = batch_size
+        validation_batch_size = positive_int(validation_batch_size, fn, "validation_batch_size")
         validation_freq = positive_int(validation_freq, fn, "validation_freq")
         if verbose not in (0, 1, 2):
             raise ValueError(f"fit: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
@@ -298,7 +308,7 @@ class Model(DatasetTraining):
             raise ValueError(f"fit: argument 'validation_split' must be a number in [0, 1), "
                              f"received {validation_split!r}")
         xa = as_array(x, fn, "x")
-        check_input(xa, self, fn)
+        xa = check_input(xa, self, fn)
         ya = self._labels(y, fn)
         check_count(xa, ya, fn)
         sparse = getattr(self.loss, "name", None) in _SPARSE
@@ -309,8 +319,8 @@ class Model(DatasetTraining):
                 raise ValueError("fit: argument 'validation_data' must be (x_val, y_val) or "
                                  "(x_val, y_val, sample_weight_val)")
             vx = as_array(validation_data[0], fn, "validation_data[0]")
-            check_input(vx, self, fn, "validation_data[0]")
-            vy = self._labels(validation_data[1], fn)
+            vx = check_input(vx, self, fn, "validation_data[0]")
+            vy = self._labels(validation_data[1], fn, "validation_data[1]")
             check_count(vx, vy, fn)
             vw = None if len(validation_data) == 2 else sample_weights(
                 validation_data[2], None, vy, vx.shape[0], fn, sparse)
@@ -371,8 +381,11 @@ class Model(DatasetTraining):
                     callback_list.on_batch_end(b, logs)
                     if self.stop_training:
                         break
-                logs = dict(zip(names, (sums / max(seen, 1)).tolist()))
-                if validate is not None and (epoch + 1 - initial_epoch) % validation_freq == 0:
+                if seen == 0:  # the data ran out (fit_dataset): no numbers to log
+                    break
+                logs = dict(zip(names, (sums / seen).tolist()))
+                # Counted from epoch 0 whatever initial_epoch is, as Keras.
+                if validate is not None and (epoch + 1) % validation_freq == 0:
                     logs.update({"val_" + k: float(v) for k, v in zip(names, validate())})
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
@@ -418,6 +431,8 @@ class _StopOnInterrupt:
     def __enter__(self):
         if threading.current_thread() is threading.main_thread():
             self.previous = signal.getsignal(signal.SIGINT)
+            if self.previous is None:  # set outside Python: it could not be restored
+                return self
 
             def handler(signum, frame):
                 if self.interrupted:  # a second Ctrl-C interrupts at once
