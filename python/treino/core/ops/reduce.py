@@ -39,13 +39,21 @@ def _int_reduce(name, ufunc, x, axes, keepdims):
     return Tensor(np.asarray(ufunc(d, axis=axes, keepdims=keepdims).astype(np.int32), order="C"))
 
 
+_F32 = np.dtype(np.float32)
+
+
 def sum(x, axis=None, keepdims=False):  # noqa: A001 (tn.sum, as TF.js)
-    x = tensor_arg(x, "sum")
-    axes = axes_arg(axis, x.rank, "sum")
-    if x.dtype != "float32":
-        return _int_reduce("sum", np.sum, x, axes, keepdims)
-    xd = x._data
-    y = Tensor(_reduce_f32(K.reduce_sum, xd, axes, keepdims))
+    if axis is None and isinstance(x, Tensor) and x._data.dtype is _F32:
+        xd = x._data  # the common case (a loss): one kernel call, no axis bookkeeping
+        axes = tuple(range(xd.ndim))
+        y = Tensor(K.reduce_sum(xd, None, keepdims))
+    else:
+        x = tensor_arg(x, "sum")
+        axes = axes_arg(axis, x.rank, "sum")
+        if x.dtype != "float32":
+            return _int_reduce("sum", np.sum, x, axes, keepdims)
+        xd = x._data
+        y = Tensor(_reduce_f32(K.reduce_sum, xd, axes, keepdims))
     if autodiff._tapes:
         kept = _kept_shape(xd.shape, axes)
         autodiff.record("sum", (x,), y, lambda dy, needs: (
