@@ -55,3 +55,24 @@ def test_mnist_errors(tmp_path):
         tn.datasets.read_idx(trunc)
     with pytest.raises(ValueError, match="folder"):
         tn.datasets.mnist(path=tmp_path / "missing")
+
+
+def test_mnist_download_offline_is_a_clear_error(tmp_path, monkeypatch):
+    import urllib.error
+    import urllib.request
+
+    def refuse(*a, **k):
+        raise urllib.error.URLError("network is unreachable")
+    monkeypatch.setattr(urllib.request, "urlopen", refuse)
+    with pytest.raises(ConnectionError, match="offline.*mnist\\(path=folder\\)"):
+        tn.datasets.mnist(cache_dir=tmp_path / "cache")
+    assert not any((tmp_path / "cache").glob("*.part"))  # no half-written file left
+
+
+def test_mnist_uses_the_cache_folder(tmp_path):
+    rng = np.random.default_rng(1)
+    for name, shape in [("train-images-idx3-ubyte", (2, 28, 28)), ("train-labels-idx1-ubyte", (2,)),
+                        ("t10k-images-idx3-ubyte", (1, 28, 28)), ("t10k-labels-idx1-ubyte", (1,))]:
+        _write_idx(tmp_path / name, rng.integers(0, 256, shape), gz=True)
+    (xtr, ytr), (xte, yte) = tn.datasets.mnist(cache_dir=tmp_path)  # no download needed
+    assert xtr.shape == (2, 28, 28) and yte.shape == (1,)
