@@ -48,6 +48,10 @@ py::array_t<T, py::array::c_style> checked(const py::handle& obj, const char* fn
                 "' must be C-contiguous, received a strided array of shape " + shape_str(a) +
                 " (use numpy.ascontiguousarray)");
   }
+  if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
+    value_error(std::string(fn) + ": argument '" + arg +
+                "' must be aligned to its element size, received a misaligned array");
+  }
   if (writeable && !a.writeable()) {
     value_error(std::string(fn) + ": argument '" + arg +
                 "' is written in place and must be writeable, received a read-only array");
@@ -64,6 +68,23 @@ py::array_t<float, py::array::c_style> f32(const py::handle& obj, const char* fn
 py::array_t<int32_t, py::array::c_style> i32(const py::handle& obj, const char* fn,
                                               const char* arg, int rank) {
   return checked<int32_t>(obj, fn, arg, rank, false, "int32");
+}
+
+int64_t to_int64(const py::handle& obj, const char* fn, const char* arg) {
+  py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(obj.ptr()));
+  if (!idx) {
+    PyErr_Clear();
+    type_error(std::string(fn) + ": argument '" + arg + "' must be an int, received " +
+               std::string(py::str(py::type::of(obj).attr("__name__"))));
+  }
+  int overflow = 0;
+  const long long v = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+  if (overflow != 0 || (v == -1 && PyErr_Occurred())) {
+    PyErr_Clear();
+    value_error(std::string(fn) + ": argument '" + arg + "' is out of range, received " +
+                std::string(py::str(obj)));
+  }
+  return static_cast<int64_t>(v);
 }
 
 void expect_shape(const py::array& a, const char* fn, const char* arg,

@@ -39,6 +39,9 @@ void expect_shape(const py::array& a, const char* fn, const char* arg,
 void expect_no_overlap(const py::array& a, const py::array& b, const char* fn,
                        const char* arg_a, const char* arg_b);
 
+// A Python int (or an object with __index__) as int64, ValueError when out of range.
+int64_t to_int64(const py::handle& obj, const char* fn, const char* arg);
+
 [[noreturn]] void value_error(const std::string& msg);
 [[noreturn]] void type_error(const std::string& msg);
 

@@ -58,11 +58,12 @@ void register_common(py::module_& m) {
       type_error("set_num_threads: argument 'n' must be an int, received " +
                  std::string(py::str(py::type::of(n).attr("__name__"))));
     }
-    const long long v = n.cast<long long>();
-    if (v < 1) {
-      value_error("set_num_threads: argument 'n' must be >= 1, received " + std::to_string(v));
+    const int64_t v = to_int64(n, "set_num_threads", "n");
+    if (v < 1 || v > max_num_threads()) {
+      value_error("set_num_threads: argument 'n' must be in [1, " +
+                  std::to_string(max_num_threads()) + "], received " + std::to_string(v));
     }
-    set_num_threads(static_cast<int>(std::min<long long>(v, 1 << 16)));
+    set_num_threads(static_cast<int>(v));
   }, py::arg("n"));
 }
 

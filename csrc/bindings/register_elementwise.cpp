@@ -221,7 +221,7 @@ int64_t resolve_axis(const py::handle& axis, const py::array& x, bool keepdims,
     type_error(std::string(fn) + ": argument 'axis' must be an int or None, received " +
                std::string(py::str(py::type::of(axis).attr("__name__"))));
   }
-  const int64_t a = py::int_(py::reinterpret_borrow<py::object>(axis)).cast<int64_t>();
+  const int64_t a = to_int64(axis, fn, "axis");
   if (a < -nd || a >= nd) {
     value_error(std::string(fn) + ": argument 'axis' is out of range: axis=" + std::to_string(a) +
                 " for x of rank " + std::to_string(nd) + " (shape " + shape_str(s) + ")");
@@ -347,7 +347,7 @@ void register_elementwise(py::module_& m) {
     for (py::handle d : py::reinterpret_borrow<py::sequence>(shape_)) {
       if (py::isinstance<py::bool_>(d) || !PyIndex_Check(d.ptr()))
         type_error(std::string(fn) + ": argument 'shape' must contain ints");
-      const int64_t v = py::int_(py::reinterpret_borrow<py::object>(d)).cast<int64_t>();
+      const int64_t v = to_int64(d, fn, "shape");
       if (v < 0) value_error(std::string(fn) + ": argument 'shape' has a negative extent");
       to.push_back(v);
     }

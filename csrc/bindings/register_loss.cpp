@@ -76,9 +76,11 @@ py::array unary(const char* fn, UnaryKernel k, py::handle x_obj, py::handle out_
   same_or_disjoint(out, x, fn, "out", "x");
   int64_t rows, cols;
   rows_cols(x, &rows, &cols);
+  const float* xp = x.data();  // pointers taken while the GIL is held
+  float* op = out.mutable_data();
   {
     py::gil_scoped_release nogil;
-    k(x.data(), out.mutable_data(), rows, cols);
+    k(xp, op, rows, cols);
   }
   return out;
 }
@@ -93,9 +95,12 @@ py::array binary(const char* fn, BinaryKernel k, py::handle dy_obj, py::handle y
   same_or_disjoint(out, y, fn, "out", "y");
   int64_t rows, cols;
   rows_cols(dy, &rows, &cols);
+  const float* dyp = dy.data();  // pointers taken while the GIL is held
+  const float* yp = y.data();
+  float* op = out.mutable_data();
   {
     py::gil_scoped_release nogil;
-    k(dy.data(), y.data(), out.mutable_data(), rows, cols);
+    k(dyp, yp, op, rows, cols);
   }
   return out;
 }

@@ -10,7 +10,7 @@
 namespace treino {
 
 namespace detail {
-Isa g_active_isa = Isa::Ref;
+std::atomic<Isa> g_active_isa{Isa::Ref};
 }
 
 const char* isa_name(Isa isa) {
@@ -70,7 +70,7 @@ std::string cpu_model_name() {
   buf[48] = 0;
   std::string s(buf);
   const auto first = s.find_first_not_of(' ');
-  const auto last = s.find_last_not_of(" \0");
+  const auto last = s.find_last_not_of(' ');
   return first == std::string::npos ? "unknown" : s.substr(first, last - first + 1);
 }
 #else
@@ -93,7 +93,7 @@ std::vector<Isa> supported_isas() {
 
 bool set_active_isa(Isa isa) {
   if (static_cast<int>(isa) > static_cast<int>(detected_isa())) return false;
-  detail::g_active_isa = isa;
+  detail::g_active_isa.store(isa, std::memory_order_relaxed);
   return true;
 }
 

@@ -5,6 +5,7 @@
 // chosen at import from TREINO_CPU_ISA=ref|avx2|avx512 (default: the best detected)
 // and read by every dispatching kernel through active_isa().
 #pragma once
+#include <atomic>
 #include <string>
 #include <vector>
 
@@ -22,9 +23,10 @@ Isa detected_isa();
 std::vector<Isa> supported_isas();
 
 namespace detail {
-extern Isa g_active_isa;
+// Atomic: kernels read it without the GIL while Python may switch it (tests do).
+extern std::atomic<Isa> g_active_isa;
 }
-inline Isa active_isa() { return detail::g_active_isa; }
+inline Isa active_isa() { return detail::g_active_isa.load(std::memory_order_relaxed); }
 // Switches the active ISA (tests use it to cover every path in one process).
 // Returns false and changes nothing when `isa` is not supported here.
 bool set_active_isa(Isa isa);

@@ -7,6 +7,7 @@
 // bit-identical whatever the number of threads.
 #pragma once
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 
 #if defined(TREINO_OPENMP)
@@ -17,6 +18,7 @@ namespace treino {
 
 int num_threads();
 void set_num_threads(int n);  // n < 1 is clamped to 1
+int max_num_threads();        // the most set_num_threads accepts (bindings check it)
 bool have_openmp();
 
 // Calls fn(chunk) for chunk in [0, n_chunks). Runs on min(num_threads(), n_chunks)
@@ -36,14 +38,18 @@ void parallel_for_chunks(int64_t n_chunks, bool parallel, Fn&& fn) {
 }
 
 // Elementwise helper: splits [0, n) into contiguous ranges of at least `grain`
-// items and calls fn(begin, end) for each. Single-threaded when n < 2 * grain.
+// items and calls fn(begin, end) for each. Single-threaded when n < 2 * grain. Range
+// starts are multiples of kRangeAlign, so a kernel that treats its span in blocks of
+// (a divisor of) kRangeAlign elements sees the same blocks for any thread count.
+constexpr int64_t kRangeAlign = 512;
+
 template <class Fn>
 void parallel_range(int64_t n, int64_t grain, Fn&& fn) {
   if (n <= 0) return;
   const int64_t max_chunks = std::max<int64_t>(1, n / std::max<int64_t>(grain, 1));
   const int64_t chunks = std::min<int64_t>(max_chunks, num_threads());
   if (chunks <= 1) { fn(int64_t{0}, n); return; }
-  const int64_t step = (n + chunks - 1) / chunks;
+  const int64_t step = ((n + chunks - 1) / chunks + kRangeAlign - 1) / kRangeAlign * kRangeAlign;
   parallel_for_chunks(chunks, true, [&](int64_t c) {
     const int64_t b = c * step, e = std::min(n, b + step);
     if (b < e) fn(b, e);

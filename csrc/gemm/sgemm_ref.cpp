@@ -17,7 +17,8 @@ void sgemm_ref(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
         acc += a * b;
       }
       float& c = C[i * ldc + j];
-      c = beta == 0.f ? alpha * acc : alpha * acc + beta * c;
+      const float ab = (alpha == 0.f || K == 0) ? 0.f : alpha * acc;  // K == 0: beta * C
+      c = beta == 0.f ? ab : ab + beta * c;
     }
   }
 }

@@ -195,6 +195,11 @@ int64_t xent_rows(const SoftmaxXentArgs& A, int64_t r0, int64_t r1) {
       }
     } else {
       const int64_t want = A.label_index[i];
+      if (want < 0 || want >= C) {  // changed after the binding's check: never index with it
+        A.losses[i] = __builtin_nanf("");
+        if (dl) for (int64_t j = 0; j < C; ++j) dl[j] = __builtin_nanf("");
+        continue;
+      }
       correct += pred == want;
       const float xl = x[want];
       auto vsd = V::zero();

@@ -142,7 +142,7 @@ def test_set_get_weights_round_trip_and_checks():
     bad[3] = np.zeros(5, np.float32)
     with pytest.raises(ValueError, match=r"\[2\].*\[5\]"):
         model.set_weights(bad)
-    with pytest.raises(ValueError, match="4 weights, received 3"):
+    with pytest.raises(ValueError, match="4 weights, received 3 arrays"):
         model.set_weights(before[:3])
     for a, b in zip(before, model.get_weights()):  # checked whole before assigning any
         np.testing.assert_array_equal(a, b)

@@ -74,6 +74,8 @@ def _backprop(tape, y, dy, targets):
         needs = tuple(id(x) in tracked for x in inputs)
         for x, gx, need in zip(inputs, backward(g, needs), needs):
             if need and gx is not None:
+                if gx.shape != x.shape:  # e.g. a (1,) gradient for a scalar input
+                    gx = gx.reshape(x.shape)
                 k = id(x)
                 prev = grads.get(k)
                 grads[k] = gx if prev is None else prev + gx
@@ -212,7 +214,7 @@ def variable_grads(f, var_list=None):
 def stop_gradient(x):
     """The same values, cut off from differentiation."""
     x = x if isinstance(x, Tensor) else _as_inputs([x], "stop_gradient")[0]
-    return Tensor(x._data)
+    return Tensor(x._data.copy() if isinstance(x, Variable) else x._data)
 
 
 def custom_grad(f):
@@ -237,7 +239,7 @@ def custom_grad(f):
         if not isinstance(value, Tensor):
             raise TypeError("custom_grad: 'value' must be a Tensor, received "
                             f"{type(value).__name__}")
-        out = Tensor(value._data)
+        out = Tensor(value._data.copy() if isinstance(value, Variable) else value._data)
 
         def backward(dy, needs):
             gs = grad_func(Tensor(dy), list(saved))

@@ -71,7 +71,10 @@ class Tensor:
         return self._data.item()
 
     def __array__(self, dtype=None, copy=None):
-        # Read-only view: the tensor stays immutable and np.asarray(t) costs nothing.
+        # A read-only view (the tensor stays immutable and np.asarray(t) costs nothing),
+        # or a writeable copy when numpy asks for one (np.array(t), copy=True).
+        if copy:
+            return self._data.copy() if dtype is None else self._data.astype(dtype)
         view = self._data.view()
         view.flags.writeable = False
         return view if dtype is None else view.astype(dtype)

@@ -8,8 +8,12 @@ with a counter per layer class and per process; weights are `dense_Dense1/kernel
 """
 import itertools
 import re
+import weakref
 from collections import defaultdict
 
+import numpy as np
+
+from ..core.dtypes import NP
 from ..core.tensor import Tensor, Variable, variables_by_name
 
 _counters = defaultdict(lambda: itertools.count(1))
@@ -49,18 +53,43 @@ def _shape_tuple(shape, fn, arg):
     return dims
 
 
+def assign_all(layer_variables, weights, fn):
+    """Assigns arrays to LayerVariables after checking all of them (count, shape,
+    numeric type), so a bad list changes nothing."""
+    try:
+        weights = list(weights)
+    except TypeError:
+        raise TypeError(f"{fn} expects a list of arrays, received {type(weights).__name__}") from None
+    if len(weights) != len(layer_variables):
+        raise ValueError(f"{fn}: there are {len(layer_variables)} weights, received "
+                         f"{len(weights)} arrays")
+    arrays = []
+    for w, v in zip(layer_variables, weights):
+        a = np.asarray(v._data if isinstance(v, Tensor) else v)
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{fn}: weight {w.name} needs numbers, received dtype {a.dtype}")
+        if a.shape != w.shape:
+            raise ValueError(f"{fn}: weight {w.name} has shape {list(w.shape)}, received "
+                             f"{list(a.shape)}")
+        arrays.append(a.astype(NP[w.dtype]))
+    for w, a in zip(layer_variables, arrays):
+        w.val.assign(a)
+
+
 class LayerVariable:
     """A layer's weight as model.weights lists it: `.name` ('dense_Dense1/kernel'),
     `.shape`, `.dtype`, `.trainable` and `.val` (the Variable holding the values), plus
     the regularizer and constraint that apply to it."""
-    __slots__ = ("name", "val", "regularizer", "constraint", "_trainable", "__weakref__")
+    __slots__ = ("name", "val", "regularizer", "constraint", "_trainable", "_layer",
+                 "__weakref__")
 
-    def __init__(self, name, val, trainable, regularizer=None, constraint=None):
+    def __init__(self, name, val, trainable, regularizer=None, constraint=None, layer=None):
         self.name = name
         self.val = val
         self._trainable = trainable
         self.regularizer = regularizer
         self.constraint = constraint
+        self._layer = None if layer is None else weakref.ref(layer)
 
     @property
     def shape(self):
@@ -76,8 +105,11 @@ class LayerVariable:
 
     @trainable.setter
     def trainable(self, value):
+        # The Variable trains only when the weight AND its layer are trainable, so that
+        # optimizer.minimize without a var_list leaves a frozen layer alone.
         self._trainable = bool(value)
-        self.val.trainable = bool(value)
+        layer = None if self._layer is None else self._layer()
+        self.val.trainable = self._trainable and (layer is None or layer.trainable)
 
     def read(self):
         return self.val
@@ -110,6 +142,7 @@ class Layer:
             self.batch_input_shape = None
         self.dtype = dtype or "float32"
         self._weights = []          # LayerVariables in creation order
+        self._pending = None        # state writes queued during a training step
         self.built = False
         self.input_shape = None     # batch shape seen at build (None for the batch axis)
         self.output_shape = None
@@ -123,7 +156,7 @@ class Layer:
         values = initializer(tuple(shape), dtype)
         var = Variable(values, trainable=trainable and self._trainable,
                        name=unique_variable_name(full), dtype=dtype)
-        lv = LayerVariable(full, var, trainable, regularizer, constraint)
+        lv = LayerVariable(full, var, trainable, regularizer, constraint, layer=self)
         self._weights.append(lv)
         return lv
 
@@ -156,22 +189,32 @@ class Layer:
         return [w.val.numpy() for w in self._weights]
 
     def set_weights(self, weights):
-        weights = list(weights)
-        if len(weights) != len(self._weights):
-            raise ValueError(f"{self.name}: set_weights expects {len(self._weights)} arrays, "
-                             f"received {len(weights)}")
-        for w, v in zip(self._weights, weights):
-            shape = tuple(getattr(v, "shape", ()))
-            if shape != w.shape:
-                raise ValueError(f"{self.name}: weight {w.name} has shape {list(w.shape)}, "
-                                 f"received {list(shape)}")
-        for w, v in zip(self._weights, weights):
-            w.val.assign(v)
+        assign_all(self._weights, weights, f"{self.name}: set_weights")
 
     def regularization_losses(self):
         """The regularizer penalties of this layer's weights, as scalar Tensors (computed
         now, from the current values, differentiably)."""
         return [w.regularizer(w.val) for w in self._weights if w.regularizer is not None]
+
+    # -- state written outside the gradient (batch-norm statistics) -----------------------
+    def update_state(self, variable, value):
+        """Writes a non-trainable weight. During a model's training step the write waits
+        until the step has succeeded (commit_step), so a step that raises changes nothing."""
+        if self._pending is None:
+            variable.assign(value)
+        else:
+            self._pending.append((variable, value))
+
+    def begin_step(self):
+        self._pending = []
+
+    def commit_step(self):
+        for variable, value in self._pending:
+            variable.assign(value)
+        self._pending = []
+
+    def end_step(self):
+        self._pending = None
 
     def apply_constraints(self):
         """Projects each constrained weight back onto its constraint (after an update)."""

@@ -147,7 +147,7 @@ class BatchNormalization(_Normalization):
         decay = np.float32(1.0 - self.momentum)
         for w, batch in ((self.moving_mean, mean), (self.moving_variance, var)):
             old = w.val._data
-            w.val.assign((old - (old - batch.reshape(old.shape)) * decay).astype(np.float32))
+            self.update_state(w.val, (old - (old - batch.reshape(old.shape)) * decay).astype(np.float32))
 
     def get_config(self):
         s = _initializers.serialize

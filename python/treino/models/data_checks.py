@@ -68,6 +68,14 @@ def positive_int(v, fn, arg, allow_none=False):
     return int(v)
 
 
+def check_initial_epoch(v, epochs, fn):
+    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) \
+            or not 0 <= v < epochs:
+        raise ValueError(f"{fn}: argument 'initial_epoch' must be an int in [0, epochs), "
+                         f"received {v!r}")
+    return int(v)
+
+
 def sample_weights(sample_weight, class_weight, y, n, fn, sparse):
     """Per-sample weights (float32, length n) from sample_weight and class_weight, or None."""
     w = None
@@ -86,6 +94,6 @@ def sample_weights(sample_weight, class_weight, y, n, fn, sparse):
             y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else (y.reshape(-1) > 0.5).astype(np.int64))
         cw = np.ones(n, np.float32)
         for cls, weight in class_weight.items():
-            cw[labels.reshape(n, -1)[:, 0] == int(cls)] = float(weight)
+            cw[labels == int(cls)] = float(weight)
         w = cw if w is None else w * cw
     return w

@@ -8,7 +8,8 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..data import Dataset
-from .data_checks import as_array, check_count, check_input, positive_int, sample_weights
+from .data_checks import (as_array, check_count, check_initial_epoch, check_input,
+                          positive_int, sample_weights)
 
 
 def _split_element(el, fn, index):
@@ -62,9 +63,7 @@ class DatasetTraining:
         validation_batches = positive_int(validation_batches, fn, "validation_batches", allow_none=True)
         if verbose not in (0, 1, 2):
             raise ValueError(f"{fn}: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
-        if not isinstance(initial_epoch, int) or not 0 <= initial_epoch < epochs:
-            raise ValueError(f"{fn}: argument 'initial_epoch' must be an int in [0, epochs), "
-                             f"received {initial_epoch!r}")
+        initial_epoch = check_initial_epoch(initial_epoch, epochs, fn)
         if class_weight is not None and not isinstance(class_weight, dict):
             raise TypeError(f"{fn}: argument 'class_weight' must be a dict {{class index: "
                             f"weight}}, received {type(class_weight).__name__}")

@@ -1,6 +1,7 @@
 """Model: compile / fit / evaluate / predict on top of the core API.
 
-A training step is `optimizer.minimize(loss_fn)` (DESIGN.md principle 1): loss_fn runs
+A training step is the optimizer's minimize (DESIGN.md principle 1; its two halves,
+compute_gradients and apply_gradients, with the metrics in between): loss_fn runs
 the forward pass, the loss (mean over the batch, sample weights applied) and the
 regularization penalties. When the last layer is a dense softmax and the loss is
 (sparse) categorical cross-entropy, the step computes the loss from the logits with the
@@ -21,7 +22,9 @@ from .. import train
 from ..core import ops
 from ..core import random as trandom
 from ..core.tensor import Tensor
-from .data_checks import (as_array, check_count, check_input, positive_int, sample_weights)
+from ..layers.base import assign_all
+from .data_checks import (as_array, check_count, check_initial_epoch, check_input, positive_int,
+                          sample_weights)
 from .dataset_training import DatasetTraining
 
 _OPTIMIZERS = {
@@ -83,20 +86,7 @@ class Model(DatasetTraining):
 
     def set_weights(self, weights):
         """Assigns a list of arrays in model.weights order; checked whole first."""
-        weights = list(weights)
-        ws = self.weights
-        if len(weights) != len(ws):
-            raise ValueError(f"set_weights: the model has {len(ws)} weights, received "
-                             f"{len(weights)} arrays")
-        arrays = []
-        for w, v in zip(ws, weights):
-            a = np.asarray(v._data if isinstance(v, Tensor) else v, dtype=np.float32)
-            if a.shape != w.shape:
-                raise ValueError(f"set_weights: weight {w.name} has shape {list(w.shape)}, "
-                                 f"received {list(a.shape)}")
-            arrays.append(a)
-        for w, a in zip(ws, arrays):
-            w.val.assign(a)
+        assign_all(self.weights, weights, "set_weights")
 
     def save(self, path, include_optimizer=True):
         """Saves to a folder in TF.js's layers-model format (model.json + weight shards),
@@ -120,7 +110,10 @@ class Model(DatasetTraining):
 
     def _compile_plan(self, optimizer, loss, metrics):
         opt = get_optimizer(optimizer)
-        loss_fn = losses_mod.get(loss)
+        try:
+            loss_fn = losses_mod.get(loss)
+        except (ValueError, TypeError) as e:
+            raise type(e)(f"compile: argument 'loss': {e}") from None
         out_shape = self.output_shape
         name = getattr(loss_fn, "name", None)
         units = out_shape[-1]
@@ -137,7 +130,12 @@ class Model(DatasetTraining):
             metrics = [metrics]
         elif isinstance(metrics, dict):
             raise TypeError("compile: argument 'metrics' must be a list for a single-output model")
-        ms = [metrics_mod.get(m, loss=loss_fn, output_shape=out_shape) for m in metrics]
+        ms = []
+        for i, m in enumerate(metrics):
+            try:
+                ms.append(metrics_mod.get(m, loss=loss_fn, output_shape=out_shape))
+            except (ValueError, TypeError) as e:
+                raise type(e)(f"compile: argument 'metrics'[{i}]: {e}") from None
         last = self._layers[-1]
         act = getattr(getattr(last, "activation", None), "name", None)
         fused = (name in _CATEGORICAL + _SPARSE and act == "softmax"
@@ -161,7 +159,12 @@ class Model(DatasetTraining):
         return Tensor(np.concatenate(outs) if len(outs) > 1 else outs[0])
 
     def predict_on_batch(self, x):
+        """The model's output for one batch. A float32 Tensor input is used as it is,
+        so model(x) is differentiable with respect to x (tn.grad through a model)."""
         self._check_layers("predict_on_batch")
+        if isinstance(x, Tensor) and x.dtype == "float32" and x.rank == len(self.input_shape):
+            check_input(x._data, self, "predict_on_batch")
+            return self.call(x)
         xa = as_array(x, "predict_on_batch", "x")
         xa = check_input(xa, self, "predict_on_batch")
         return self.call(Tensor(xa))
@@ -211,9 +214,10 @@ class Model(DatasetTraining):
             # trailing axes, e.g. [n, 1], which would broadcast against [n] weights.
             per = ops.mean(per, list(range(1, per.rank)))
         loss = ops.mean(per) if w is None else ops.mean(ops.mul(per, w))
-        for layer in self._layers:
-            for penalty in layer.regularization_losses():
-                loss = ops.add(loss, penalty)
+        if training:  # TF.js adds the penalties to the training loss only, not to evaluate
+            for layer in self._layers:
+                for penalty in layer.regularization_losses():
+                    loss = ops.add(loss, penalty)
         return loss
 
     def _metric_values(self, y, cache):
@@ -228,11 +232,31 @@ class Model(DatasetTraining):
         return values
 
     def _train_batch(self, x, y, w):
+        """One step: minimize's two halves (compute_gradients, apply_gradients) with the
+        metrics in between, so a step that raises anywhere changes nothing: layers queue
+        their state updates (batch-norm statistics) until the step has succeeded."""
         cache = {}
-        loss = self.optimizer.minimize(lambda: self._step_loss(x, y, w, cache), return_cost=True)
-        for layer in self._layers:
-            layer.apply_constraints()
-        return [float(loss.item())] + self._metric_values(y, cache)
+        var_list = [lv.val for lv in self.trainable_weights]
+        layers = self._layers
+        for layer in layers:
+            layer.begin_step()
+        try:
+            if var_list:
+                res = self.optimizer.compute_gradients(
+                    lambda: self._step_loss(x, y, w, cache), var_list)
+                loss = res["value"]
+            else:  # everything frozen: the loss is still computed and reported
+                loss = self._step_loss(x, y, w, cache)
+            vals = [float(loss.item())] + self._metric_values(y, cache)
+            if var_list:
+                self.optimizer.apply_gradients(res["grads"])
+            for layer in layers:
+                layer.commit_step()
+                layer.apply_constraints()
+        finally:
+            for layer in layers:
+                layer.end_step()
+        return vals
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One update on one batch; returns the loss, or [loss, metric...]."""
@@ -291,10 +315,7 @@ class Model(DatasetTraining):
         self._check_compiled(fn)
         batch_size = positive_int(batch_size, fn, "batch_size")
         epochs = positive_int(epochs, fn, "epochs")
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, numbers.Integral) \
-                or not 0 <= initial_epoch < epochs:
-            raise ValueError(f"fit: argument 'initial_epoch' must be an int in [0, epochs), "
-                             f"received {initial_epoch!r}")
+        initial_epoch = check_initial_epoch(initial_epoch, epochs, fn)
         steps_per_epoch = positive_int(steps_per_epoch, fn, "steps_per_epoch", allow_none=True)
         validation_steps = positive_int(validation_steps, fn, "validation_steps", allow_none=True)
         if validation_batch_size is None:
@@ -312,7 +333,7 @@ class Model(DatasetTraining):
         ya = self._labels(y, fn)
         check_count(xa, ya, fn)
         sparse = getattr(self.loss, "name", None) in _SPARSE
-        w = sample_weights(sample_weight, class_weight, ya, xa.shape[0], fn, sparse)
+        w = sample_weights(sample_weight, None, ya, xa.shape[0], fn, sparse)
         val = None
         if validation_data is not None:
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
@@ -334,6 +355,8 @@ class Model(DatasetTraining):
                                  f"samples out of {xa.shape[0]}; both must be non-empty")
             val = (xa[split:], ya[split:], None if w is None else w[split:])
             xa, ya, w = xa[:split], ya[:split], None if w is None else w[:split]
+        if class_weight is not None:  # after the split: validation is not class-weighted
+            w = sample_weights(w, class_weight, ya, xa.shape[0], fn, sparse)
 
         n = xa.shape[0]
         steps = steps_per_epoch or -(-n // batch_size)
@@ -415,7 +438,7 @@ class _EpochPlan:
                 self._next_pass()
             idx = self._order[self._pos:self._pos + self.batch_size]
             self._pos += len(idx)
-            yield np.sort(idx) if not self.shuffle else idx
+            yield idx
 
 
 class _StopOnInterrupt:

@@ -12,15 +12,17 @@ from ..core import autodiff
 from ..core.tensor import Tensor, Variable, variables_by_name
 
 
-def check_hyper(value, name, fn, minimum=None, maximum=None, strict_min=False):
+def check_hyper(value, name, fn, minimum=None, maximum=None, strict_min=False,
+                strict_max=False):
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
         raise ValueError(f"{fn}: argument '{name}' must be a finite number, received {value!r}")
     value = float(value)
     if minimum is not None and (value < minimum or (strict_min and value == minimum)):
         raise ValueError(f"{fn}: argument '{name}' must be {'>' if strict_min else '>='} "
                          f"{minimum}, received {value}")
-    if maximum is not None and value > maximum:
-        raise ValueError(f"{fn}: argument '{name}' must be <= {maximum}, received {value}")
+    if maximum is not None and (value > maximum or (strict_max and value == maximum)):
+        raise ValueError(f"{fn}: argument '{name}' must be {'<' if strict_max else '<='} "
+                         f"{maximum}, received {value}")
     return value
 
 

@@ -76,8 +76,8 @@ class AdamOptimizer(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)
-        self.beta1 = check_hyper(beta1, "beta1", "adam", 0.0, 1.0)
-        self.beta2 = check_hyper(beta2, "beta2", "adam", 0.0, 1.0)
+        self.beta1 = check_hyper(beta1, "beta1", "adam", 0.0, 1.0, strict_max=True)
+        self.beta2 = check_hyper(beta2, "beta2", "adam", 0.0, 1.0, strict_max=True)
         self.epsilon = check_hyper(epsilon, "epsilon", "adam", minimum=0.0)
 
     def _update(self, params, grads, slots, step):
@@ -95,8 +95,8 @@ class AdamaxOptimizer(Optimizer):
 
     def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999, epsilon=1e-7, decay=0.0):
         super().__init__(learning_rate)
-        self.beta1 = check_hyper(beta1, "beta1", "adamax", 0.0, 1.0)
-        self.beta2 = check_hyper(beta2, "beta2", "adamax", 0.0, 1.0)
+        self.beta1 = check_hyper(beta1, "beta1", "adamax", 0.0, 1.0, strict_max=True)
+        self.beta2 = check_hyper(beta2, "beta2", "adamax", 0.0, 1.0, strict_max=True)
         self.epsilon = check_hyper(epsilon, "epsilon", "adamax", minimum=0.0)
         self.decay = check_hyper(decay, "decay", "adamax", minimum=0.0)
 

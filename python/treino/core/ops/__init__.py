@@ -29,6 +29,10 @@ _METHODS = [
 for _fn in _METHODS:
     setattr(Tensor, _fn.__name__, _fn)
 
+# TF.js's chained forms: a.concat(b), a.stack(b), a.where(condition, b).
+Tensor.concat = lambda self, x, axis=0: concat([self] + (list(x) if isinstance(x, (list, tuple)) else [x]), axis)
+Tensor.stack = lambda self, x, axis=0: stack([self] + (list(x) if isinstance(x, (list, tuple)) else [x]), axis)
+Tensor.where = lambda self, condition, x: where(condition, self, x)
 Tensor.as_type = cast
 Tensor.flatten = lambda self: reshape(self, [-1])
 Tensor.T = property(lambda self: transpose(self))

@@ -5,7 +5,20 @@ import numpy as np
 
 from ... import _kernels as K
 from ..dtypes import NP, to_array
-from ..tensor import Tensor
+from ..tensor import Tensor, Variable
+
+
+def contiguous(a, dtype=None):
+    """a as a C-contiguous array (itself when it already is). Unlike
+    np.ascontiguousarray, a 0-d array stays 0-d."""
+    return np.asarray(a, dtype=dtype, order="C")
+
+
+def frozen_data(x):
+    """x's values for an op whose result may be a view of its input: a Variable's buffer
+    changes in place (assign, optimizer updates), so a view of it would not stay
+    immutable; it is copied. Other tensors never change and are shared."""
+    return x._data.copy() if isinstance(x, Variable) else x._data
 
 
 def tensor_arg(x, fn, arg="x"):
@@ -64,7 +77,7 @@ def unbroadcast(g, shape):
     if g.shape == shape:
         return g
     if g.dtype != np.float32 or not g.flags.c_contiguous:
-        g = np.ascontiguousarray(g, dtype=np.float32)
+        g = contiguous(g, np.float32)
     return K.sum_to_shape(g, shape)
 
 

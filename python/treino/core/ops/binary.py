@@ -9,7 +9,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
-from ._util import pair, tensor_arg, unbroadcast
+from ._util import contiguous, pair, tensor_arg, unbroadcast
 
 _INT = {
     "add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.floor_divide,
@@ -68,7 +68,7 @@ def _int_binary(name, ad, bd):
                          "to float32")
     if ad.dtype == np.bool_:
         ad, bd = ad.astype(np.int32), bd.astype(np.int32)
-    return Tensor(np.ascontiguousarray(_INT[name](ad, bd), dtype=np.int32))
+    return Tensor(contiguous(_INT[name](ad, bd), np.int32))
 
 
 # Gradients: (dy, a, b, y, needs) -> (da, db) before summing back over broadcast axes.
@@ -131,7 +131,7 @@ squared_difference = _make("squared_difference", K.squared_difference, _squared_
 def _compare(name, ufunc, a, b):
     a, b = pair(a, b, name)
     _check_broadcast(a._data, b._data, name)
-    y = Tensor(np.ascontiguousarray(ufunc(a._data, b._data)))
+    y = Tensor(contiguous(ufunc(a._data, b._data)))
     if autodiff._tapes:
         autodiff.record_non_differentiable(name, (a, b), y)
     return y
@@ -198,7 +198,7 @@ def where(condition, a, b):
         raise ValueError(f"where: condition {list(cond.shape)}, a {list(a.shape)} and b "
                          f"{list(b.shape)} could not be broadcast together") from None
     c = cond._data
-    y = Tensor(np.ascontiguousarray(np.where(c, a._data, b._data)))
+    y = Tensor(contiguous(np.where(c, a._data, b._data)))
     if autodiff._tapes and y.dtype == "float32":
         def backward(dy, needs):
             return (None,

@@ -9,7 +9,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
-from ._util import pair, unbroadcast
+from ._util import contiguous, pair, unbroadcast
 
 
 def _mm(a, b, ta, tb):
@@ -33,7 +33,7 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
     if ad.dtype != np.float32:
         am = np.swapaxes(ad, -1, -2) if transpose_a else ad
         bm = np.swapaxes(bd, -1, -2) if transpose_b else bd
-        return Tensor(np.ascontiguousarray(np.matmul(am, bm)).astype(ad.dtype))
+        return Tensor(contiguous(np.matmul(am, bm)).astype(ad.dtype))
     if a.rank == 2 and b.rank == 2:
         y = Tensor(_mm(ad, bd, transpose_a, transpose_b))
         if autodiff._tapes:
@@ -53,18 +53,18 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
                          f"{list(bd.shape)} do not broadcast") from None
     am = np.swapaxes(ad, -1, -2) if transpose_a else ad
     bm = np.swapaxes(bd, -1, -2) if transpose_b else bd
-    y = Tensor(np.ascontiguousarray(np.matmul(am, bm)))
+    y = Tensor(contiguous(np.matmul(am, bm)))
     if autodiff._tapes:
         def backward(dy, needs):
             ga = gb = None
             if needs[0]:
                 g = np.matmul(dy, np.swapaxes(bm, -1, -2))
                 g = np.swapaxes(g, -1, -2) if transpose_a else g
-                ga = unbroadcast(np.ascontiguousarray(g), ad.shape)
+                ga = unbroadcast(contiguous(g), ad.shape)
             if needs[1]:
                 g = np.matmul(np.swapaxes(am, -1, -2), dy)
                 g = np.swapaxes(g, -1, -2) if transpose_b else g
-                gb = unbroadcast(np.ascontiguousarray(g), bd.shape)
+                gb = unbroadcast(contiguous(g), bd.shape)
             return ga, gb
         autodiff.record("matmul", (a, b), y, backward)
     return y

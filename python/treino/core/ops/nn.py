@@ -4,7 +4,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
-from ._util import float_data, pair, tensor_arg, unbroadcast
+from ._util import contiguous, float_data, pair, tensor_arg, unbroadcast
 
 
 def _last_axis(x, dim, fn):
@@ -39,7 +39,7 @@ def prelu(x, alpha):
     x, a = pair(x, alpha, "prelu")
     xd, ad = x._data, a._data
     pos = xd > 0
-    y = Tensor(np.ascontiguousarray(np.where(pos, xd, ad * xd)).astype(xd.dtype))
+    y = Tensor(contiguous(np.where(pos, xd, ad * xd)).astype(xd.dtype))
     if autodiff._tapes:
         def backward(dy, needs):
             gx = np.where(pos, dy, dy * ad).astype(np.float32) if needs[0] else None

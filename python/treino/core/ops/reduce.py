@@ -11,7 +11,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
-from ._util import axes_arg, float_data, tensor_arg
+from ._util import axes_arg, contiguous, float_data, tensor_arg
 
 
 def _kept_shape(shape, axes):
@@ -27,7 +27,7 @@ def _reduce_f32(kernel, xd, axes, keepdims):
         out = kernel(xd, axes[0], False)
     else:
         rest = [i for i in range(rank) if i not in axes]
-        moved = np.ascontiguousarray(xd.transpose(rest + list(axes)))
+        moved = contiguous(xd.transpose(rest + list(axes)))
         moved = moved.reshape([xd.shape[i] for i in rest] + [-1])
         out = kernel(moved, -1, False)
     out = np.asarray(out, order="C")
@@ -57,7 +57,7 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 (tn.sum, as TF.js)
     if autodiff._tapes:
         kept = _kept_shape(xd.shape, axes)
         autodiff.record("sum", (x,), y, lambda dy, needs: (
-            np.ascontiguousarray(np.broadcast_to(dy.reshape(kept), xd.shape)),))
+            contiguous(np.broadcast_to(dy.reshape(kept), xd.shape)),))
     return y
 
 
@@ -70,7 +70,7 @@ def mean(x, axis=None, keepdims=False):
         kept = _kept_shape(xd.shape, axes)
         n = builtins.max(1, int(np.prod([xd.shape[i] for i in axes], dtype=np.int64)))
         autodiff.record("mean", (x,), y, lambda dy, needs: (
-            np.ascontiguousarray(np.broadcast_to(dy.reshape(kept) / np.float32(n), xd.shape)),))
+            contiguous(np.broadcast_to(dy.reshape(kept) / np.float32(n), xd.shape)),))
     return y
 
 
@@ -90,7 +90,7 @@ def _extreme(name, kernel, ufunc, x, axis, keepdims):
         def backward(dy, needs):
             # TF.js: every element equal to the extreme gets the gradient.
             mask = xd == y._data.reshape(kept)
-            return (np.ascontiguousarray(dy.reshape(kept) * mask, dtype=np.float32),)
+            return (contiguous(dy.reshape(kept) * mask, np.float32),)
         autodiff.record(name, (x,), y, backward)
     return y
 
@@ -123,7 +123,7 @@ def prod(x, axis=None, keepdims=False):
             others = (left * right).reshape([xd.shape[i] for i in perm])
             others = others.transpose(np.argsort(perm))
             kept = _kept_shape(xd.shape, axes)
-            return (np.ascontiguousarray(dy.reshape(kept) * others, dtype=np.float32),)
+            return (contiguous(dy.reshape(kept) * others, np.float32),)
         autodiff.record("prod", (x,), y, backward)
     return y
 
@@ -135,14 +135,14 @@ def logsumexp(x, axis=None, keepdims=False):
     xd = float_data(x, "logsumexp")
     m = np.max(xd, axis=axes, keepdims=True) if xd.size else np.zeros(_kept_shape(xd.shape, axes), np.float32)
     m = np.where(np.isfinite(m), m, 0).astype(np.float32)
-    s = _reduce_f32(K.reduce_sum, np.ascontiguousarray(K.exp(np.ascontiguousarray(xd - m))), axes, True)
+    s = _reduce_f32(K.reduce_sum, contiguous(K.exp(contiguous(xd - m))), axes, True)
     with np.errstate(divide="ignore"):
         out = (np.log(s) + m).astype(np.float32)
     y = Tensor(np.asarray(out if keepdims else out.reshape([d for i, d in enumerate(xd.shape) if i not in axes]), order="C"))
     if autodiff._tapes:
         kept = _kept_shape(xd.shape, axes)
         autodiff.record("logsumexp", (x,), y, lambda dy, needs: (
-            np.ascontiguousarray(dy.reshape(kept) * np.exp(xd - out), dtype=np.float32),))
+            contiguous(dy.reshape(kept) * np.exp(xd - out), np.float32),))
     return y
 
 

@@ -9,12 +9,8 @@ import numpy as np
 
 from .. import autodiff
 from ..dtypes import NP, check_dtype
-from ..tensor import Tensor
-from ._util import axes_arg, tensor_arg
-
-
-def _c(a):
-    return np.ascontiguousarray(a) if a.ndim else np.asarray(a, order="C")
+from ..tensor import Tensor, Variable
+from ._util import axes_arg, contiguous, frozen_data, tensor_arg
 
 
 def _record(name, inputs, y, backward):
@@ -44,13 +40,13 @@ def reshape(x, shape):
     if dims.count(-1) > 1 or any(d < -1 for d in dims):
         raise ValueError(f"reshape: argument 'shape' may hold one -1 and otherwise "
                          f"non-negative ints, received {dims}")
-    if tuple(dims) == x.shape:
+    if tuple(dims) == x.shape and not isinstance(x, Variable):
         return x  # tensors are immutable: the same tensor is the reshaped one
     known = math.prod(d for d in dims if d != -1)
     if (-1 in dims and (known == 0 or x.size % known)) or (-1 not in dims and known != x.size):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {list(x.shape)} "
                          f"({x.size} values) into shape {dims}")
-    xd = x._data
+    xd = frozen_data(x)
     y = Tensor(xd.reshape(dims))
     _record("reshape", (x,), y, lambda dy, needs: (dy.reshape(xd.shape),))
     return y
@@ -62,9 +58,9 @@ def transpose(x, perm=None):
     if sorted(perm) != list(range(x.rank)):
         raise ValueError(f"transpose: argument 'perm' must be a permutation of "
                          f"{list(range(x.rank))}, received {perm}")
-    y = Tensor(_c(x._data.transpose(perm)))
+    y = Tensor(contiguous(frozen_data(x).transpose(perm)))
     inv = list(np.argsort(perm))
-    _record("transpose", (x,), y, lambda dy, needs: (_c(dy.transpose(inv)),))
+    _record("transpose", (x,), y, lambda dy, needs: (contiguous(dy.transpose(inv)),))
     return y
 
 
@@ -74,7 +70,7 @@ def expand_dims(x, axis=0):
     if not -(x.rank + 1) <= a <= x.rank:
         raise ValueError(f"expand_dims: argument 'axis' must be in [{-(x.rank + 1)}, "
                          f"{x.rank}] for a tensor of rank {x.rank}, received {a}")
-    xd = x._data
+    xd = frozen_data(x)
     y = Tensor(np.expand_dims(xd, a))
     _record("expand_dims", (x,), y, lambda dy, needs: (dy.reshape(xd.shape),))
     return y
@@ -82,7 +78,7 @@ def expand_dims(x, axis=0):
 
 def squeeze(x, axis=None):
     x = tensor_arg(x, "squeeze")
-    xd = x._data
+    xd = frozen_data(x)
     if axis is None:
         axes = tuple(i for i, d in enumerate(xd.shape) if d == 1)
     else:
@@ -116,10 +112,10 @@ def concat(tensors, axis=0):
         if t.rank != rank or any(t.shape[d] != ts[0].shape[d] for d in range(rank) if d != a):
             raise ValueError(f"concat: tensors[{i}] has shape {list(t.shape)}, which does not "
                              f"match tensors[0] {list(ts[0].shape)} outside axis {a}")
-    y = Tensor(_c(np.concatenate([t._data for t in ts], axis=a)))
+    y = Tensor(contiguous(np.concatenate([t._data for t in ts], axis=a)))
     bounds = np.cumsum([t.shape[a] for t in ts])[:-1]
     _record("concat", tuple(ts), y, lambda dy, needs: tuple(
-        _c(p) for p in np.split(dy, bounds, axis=a)))
+        contiguous(p) for p in np.split(dy, bounds, axis=a)))
     return y
 
 
@@ -134,9 +130,9 @@ def stack(tensors, axis=0):
     if not -rank <= a < rank:
         raise ValueError(f"stack: argument 'axis' must be in [{-rank}, {rank - 1}], received {a}")
     a %= rank
-    y = Tensor(_c(np.stack([t._data for t in ts], axis=a)))
+    y = Tensor(contiguous(np.stack([t._data for t in ts], axis=a)))
     _record("stack", tuple(ts), y, lambda dy, needs: tuple(
-        _c(np.take(dy, i, axis=a)) for i in range(len(ts))))
+        contiguous(np.take(dy, i, axis=a)) for i in range(len(ts))))
     return y
 
 
@@ -193,8 +189,8 @@ def slice(x, begin, size=None):  # noqa: A001 (tn.slice, as TF.js)
                              f"of shape {list(x.shape)} (axis {d})")
         idx.append(np.s_[bd:bd + sd])
     idx = tuple(idx)
-    xd = x._data
-    y = Tensor(_c(xd[idx]))
+    xd = frozen_data(x)
+    y = Tensor(contiguous(xd[idx]))
 
     def backward(dy, needs):
         g = np.zeros(xd.shape, np.float32)
@@ -220,7 +216,7 @@ def gather(x, indices, axis=0):
         raise ValueError(f"gather: index {bad} is out of range [0, {n}) for axis {a} of a "
                          f"tensor of shape {list(x.shape)}")
     xd = x._data
-    y = Tensor(_c(np.take(xd, ind, axis=a)))
+    y = Tensor(contiguous(np.take(xd, ind, axis=a)))
 
     def backward(dy, needs):
         g = np.zeros(xd.shape, np.float32)
@@ -239,12 +235,12 @@ def tile(x, reps):
         raise ValueError(f"tile: argument 'reps' must have one non-negative int per axis "
                          f"({x.rank}), received {r}")
     xd = x._data
-    y = Tensor(_c(np.tile(xd, r)))
+    y = Tensor(contiguous(np.tile(xd, r)))
 
     def backward(dy, needs):
         split_shape = [v for pair in zip(r, xd.shape) for v in pair]
         g = dy.reshape(split_shape).sum(axis=tuple(range(0, 2 * xd.ndim, 2)), dtype=np.float32)
-        return (_c(g),)
+        return (contiguous(g),)
     _record("tile", (x,), y, backward)
     return y
 
@@ -261,9 +257,9 @@ def pad(x, paddings, constant_value=0):
         raise ValueError(f"pad: argument 'paddings' must hold one non-negative [before, "
                          f"after] pair per axis ({x.rank}), received {paddings!r}")
     xd = x._data
-    y = Tensor(_c(np.pad(xd, pads, constant_values=constant_value)))
+    y = Tensor(contiguous(np.pad(xd, pads, constant_values=constant_value)))
     idx = tuple(np.s_[b:b + n] for (b, _), n in zip(pads, xd.shape))
-    _record("pad", (x,), y, lambda dy, needs: (_c(dy[idx]),))
+    _record("pad", (x,), y, lambda dy, needs: (contiguous(dy[idx]),))
     return y
 
 
@@ -271,12 +267,12 @@ def cast(x, dtype):
     x = tensor_arg(x, "cast")
     dt = check_dtype(dtype, "cast")
     if dt == x.dtype:
-        return x
+        return x if not isinstance(x, Variable) else Tensor(x._data.copy())
     xd = x._data
     src = np.trunc(xd) if dt == "int32" and x.dtype == "float32" else xd
     if dt == "int32" and x.dtype == "float32" and xd.size and not np.all(np.isfinite(xd)):
         raise ValueError("cast: cannot cast NaN or infinity to int32")
-    y = Tensor(_c(src.astype(NP[dt])))
+    y = Tensor(contiguous(src.astype(NP[dt])))
     if autodiff._tapes:
         if dt == "float32" and x.dtype == "float32":
             autodiff.record("cast", (x,), y, lambda dy, needs: (dy,))
