@@ -24,6 +24,11 @@ def _snake(name):
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
 
 
+def shape_str(shape):
+    """A shape as TF.js prints it (JSON): [null,32]."""
+    return "[" + ",".join("null" if d is None else str(int(d)) for d in shape) + "]"
+
+
 def default_name(class_name):
     """TF.js's generated layer name: 'dense_Dense1' for the first Dense of the process."""
     return f"{_snake(class_name)}_{class_name}{next(_counters[class_name])}"

@@ -12,12 +12,8 @@ from .. import regularizers as _regularizers
 from ..core import ops
 from ..core.random import generator
 from ..core.tensor import Tensor
-from .base import Layer, _counters
+from .base import Layer, _counters, shape_str
 
-
-def _fmt(shape):
-    """A shape as TF.js prints it: [null,32]."""
-    return "[" + ",".join("null" if d is None else str(d) for d in shape) + "]"
 
 
 def incompatible(layer, message):
@@ -66,8 +62,8 @@ class InputLayer(Layer):
         # The batch axis is not checked (TF.js's fit does not either: last batches are short).
         if inputs.rank != len(want) or any(
                 d is not None and d != g for d, g in zip(want[1:], inputs.shape[1:])):
-            raise incompatible(self, f"expected shape {_fmt(want)}, but got shape "
-                                     f"{_fmt(inputs.shape)}")
+            raise incompatible(self, f"expected shape {shape_str(want)}, but got shape "
+                                     f"{shape_str(inputs.shape)}")
         return inputs
 
     def get_config(self):
@@ -101,7 +97,7 @@ class Dense(Layer):
             raise incompatible(self, f"expected min_ndim=2, found ndim={len(input_shape)}")
         if input_shape[-1] is None:
             raise incompatible(self, f"the last axis of the input must be defined, got "
-                                     f"shape {_fmt(input_shape)}")
+                                     f"shape {shape_str(input_shape)}")
         self._in = int(input_shape[-1])
         self.kernel = self.add_weight("kernel", (self._in, self.units), self.kernel_initializer,
                                       self.kernel_regularizer, self.kernel_constraint)
@@ -118,7 +114,7 @@ class Dense(Layer):
     def _check(self, x):
         if x.rank < 2 or x.shape[-1] != self._in:
             raise incompatible(self, f"expected axis -1 of input shape to have value "
-                                     f"{self._in}, but got shape {_fmt(x.shape)}")
+                                     f"{self._in}, but got shape {shape_str(x.shape)}")
 
     def _dense(self, x, fused):
         self._check(x)
@@ -211,8 +207,8 @@ class Dropout(Layer):
         ns = self.noise_shape
         out = tuple(s if n is None else n for n, s in zip(ns, shape))
         if len(ns) != len(shape) or any(n not in (1, s) for n, s in zip(out, shape)):
-            raise incompatible(self, f"noise_shape {_fmt(ns)} does not broadcast to the input "
-                                     f"shape {_fmt(shape)}")
+            raise incompatible(self, f"noise_shape {shape_str(ns)} does not broadcast to the input "
+                                     f"shape {shape_str(shape)}")
         return out
 
     def call(self, inputs, training=False):
@@ -251,10 +247,10 @@ class Flatten(Layer):
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 3:
             raise incompatible(self, f"expected min_ndim=3, found ndim={len(input_shape)} "
-                                     f"(shape {_fmt(input_shape)})")
+                                     f"(shape {shape_str(input_shape)})")
         if any(d is None for d in input_shape[1:]):
             raise ValueError(f"The shape of the input to \"Flatten\" ({self.name}) is not fully "
-                             f"defined (got {_fmt(input_shape[1:])}). Make sure to pass a "
+                             f"defined (got {shape_str(input_shape[1:])}). Make sure to pass a "
                              f"complete 'input_shape' or 'batch_input_shape' to the first "
                              f"layer of the model.")
         return (input_shape[0], math.prod(input_shape[1:]))
@@ -262,7 +258,7 @@ class Flatten(Layer):
     def call(self, inputs, training=False):
         if inputs.rank < 3:
             raise incompatible(self, f"expected min_ndim=3, found ndim={inputs.rank} "
-                                     f"(shape {_fmt(inputs.shape)})")
+                                     f"(shape {shape_str(inputs.shape)})")
         if self.data_format == "channelsFirst":
             inputs = ops.transpose(inputs, [0] + list(range(2, inputs.rank)) + [1])
         return ops.reshape(inputs, [inputs.shape[0], math.prod(inputs.shape[1:])])
@@ -297,9 +293,9 @@ class Reshape(Layer):
         known = math.prod(d for d in self.target_shape if d is not None)
         unknown = None in self.target_shape
         if (unknown and (known == 0 or size % known)) or (not unknown and known != size):
-            raise incompatible(self, f"cannot reshape samples of shape {_fmt(sample_shape)} "
+            raise incompatible(self, f"cannot reshape samples of shape {shape_str(sample_shape)} "
                                      f"({size} values) to the target shape "
-                                     f"{_fmt(self.target_shape)}: total size of new array "
+                                     f"{shape_str(self.target_shape)}: total size of new array "
                                      f"must be unchanged")
         return [size // known if d is None else d for d in self.target_shape]
 

@@ -8,8 +8,8 @@ from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from ..core import ops
-from .base import Layer
-from .core import _fmt, incompatible
+from .base import Layer, shape_str
+from .core import incompatible
 
 
 def _float(v, who, arg, ok, expected):
@@ -44,14 +44,14 @@ def _normalise_axes(layer, axes, input_shape):
     for a in axes:
         if not -rank <= a < rank or a % rank == 0:
             raise incompatible(layer, f"axis {a} is out of range or the batch axis for an "
-                                      f"input of shape {_fmt(input_shape)}")
+                                      f"input of shape {shape_str(input_shape)}")
         norm.append(a % rank)
     if len(set(norm)) != len(norm):
         raise ValueError(f"{layer.name}: argument 'axis' repeats an axis: {axes}")
     for a in norm:
         if input_shape[a] is None:
             raise incompatible(layer, f"axis {a} of the input should have a defined "
-                                      f"dimension, but got shape {_fmt(input_shape)}")
+                                      f"dimension, but got shape {shape_str(input_shape)}")
     return sorted(norm)
 
 
@@ -75,7 +75,7 @@ class _Normalization(Layer):
             for a, d in zip(self._axes, self._param_shape):
                 want[a] = str(d)
             raise incompatible(self, f"expected an input of rank {self._rank} with shape "
-                                     f"[{','.join(want)}], but got shape {_fmt(x.shape)}")
+                                     f"[{','.join(want)}], but got shape {shape_str(x.shape)}")
 
     def _param(self, w):
         return w.val if self._bshape is None else ops.reshape(w.val, self._bshape)

@@ -5,10 +5,8 @@ import numbers
 import numpy as np
 
 from ..core.tensor import Tensor
+from ..layers.base import shape_str
 
-
-def _fmt(shape):
-    return "[" + ",".join("null" if d is None else str(d) for d in shape) + "]"
 
 
 def as_array(v, fn, arg, allow_int=False):
@@ -49,7 +47,7 @@ def check_input(x, model, fn, arg="x"):
         x = x.reshape(-1, 1)
     if x.ndim != len(want) or any(w is not None and w != g for w, g in zip(want[1:], x.shape[1:])):
         first = model.layers[0].name if model.layers else "?"
-        raise ValueError(f"{fn}: argument '{arg}' must have shape {_fmt(want)} (the input of "
+        raise ValueError(f"{fn}: argument '{arg}' must have shape {shape_str(want)} (the input of "
                          f"layer {first}), received shape {list(x.shape)}")
     return x
 

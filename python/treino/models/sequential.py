@@ -2,7 +2,7 @@
 import itertools
 
 from ..core.tensor import Tensor
-from ..layers.base import Layer
+from ..layers.base import Layer, shape_str
 from .summary import summary_lines
 from .training import Model
 
@@ -50,7 +50,7 @@ class Sequential(Model):
             layer.build_for((None,) + tuple(shape[1:]))
         except (ValueError, TypeError) as e:
             raise type(e)(f"add: cannot add layer {layer.name!r} after an output of shape "
-                          f"{_fmt(shape)}: {e}") from None
+                          f"{shape_str(shape)}: {e}") from None
         self._layers.append(layer)
         self._invalidate()
 
@@ -93,9 +93,6 @@ class Sequential(Model):
         if not self._layers:
             raise ValueError(f"{fn}: the model has no layers yet; add some with model.add")
 
-
-def _fmt(shape):
-    return "[" + ",".join("null" if d is None else str(d) for d in shape) + "]"
 
 
 def sequential(layers=None, name=None):

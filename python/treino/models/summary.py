@@ -1,7 +1,8 @@
 """model.summary(): TF.js's table, character for character (tfjs-layers printSummary for
 sequential-like models: columns end at 32%, 61%, 89% and 100% of 90 characters)."""
-import json
 import math
+
+from ..layers.base import shape_str
 
 
 def _row(fields, positions):
@@ -12,11 +13,6 @@ def _row(fields, positions):
         line = (line + field)[:positions[i]]
         line += " " * (positions[i] - len(line))
     return line
-
-
-def shape_json(shape):
-    """[None, 32] -> '[null,32]' as JSON.stringify prints it."""
-    return json.dumps([None if d is None else int(d) for d in shape], separators=(",", ":"))
 
 
 def summary_lines(model, line_length=None, positions=None):
@@ -31,8 +27,8 @@ def summary_lines(model, line_length=None, positions=None):
            "=" * line_length]
     layers = model.layers
     for i, layer in enumerate(layers):
-        inp = "[" + shape_json(layer.input_shape) + "]" if layer.input_shape is not None else "multiple"
-        outp = shape_json(layer.output_shape) if layer.output_shape is not None else "multiple"
+        inp = "[" + shape_str(layer.input_shape) + "]" if layer.input_shape is not None else "multiple"
+        outp = shape_str(layer.output_shape) if layer.output_shape is not None else "multiple"
         out.append(_row([f"{layer.name} ({layer.class_name})", inp, outp,
                          str(layer.count_params())], positions))
         out.append(("=" if i == len(layers) - 1 else "_") * line_length)
