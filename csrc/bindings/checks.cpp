@@ -1,5 +1,7 @@
 #include "bindings/checks.h"
 
+#include <cmath>
+
 #include <sstream>
 
 namespace treino::bind {
@@ -68,6 +70,24 @@ py::array_t<float, py::array::c_style> f32(const py::handle& obj, const char* fn
 py::array_t<int32_t, py::array::c_style> i32(const py::handle& obj, const char* fn,
                                               const char* arg, int rank) {
   return checked<int32_t>(obj, fn, arg, rank, false, "int32");
+}
+
+std::string type_name(py::handle h) {
+  return std::string(py::str(py::type::of(h).attr("__name__")));
+}
+
+double real(const char* fn, const char* arg, py::handle h) {
+  const double v = PyFloat_AsDouble(h.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    type_error(std::string(fn) + ": argument '" + arg + "' must be a real number, received " +
+               type_name(h));
+  }
+  if (!std::isfinite(v)) {
+    value_error(std::string(fn) + ": argument '" + arg + "' must be finite, received " +
+                std::string(py::str(py::float_(v))));
+  }
+  return v;
 }
 
 int64_t to_int64(const py::handle& obj, const char* fn, const char* arg) {

@@ -39,6 +39,12 @@ void expect_shape(const py::array& a, const char* fn, const char* arg,
 void expect_no_overlap(const py::array& a, const py::array& b, const char* fn,
                        const char* arg_a, const char* arg_b);
 
+// The name of h's type, for messages ("list", "float", ...).
+std::string type_name(py::handle h);
+
+// A Python real number as double: TypeError for non-numbers, ValueError for NaN / inf.
+double real(const char* fn, const char* arg, py::handle h);
+
 // A Python int (or an object with __index__) as int64, ValueError when out of range.
 int64_t to_int64(const py::handle& obj, const char* fn, const char* arg);
 

@@ -59,6 +59,19 @@ F32 out_or_new(const py::handle& out, const char* fn, const char* arg,
   return o;
 }
 
+// x (N, K) and w (K, U), checked against each other.
+void x_and_w(py::handle x_, py::handle w_, const char* fn, F32* x, F32* w, int64_t* N,
+             int64_t* K, int64_t* U) {
+  *x = f32(x_, fn, "x", 2);
+  *w = f32(w_, fn, "w", 2);
+  *N = x->shape(0), *K = x->shape(1), *U = w->shape(1);
+  if (w->shape(0) != *K) {
+    value_error(std::string(fn) + ": argument 'w' must have shape (" + std::to_string(*K) +
+                ", units) to match x of shape " + shape_str(*x) + ", received shape " +
+                shape_str(*w));
+  }
+}
+
 }  // namespace
 
 void register_dense(py::module_& m) {
@@ -67,14 +80,9 @@ void register_dense(py::module_& m) {
     const char* fn = "dense_forward";
     float alpha;
     const Act act = parse_activation(act_, alpha_, fn, &alpha);
-    F32 x = f32(x_, fn, "x", 2);
-    F32 w = f32(w_, fn, "w", 2);
-    const int64_t N = x.shape(0), K = x.shape(1), U = w.shape(1);
-    if (w.shape(0) != K) {
-      value_error(std::string(fn) + ": argument 'w' must have shape (" + std::to_string(K) +
-                  ", units) to match x of shape " + shape_str(x) + ", received shape " +
-                  shape_str(w));
-    }
+    F32 x, w;
+    int64_t N, K, U;
+    x_and_w(x_, w_, fn, &x, &w, &N, &K, &U);
     F32 b;
     const bool has_b = !b_.is_none();
     if (has_b) { b = f32(b_, fn, "b", 1); expect_shape(b, fn, "b", {U}); }
@@ -106,14 +114,9 @@ void register_dense(py::module_& m) {
     const char* fn = "dense_backward";
     float alpha;
     const Act act = parse_activation(act_, alpha_, fn, &alpha);
-    F32 x = f32(x_, fn, "x", 2);
-    F32 w = f32(w_, fn, "w", 2);
-    const int64_t N = x.shape(0), K = x.shape(1), U = w.shape(1);
-    if (w.shape(0) != K) {
-      value_error(std::string(fn) + ": argument 'w' must have shape (" + std::to_string(K) +
-                  ", units) to match x of shape " + shape_str(x) + ", received shape " +
-                  shape_str(w));
-    }
+    F32 x, w;
+    int64_t N, K, U;
+    x_and_w(x_, w_, fn, &x, &w, &N, &K, &U);
     F32 dy = f32(dy_, fn, "dy", 2);
     expect_shape(dy, fn, "dy", {N, U});
     F32 y = f32(y_, fn, "y", 2);

@@ -16,24 +16,6 @@ namespace {
 
 using F32 = py::array_t<float, py::array::c_style>;
 
-std::string type_name(py::handle h) {
-  return std::string(py::str(py::type::of(h).attr("__name__")));
-}
-
-double real(const char* fn, const char* arg, py::handle h) {
-  const double v = PyFloat_AsDouble(h.ptr());
-  if (v == -1.0 && PyErr_Occurred()) {
-    PyErr_Clear();
-    type_error(std::string(fn) + ": argument '" + arg + "' must be a real number, received " +
-               type_name(h));
-  }
-  if (!std::isfinite(v)) {
-    value_error(std::string(fn) + ": argument '" + arg + "' must be finite, received " +
-                std::string(py::str(py::float_(v))));
-  }
-  return v;
-}
-
 // Outputs may be the very same buffer as an input (in place) but not overlap it partly.
 void same_or_disjoint(const py::array& a, const py::array& b, const char* fn,
                       const char* an, const char* bn) {

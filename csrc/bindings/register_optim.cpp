@@ -28,10 +28,6 @@ struct ListArg {
   py::handle obj;
 };
 
-std::string type_name(py::handle h) {
-  return std::string(py::str(py::type::of(h).attr("__name__")));
-}
-
 py::sequence as_list(const char* fn, const ListArg& a) {
   if (!py::isinstance<py::list>(a.obj) && !py::isinstance<py::tuple>(a.obj)) {
     type_error(std::string(fn) + ": argument '" + a.name +
@@ -130,20 +126,6 @@ Batch collect(const char* fn, const ListArg& params, const ListArg& grads,
   }
   check_overlaps(fn, lists, std::move(iv));
   return b;
-}
-
-double real(const char* fn, const char* arg, py::handle h) {
-  const double v = PyFloat_AsDouble(h.ptr());
-  if (v == -1.0 && PyErr_Occurred()) {
-    PyErr_Clear();
-    type_error(std::string(fn) + ": argument '" + arg + "' must be a real number, received " +
-               type_name(h));
-  }
-  if (!std::isfinite(v)) {
-    value_error(std::string(fn) + ": argument '" + arg + "' must be finite, received " +
-                std::string(py::str(py::float_(v))));
-  }
-  return v;
 }
 
 int64_t step_arg(const char* fn, py::handle h) {
