@@ -1,6 +1,7 @@
 """fit_dataset / evaluate_dataset: training and evaluation fed by a tn.data Dataset
 (TF.js's fitDataset / evaluateDataset), through the same epoch skeleton, hooks and
 History as fit. Elements are {'xs': x, 'ys': y} dicts or (x, y) tuples of batches."""
+import itertools
 import math
 import warnings
 
@@ -122,19 +123,11 @@ class DatasetTraining:
                 state["it"].close()
 
     def _evaluate_dataset_values(self, dataset, batches, fn):
-        totals, count = None, 0
-        for b, el in enumerate(dataset):
-            if batches is not None and b >= batches:
-                break
-            x, y, _ = self._dataset_batch(el, fn, b)
-            cache = {}
-            loss = self._step_loss(x, y, None, cache, training=False)
-            vals = np.array([float(loss.item())] + self._metric_values(y, cache))
-            totals = vals * x.shape[0] if totals is None else totals + vals * x.shape[0]
-            count += x.shape[0]
-        if count == 0:
+        elements = itertools.islice(dataset, batches)
+        vals = self._evaluate_batches(self._dataset_batch(el, fn, b) for b, el in enumerate(elements))
+        if vals is None:
             raise ValueError(f"{fn}: the dataset yielded no batches")
-        return list(totals / count)
+        return vals
 
     def evaluate_dataset(self, dataset, batches=None, verbose=0):
         """The loss Tensor, or [loss, metric...], averaged over the samples of the

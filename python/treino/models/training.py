@@ -274,22 +274,23 @@ class Model(DatasetTraining):
         return ["loss"] + [m.name for m in self.metrics]
 
     # -- evaluate ----------------------------------------------------------------------
-    def _evaluate_arrays(self, xa, ya, w, batch_size, steps=None):
-        n = xa.shape[0]
+    def _evaluate_batches(self, batches):
+        """[loss, metric...] averaged over the samples of `batches`, an iterable of
+        (x, y, sample_weight or None) Tensors; None when there was no batch."""
         totals, count = None, 0
-        for b, i in enumerate(range(0, n, batch_size)):
-            if steps is not None and b >= steps:
-                break
-            sl = slice(i, i + batch_size)
+        for x, y, w in batches:
             cache = {}
-            wb = None if w is None else Tensor(w[sl])
-            yb = Tensor(ya[sl])
-            loss = self._step_loss(Tensor(xa[sl]), yb, wb, cache, training=False)
-            vals = np.array([float(loss.item())] + self._metric_values(yb, cache))
-            m = xa[sl].shape[0]
-            totals = vals * m if totals is None else totals + vals * m
-            count += m
-        return list(totals / count)
+            loss = self._step_loss(x, y, w, cache, training=False)
+            vals = np.array([float(loss.item())] + self._metric_values(y, cache)) * x.shape[0]
+            totals = vals if totals is None else totals + vals
+            count += x.shape[0]
+        return None if count == 0 else list(totals / count)
+
+    def _evaluate_arrays(self, xa, ya, w, batch_size, steps=None):
+        starts = range(0, xa.shape[0], batch_size)[:steps]
+        return self._evaluate_batches(
+            (Tensor(xa[i:i + batch_size]), Tensor(ya[i:i + batch_size]),
+             None if w is None else Tensor(w[i:i + batch_size])) for i in starts)
 
     def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, steps=None):
         """The loss Tensor, or [loss, metric1, ...] when metrics were compiled (means over
