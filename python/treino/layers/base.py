@@ -110,9 +110,12 @@ class LayerVariable:
 
     @trainable.setter
     def trainable(self, value):
-        # The Variable trains only when the weight AND its layer are trainable, so that
-        # optimizer.minimize without a var_list leaves a frozen layer alone.
         self._trainable = bool(value)
+        self.sync_trainable()
+
+    def sync_trainable(self):
+        """The Variable trains only when the weight AND its layer are trainable, so that
+        optimizer.minimize without a var_list leaves a frozen layer alone."""
         layer = None if self._layer is None else self._layer()
         self.val.trainable = self._trainable and (layer is None or layer.trainable)
 
@@ -159,9 +162,9 @@ class Layer:
         with __call__(shape, dtype) -> numpy array)."""
         full = f"{self.name}/{name}"
         values = initializer(tuple(shape), dtype)
-        var = Variable(values, trainable=trainable and self._trainable,
-                       name=unique_variable_name(full), dtype=dtype)
+        var = Variable(values, name=unique_variable_name(full), dtype=dtype)
         lv = LayerVariable(full, var, trainable, regularizer, constraint, layer=self)
+        lv.sync_trainable()
         self._weights.append(lv)
         return lv
 
@@ -185,7 +188,7 @@ class Layer:
     def trainable(self, value):
         self._trainable = bool(value)
         for w in self._weights:
-            w.val.trainable = w.trainable and self._trainable
+            w.sync_trainable()
 
     def count_params(self):
         return sum(int(w.val.size) for w in self._weights)
