@@ -9,4 +9,5 @@ void register_elementwise(pybind11::module_& m);
 void register_dense(pybind11::module_& m);
 void register_loss(pybind11::module_& m);
 void register_optim(pybind11::module_& m);
+void register_data(pybind11::module_& m);
 }  // namespace treino::bind

@@ -195,5 +195,8 @@ def test_binary_gradients_random_broadcast_shapes(op, seed):
                "maximum": torch.maximum, "squared_difference": lambda x, y: (x - y) ** 2}[op]
         (tfn(ta, tb) * torch.tensor(w)).sum().backward()
         fa, fb = ta.grad.numpy(), tb.grad.numpy()
-    np.testing.assert_allclose(ga.numpy(), fa, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(gb.numpy(), fb, rtol=1e-4, atol=1e-5)
+    # Finite differences over float32 ops carry ~1e-4 of rounding noise; torch's float64
+    # autograd none.
+    tol = dict(rtol=1e-4, atol=1e-5) if torch is not None else dict(rtol=1e-2, atol=2e-3)
+    np.testing.assert_allclose(ga.numpy(), fa, **tol)
+    np.testing.assert_allclose(gb.numpy(), fb, **tol)

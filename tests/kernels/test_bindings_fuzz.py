@@ -64,6 +64,7 @@ FUZZ = textwrap.dedent(r"""
         "adam_update": (*opt(2), 0.1, 0.9, 0.999, 1e-7, 1),
         "adamax_update": (*opt(2), 0.1, 0.9, 0.999, 1e-7, 1),
         "rmsprop_update": (*opt(2), 0.1, 0.9, 0.0, 1e-7),
+        "gather_rows": (x34, np.array([2, 0], np.int64), f32(2, 4), np.array([1], np.int64)),
     }
     for name in names:
         if name in templates:

@@ -46,6 +46,11 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_params(self.params)
 
+    def listens(self, hook):
+        """Whether any callback implements `hook` (fit skips building per-batch logs
+        nobody reads)."""
+        return bool(self._hooks[hook])
+
     def on_train_begin(self, logs=None):
         logs = _floats(logs)
         for f in self._hooks["on_train_begin"]:

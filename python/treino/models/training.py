@@ -15,6 +15,7 @@ import threading
 
 import numpy as np
 
+from .. import _kernels as K
 from .. import callbacks as cbks
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
@@ -26,6 +27,7 @@ from ..layers.base import assign_all
 from .data_checks import (as_array, check_count, check_initial_epoch, check_input, positive_int,
                           sample_weights)
 from .dataset_training import DatasetTraining
+from .fast_step import plan_for
 
 _OPTIMIZERS = {
     "sgd": lambda: train.sgd(0.01),
@@ -55,6 +57,10 @@ def get_optimizer(identifier):
 
 
 class Model(DatasetTraining):
+    # fit replays a recorded native step when the model allows (fast_step.py); False
+    # forces the eager tape path (the reference the tests compare the replay with).
+    _record_step = True
+
     def __init__(self, name):
         self.name = name
         self.optimizer = None
@@ -63,6 +69,7 @@ class Model(DatasetTraining):
         self.stop_training = False
         self.history = None
         self._compiled = None
+        self._step_plan = None  # fast_step.StepPlan, False (not eligible) or None (not yet)
 
     # -- weights -----------------------------------------------------------------------
     @property
@@ -97,6 +104,7 @@ class Model(DatasetTraining):
 
     def _invalidate(self):
         self._compiled = None  # the layers changed: compile again
+        self._step_plan = None
 
     # -- compile -----------------------------------------------------------------------
     def compile(self, optimizer, loss, metrics=None):
@@ -106,6 +114,7 @@ class Model(DatasetTraining):
         self._check_layers("compile")
         plan = self._compile_plan(optimizer, loss, metrics)
         self._compiled = plan
+        self._step_plan = None
         _, _, _, self.optimizer, self.loss, self.metrics, _ = plan
 
     def _compile_plan(self, optimizer, loss, metrics):
@@ -258,6 +267,19 @@ class Model(DatasetTraining):
                 layer.end_step()
         return vals
 
+    def _fit_step(self, x, y, w):
+        """One training step on batch Tensors: the recorded native step when the model
+        allows it (bit-identical to the eager one, see fast_step.py), else _train_batch."""
+        if self._record_step:
+            plan = self._step_plan
+            if plan is None:
+                plan = self._step_plan = plan_for(self) or False
+            if plan:
+                vals = plan.replay(x._data, y._data, None if w is None else w._data)
+                if vals is not None:
+                    return vals
+        return self._train_batch(x, y, w)
+
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One update on one batch; returns the loss, or [loss, metric...]."""
         self._check_compiled("train_on_batch")
@@ -267,7 +289,7 @@ class Model(DatasetTraining):
         check_count(xa, ya, "train_on_batch")
         w = sample_weights(sample_weight, class_weight, ya, xa.shape[0], "train_on_batch",
                            getattr(self.loss, "name", None) in _SPARSE)
-        vals = self._train_batch(Tensor(xa), Tensor(ya), None if w is None else Tensor(w))
+        vals = self._fit_step(Tensor(xa), Tensor(ya), None if w is None else Tensor(w))
         return vals[0] if len(vals) == 1 else vals
 
     def _metric_names(self):
@@ -364,8 +386,12 @@ class Model(DatasetTraining):
         plan = _EpochPlan(n, batch_size, steps, shuffle)
 
         def epoch_batches(epoch):
+            # Rows are copied natively; the next batch's rows are requested into cache
+            # while this step computes (shuffled rows are scattered over a large array).
             for idx in plan.epoch():
-                yield Tensor(xa[idx]), Tensor(ya[idx]), None if w is None else Tensor(w[idx])
+                yield (Tensor(K.gather_rows(xa, idx, None, plan.peek())),
+                       Tensor(K.gather_rows(ya, idx)),
+                       None if w is None else Tensor(K.gather_rows(w, idx)))
 
         def validate():
             return self._evaluate_arrays(val[0], val[1], val[2], validation_batch_size,
@@ -393,21 +419,23 @@ class Model(DatasetTraining):
             callback_list.on_train_begin()
             for epoch in range(initial_epoch, epochs):
                 callback_list.on_epoch_begin(epoch)
-                sums, seen = np.zeros(len(names)), 0
+                sums, seen = [0.0] * len(names), 0
                 for b, (xb, yb, wb) in enumerate(epoch_batches(epoch)):
                     size = xb.shape[0]
-                    callback_list.on_batch_begin(b, {"batch": b, "size": size})
-                    vals = self._train_batch(xb, yb, wb)
-                    sums += np.array(vals) * size
+                    if callback_list.listens("on_batch_begin"):
+                        callback_list.on_batch_begin(b, {"batch": b, "size": size})
+                    vals = self._fit_step(xb, yb, wb)
+                    sums = [s + v * size for s, v in zip(sums, vals)]
                     seen += size
-                    logs = {"batch": b, "size": size}
-                    logs.update(zip(names, vals))
-                    callback_list.on_batch_end(b, logs)
+                    if callback_list.listens("on_batch_end"):
+                        logs = {"batch": b, "size": size}
+                        logs.update(zip(names, vals))
+                        callback_list.on_batch_end(b, logs)
                     if self.stop_training:
                         break
                 if seen == 0:  # the data ran out (fit_dataset): no numbers to log
                     break
-                logs = dict(zip(names, (sums / seen).tolist()))
+                logs = dict(zip(names, [s / seen for s in sums]))
                 # Counted from epoch 0 whatever initial_epoch is, as Keras.
                 if validate is not None and (epoch + 1) % validation_freq == 0:
                     logs.update({"val_" + k: float(v) for k, v in zip(names, validate())})
@@ -440,6 +468,10 @@ class _EpochPlan:
             idx = self._order[self._pos:self._pos + self.batch_size]
             self._pos += len(idx)
             yield idx
+
+    def peek(self):
+        """The next batch's indices when they are already known (within this pass)."""
+        return self._order[self._pos:self._pos + self.batch_size] if self._pos < self.n else None
 
 
 class _StopOnInterrupt:

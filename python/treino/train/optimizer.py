@@ -63,14 +63,15 @@ class Optimizer(Configurable):
         """grads: {variable name: gradient} (as compute_gradients returns) or a list of
         (gradient, variable) pairs. Checked whole before any variable changes."""
         pairs = self._pairs(grads)
-        if not pairs:
-            return
-        params, gs = [], []
-        for var, g in pairs:
-            params.append(var._data)
-            gs.append(g)
-        slots = [[self._slot(var, s) for var, _ in pairs] for s in self.slot_names]
-        self._update(params, gs, slots, self.iterations + 1)  # validates, then updates all
+        if pairs:
+            self._apply_arrays([var for var, _ in pairs], [g for _, g in pairs])
+
+    def _apply_arrays(self, variables, grads):
+        """One update of `variables` from float32 C-contiguous gradient arrays of their
+        shapes (apply_gradients after its checks; fit's recorded step calls it directly)."""
+        slots = [[self._slot(var, s) for var in variables] for s in self.slot_names]
+        # One native call: it validates, then updates all.
+        self._update([var._data for var in variables], grads, slots, self.iterations + 1)
         self.iterations += 1
 
     def _pairs(self, grads):

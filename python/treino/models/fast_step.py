@@ -1,0 +1,171 @@
+"""The recorded training step: for a Sequential stack of dense layers ending in a dense
+softmax trained with (sparse) categorical cross-entropy, the step fit would run through
+the tape is known in advance: one fused dense forward per layer, the fused
+softmax-cross-entropy, one fused dense backward per layer, one optimizer update. This
+module records that sequence of native calls once (per batch size) with every output
+buffer preallocated, and replays it for each batch: no tape, no Tensor per op, no
+allocation in steady state (issue 6).
+
+The replay makes the very same kernel calls with the very same arguments as the eager
+path (Model._train_batch), so weights, losses and metrics are bit-identical to it
+(tests/models/test_fast_step.py checks it over epochs, with callbacks changing the
+learning rate, stop_training and freezing layers). Anything outside that pattern
+(regularizers, sample weights, batch normalization, dropout, other losses, a frozen
+weight...) makes `replay` return None and the step runs on the eager path.
+"""
+import numpy as np
+
+from .. import _kernels as K
+from ..layers.core import Dense, Flatten, InputLayer
+
+_F32 = np.dtype(np.float32)
+
+
+class _Dense:
+    """One dense layer of the plan, as the eager path calls it."""
+    __slots__ = ("layer", "activation", "kernel", "bias", "act", "units", "fan_in")
+
+    def __init__(self, layer, act):
+        self.layer = layer
+        self.activation = layer.activation  # identity checked at each step
+        self.kernel, self.bias = layer.kernel, layer.bias
+        self.act = act  # the fused kernel id: what Dense.call / call_logits pass
+        self.units, self.fan_in = layer.units, layer.kernel.shape[0]
+
+
+def plan_for(model):
+    """A StepPlan for `model` as compiled now, or None when its step is not the pattern
+    above (the reason is kept in model._fast_step_reason for tests and debugging)."""
+    reason = _ineligible(model)
+    model._fast_step_reason = reason
+    return None if reason else StepPlan(model)
+
+
+def _ineligible(model):
+    compiled = model._compiled
+    if compiled is None or not compiled[6]:
+        return "the loss is not softmax + (sparse) categorical cross-entropy"
+    layers = model._layers
+    seen_dense = False
+    for i, layer in enumerate(layers):
+        if type(layer) is InputLayer:
+            continue
+        if type(layer) is Flatten and not seen_dense and layer.data_format != "channelsFirst":
+            continue
+        if type(layer) is not Dense:
+            return f"layer {layer.name} ({type(layer).__name__}) has no recorded step"
+        if not layer.built or len(layer.input_shape or ()) != 2:
+            return f"layer {layer.name} does not take a 2-D input"
+        if i != len(layers) - 1 and layer.activation.fused is None:
+            return f"layer {layer.name}'s activation is not fused into the dense kernel"
+        for w in layer._weights:
+            if w.regularizer is not None:
+                return f"weight {w.name} has a regularizer"
+        seen_dense = True
+    if type(layers[-1]) is not Dense:
+        return "the last layer is not dense"
+    return None
+
+
+class _Buffers:
+    """Everything a step of `n` rows writes, allocated once per batch size."""
+
+    def __init__(self, dense, n, classes):
+        self.outs = [np.empty((n, d.units), np.float32) for d in dense]
+        self.dxs = [None] + [np.empty((n, d.fan_in), np.float32) for d in dense[1:]]
+        self.losses = np.empty(n, np.float32)
+        self.dlogits = np.empty((n, classes), np.float32)
+        # 1/n as the eager path's mean backward computes it (float32).
+        self.grad_scale = float(np.float32(1) / np.float32(n))
+
+
+class StepPlan:
+    """The recorded step of one compiled model (see the module docstring)."""
+
+    def __init__(self, model):
+        self.model = model
+        self.compiled = model._compiled
+        layers = model._layers
+        last = len(layers) - 1
+        self.dense = [_Dense(l, "linear" if i == last else l.activation.fused)
+                      for i, l in enumerate(layers) if type(l) is Dense]
+        self.flatten = any(type(l) is Flatten for l in layers)
+        # Weights in model.trainable_weights order (the eager path's var_list).
+        self.lvs = [lv for d in self.dense for lv in (d.kernel, d.bias) if lv is not None]
+        self.variables = [lv.val for lv in self.lvs]
+        self.grads = []
+        for d in self.dense:
+            d_grads = [np.empty(d.kernel.shape, np.float32)]
+            if d.bias is not None:
+                d_grads.append(np.empty(d.bias.shape, np.float32))
+            self.grads.append(d_grads)
+        self.flat_grads = [g for gs in self.grads for g in gs]
+        self.classes = self.dense[-1].units
+        self._buffers = {}
+        self.by_count = all(getattr(m, "from_correct_count", False) for m in model.metrics)
+
+    def _valid(self):
+        """The model still is what was recorded (cheap identity checks, every step)."""
+        model = self.model
+        if model._compiled is not self.compiled:
+            return False
+        for d in self.dense:
+            layer = d.layer
+            if layer.activation is not d.activation or layer.kernel is not d.kernel \
+                    or layer.bias is not d.bias:
+                return False
+        for v in self.variables:
+            if not v.trainable:
+                return False
+        return True
+
+    def buffers(self, n):
+        b = self._buffers.get(n)
+        if b is None:
+            if len(self._buffers) >= 4:  # a stream of varied batch sizes: keep few
+                self._buffers.clear()
+            b = self._buffers[n] = _Buffers(self.dense, n, self.classes)
+        return b
+
+    def replay(self, x, y, w):
+        """One training step on numpy batch arrays x, y (w: sample weights or None);
+        returns [loss, metric...] as the eager step does, or None (nothing done) when
+        this batch must take the eager path."""
+        if w is not None or not self._valid():
+            return None
+        n = x.shape[0]
+        if n == 0 or x.dtype != _F32 or not x.flags.c_contiguous:
+            return None
+        if x.ndim != 2:
+            if not self.flatten:
+                return None
+            x = x.reshape(n, -1)
+        model = self.model
+        b = self.buffers(n)
+        dense, outs = self.dense, b.outs
+        h = x
+        for d, out in zip(dense, outs):
+            bias = d.bias.val._data if d.bias is not None else None
+            K.dense_forward(h, d.kernel.val._data, bias, d.act, None, out)
+            h = out
+        # Loss and d loss / d logits in one pass; grad_scale is the mean's 1/n.
+        _, _, correct = K.softmax_cross_entropy(h, y, b.dlogits, b.losses, None,
+                                                b.grad_scale, 0.0, True)
+        loss = float(K.reduce_mean(b.losses, None, False))
+        dy = b.dlogits
+        for i in range(len(dense) - 1, -1, -1):
+            d, gs = dense[i], self.grads[i]
+            has_b = d.bias is not None
+            K.dense_backward(dy, outs[i - 1] if i else x, d.kernel.val._data, outs[i], d.act,
+                             None, i > 0, has_b, b.dxs[i], gs[0], gs[1] if has_b else None)
+            dy = b.dxs[i]
+        if self.by_count:
+            vals = [loss] + [correct / n] * len(model.metrics)
+        else:
+            from ..core.tensor import Tensor
+            vals = [loss] + model._metric_values(
+                Tensor(y), {"logits": Tensor(outs[-1].copy()), "correct": correct})
+        model.optimizer._apply_arrays(self.variables, self.flat_grads)
+        for d in dense:
+            d.layer.apply_constraints()
+        return vals
