@@ -202,3 +202,15 @@ def test_layers_changed_after_compile_need_a_new_compile():
     x, _, _ = classification_data(n=4)
     with pytest.raises(RuntimeError, match="compiled first"):
         model.fit(x, np.eye(3, dtype=np.float32)[[0, 1, 2, 0]], verbose=0)
+
+
+def test_large_finite_values_are_accepted(trained):
+    """The finiteness check sums first: a sum that overflows must not reject finite data."""
+    model, x, y = trained
+    big = np.full_like(x, 3e38)
+    big[1] = -3e38
+    it = model.optimizer.iterations
+    model.evaluate(big, y)  # accepted (the loss itself may well be huge)
+    with pytest.raises(ValueError, match=r"non-finite.*row 3"):
+        model.evaluate(np.where(np.arange(10)[:, None] == 3, np.nan, big), y)
+    assert model.optimizer.iterations == it

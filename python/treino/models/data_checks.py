@@ -28,7 +28,11 @@ def as_array(v, fn, arg, allow_int=False):
         raise ValueError(f"{fn}: argument '{arg}' must have a batch axis, received a scalar")
     if a.shape[0] == 0:
         raise ValueError(f"{fn}: argument '{arg}' is empty (shape {list(a.shape)})")
+    # A NaN or infinity makes the sum non-finite (so does overflow: then look closer).
     if a.dtype.kind == "f":
+        with np.errstate(over="ignore", invalid="ignore"):
+            total = a.sum()
+    if a.dtype.kind == "f" and not np.isfinite(total):
         finite = np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
         if not finite.all():
             row = int(np.argmin(finite))
