@@ -1,11 +1,12 @@
-// Row gather for the training loop: out[i] = src[idx[i]], rows of `row_bytes` bytes.
+// Row gathers for the training loop: out[i] = src[idx[i]], rows of `row_bytes` bytes.
 //
 // fit draws every batch from shuffled indices, so each row comes from a random place in
 // a dataset far larger than the caches; the copy is memory-latency bound (about 15 us
-// for 32 rows of 784 floats here). `prefetch` names the rows of the NEXT batch: their
-// cache lines are requested now (into L2) and arrive while the step computes, so the
-// next gather finds them in cache. The copy does no arithmetic: results are the same
-// whatever the thread count.
+// for 32 rows of 784 floats here, a third of a W1 step). `prefetch` names the rows of
+// the NEXT batch: their cache lines are requested now, to arrive while the step
+// computes. (A background thread copying the next batch was tried and lost: on this
+// 2-vCPU machine every cross-thread handoff costs more than the copy.) The copy does no
+// arithmetic: results never depend on the thread count.
 #pragma once
 #include <cstdint>
 

@@ -386,12 +386,8 @@ class Model(DatasetTraining):
         plan = _EpochPlan(n, batch_size, steps, shuffle)
 
         def epoch_batches(epoch):
-            # Rows are copied natively; the next batch's rows are requested into cache
-            # while this step computes (shuffled rows are scattered over a large array).
-            for idx in plan.epoch():
-                yield (Tensor(K.gather_rows(xa, idx, None, plan.peek())),
-                       Tensor(K.gather_rows(ya, idx)),
-                       None if w is None else Tensor(K.gather_rows(w, idx)))
+            for xb, yb, *wb in plan.batches([xa, ya] if w is None else [xa, ya, w]):
+                yield Tensor(xb), Tensor(yb), Tensor(wb[0]) if wb else None
 
         def validate():
             return self._evaluate_arrays(val[0], val[1], val[2], validation_batch_size,
@@ -472,6 +468,15 @@ class _EpochPlan:
     def peek(self):
         """The next batch's indices when they are already known (within this pass)."""
         return self._order[self._pos:self._pos + self.batch_size] if self._pos < self.n else None
+
+    def batches(self, arrays):
+        """[a[idx] for a in arrays] for each batch of an epoch. Shuffled rows lie scattered
+        over arrays far larger than the caches: the next batch's rows of arrays[0] are
+        prefetched while the caller trains on this one."""
+        for idx in self.epoch():
+            nxt = self.peek()
+            yield [K.gather_rows(a, idx, None, nxt if i == 0 else None)
+                   for i, a in enumerate(arrays)]
 
 
 class _StopOnInterrupt:
