@@ -1,16 +1,21 @@
 """Training speed against PyTorch (and Keras/TensorFlow when installed), in one run.
 
-    python bench/bench_train.py [--epochs 3] [--threads 2] [--only W1,W2,W3,W4]
+    python bench/bench_train.py [--epochs 3] [--rounds 2] [--threads 2] [--only W1,W2,W3,W4]
 
 W1: dense 784-32-10 (relu, softmax), sgd 0.01, categorical cross-entropy + accuracy,
     batch 32, 60,000 MNIST-shaped synthetic samples, shuffled; seconds per epoch.
 W2: dense 784-512-512-10, adam 0.001, batch 128, same data.
 W3: predict on the 60,000 samples with both models.
 W4: `import treino` vs `import torch` (fresh interpreters).
-Each framework runs one warm-up epoch, then --epochs timed epochs; the table shows the
-median and the ratio peer / treino (> 1: treino is faster).
+
+Every measurement runs in a fresh worker process (`--worker`), and the frameworks take
+turns round after round, so they share the machine's noisy periods alike and never run
+in one process (two OpenMP runtimes spinning side by side slow each other down). Each
+worker runs one warm-up epoch, then --epochs timed epochs; the table shows the median
+over all rounds and the ratio peer / treino (> 1: treino is faster).
 """
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -20,6 +25,7 @@ import time
 import numpy as np
 
 N, D, C = 60000, 784, 10
+WORKLOADS = {"W1": ((32,), 0.01, False, 32), "W2": ((512, 512), 0.001, True, 128)}
 
 
 def synthetic(seed=0):
@@ -37,7 +43,7 @@ def timed_epochs(run_epoch, epochs):
         t0 = time.perf_counter()
         run_epoch()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return times
 
 
 def treino_model(tn, hidden, optimizer):
@@ -77,101 +83,150 @@ def torch_epoch(torch, model, opt, x, y, batch):
     return correct
 
 
-def keras_parts(hidden, lr, adam):
+# -- workers: one framework, one workload, in a process of its own --------------------------
+
+def work_treino(workload, epochs, threads):
+    import treino as tn
+    if threads:
+        tn.set_num_threads(threads)
+    x, y1h, _ = synthetic()
+    hidden, lr, adam, batch = WORKLOADS[workload]
+    tn.set_seed(0)
+    model = treino_model(tn, hidden, tn.train.adam(lr) if adam else tn.train.sgd(lr))
+    fit = lambda **kw: model.fit(x, y1h, batch_size=batch, epochs=1, **kw)  # noqa: E731
+    res = {"fit": timed_epochs(lambda: fit(verbose=0), epochs)}
+    model._record_step = False  # the eager tape step, for comparison
+    res["fit eager"] = timed_epochs(lambda: fit(verbose=0), epochs)
+    model._record_step = True
+    if workload == "W1":
+        sink = open(os.devnull, "w")
+        stdout, sys.stdout = sys.stdout, sink
+        try:
+            res["fit verbose=1"] = timed_epochs(lambda: fit(verbose=1), epochs)
+        finally:
+            sys.stdout = stdout
+    # fit_dataset over an in-memory dataset (consumed in order), against fit without
+    # shuffling on the same arrays (issue 6: within 1.5x of fit).
+    ds = tn.data.zip({"xs": tn.data.array(x), "ys": tn.data.array(y1h)}).batch(batch)
+    res["fit_dataset"] = timed_epochs(lambda: model.fit_dataset(ds, epochs=1, verbose=0), epochs)
+    res["fit no-shuffle"] = timed_epochs(lambda: fit(verbose=0, shuffle=False), epochs)
+    res["predict"] = timed_epochs(lambda: model.predict(x, batch_size=32), epochs)
+    info = tn.cpu_info()
+    res["_info"] = f"{info['cpu']}, isa {info['isa']}, {info['num_threads']} threads"
+    return res
+
+
+def work_torch(workload, epochs, threads):
+    import torch
+    if threads:
+        torch.set_num_threads(threads)
+    x, _, labels = synthetic()
+    hidden, lr, adam, batch = WORKLOADS[workload]
+    torch.manual_seed(0)
+    model, opt = torch_parts(torch, hidden, lr, adam)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(labels)
+    res = {"fit": timed_epochs(lambda: torch_epoch(torch, model, opt, tx, ty, batch), epochs)}
+
+    def predict():
+        with torch.no_grad():
+            return torch.cat([model(tx[i:i + 32]) for i in range(0, N, 32)])
+    res["predict"] = timed_epochs(predict, epochs)
+    res["_info"] = f"torch {torch.__version__}, {torch.get_num_threads()} threads"
+    return res
+
+
+def work_keras(workload, epochs, threads):
     import keras
+    x, y1h, _ = synthetic()
+    hidden, lr, adam, batch = WORKLOADS[workload]
     layers = [keras.Input((D,))] + [keras.layers.Dense(h, activation="relu") for h in hidden]
     model = keras.Sequential(layers + [keras.layers.Dense(C, activation="softmax")])
     opt = keras.optimizers.Adam(lr) if adam else keras.optimizers.SGD(lr)
     model.compile(optimizer=opt, loss="categorical_crossentropy", metrics=["accuracy"])
-    return model
+    res = {"fit": timed_epochs(lambda: model.fit(x, y1h, batch_size=batch, epochs=1, verbose=0),
+                               epochs)}
+    res["predict"] = timed_epochs(lambda: model.predict(x, batch_size=32, verbose=0), epochs)
+    res["_info"] = f"keras {keras.__version__}"
+    return res
 
 
-def import_time(module):
+WORKERS = {"treino": work_treino, "torch": work_torch, "keras": work_keras}
+
+
+def import_times(module, n=5):
     code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
-    vals = [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 check=True).stdout) for _ in range(5)]
-    return statistics.median(vals)
+    return [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                 check=True).stdout) for _ in range(n)]
+
+
+def available(module):
+    code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
+    return subprocess.run([sys.executable, "-c", code]).returncode == 0
+
+
+def run_worker(framework, workload, epochs, threads):
+    cmd = [sys.executable, __file__, "--worker", framework, workload, "--epochs", str(epochs)]
+    if threads:
+        cmd += ["--threads", str(threads)]
+    out = subprocess.run(cmd, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise RuntimeError(f"{framework} {workload} worker failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--only", default="W1,W2,W3,W4")
+    ap.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"), help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.worker:
+        print(json.dumps(WORKERS[args.worker[0]](args.worker[1], args.epochs, args.threads)))
+        return
     only = set(args.only.split(","))
-    import treino as tn
-    try:
-        import torch
-    except ImportError:
-        torch = None
-    try:
-        import keras  # noqa: F401
-        have_keras = True
-    except ImportError:
-        have_keras = False
-    if args.threads:
-        tn.set_num_threads(args.threads)
-        if torch is not None:
-            torch.set_num_threads(args.threads)
-    x, y1h, labels = synthetic()
+    peers = [f for f in ("torch", "keras") if available(f)]
+    workloads = [w for w in WORKLOADS if w in only or "W3" in only]
+    times, info = {}, {}
+    for _ in range(args.rounds):
+        for w in workloads:
+            for fw in ["treino"] + peers:
+                res = run_worker(fw, w, args.epochs, args.threads)
+                info[fw] = res.pop("_info")
+                for k, v in res.items():
+                    times.setdefault((fw, w, k), []).extend(v)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    nan = float("nan")
     rows = []
-    workloads = {"W1": ((32,), 0.01, False, 32, "sgd"), "W2": ((512, 512), 0.001, True, 128, "adam")}
-    models = {}
-    for w, (hidden, lr, adam, batch, opt_id) in workloads.items():
-        if w not in only and not ("W3" in only):
-            continue
-        tn.set_seed(0)
-        model = treino_model(tn, hidden, tn.train.adam(lr) if adam else tn.train.sgd(lr))
-        models[w] = model
-        if w not in only:
-            continue
-        t_quiet = timed_epochs(lambda: model.fit(x, y1h, batch_size=batch, epochs=1, verbose=0), args.epochs)
-        t_bar = timed_epochs(lambda: model.fit(x, y1h, batch_size=batch, epochs=1, verbose=1), 1) \
-            if w == "W1" else None
-        peers = {}
-        if torch is not None:
-            tm, topt = torch_parts(torch, hidden, lr, adam)
-            tx, ty = torch.from_numpy(x), torch.from_numpy(labels)
-            peers["torch"] = timed_epochs(lambda: torch_epoch(torch, tm, topt, tx, ty, batch), args.epochs)
-        if have_keras:
-            km = keras_parts(hidden, lr, adam)
-            peers["keras"] = timed_epochs(lambda: km.fit(x, y1h, batch_size=batch, epochs=1, verbose=0), 1)
-        rows.append((f"{w} fit epoch (verbose=0)", t_quiet, peers))
-        # The same epoch through fit_dataset on an in-memory dataset (no shuffle: the
-        # dataset is consumed in order), against fit on the same arrays.
-        ds = tn.data.zip({"xs": tn.data.array(x), "ys": tn.data.array(y1h)}).batch(batch)
-        t_ds = timed_epochs(lambda: model.fit_dataset(ds, epochs=1, verbose=0), args.epochs)
-        t_fit_noshuffle = timed_epochs(
-            lambda: model.fit(x, y1h, batch_size=batch, epochs=1, verbose=0, shuffle=False), args.epochs)
-        rows.append((f"{w} fit_dataset epoch (fit no-shuffle {t_fit_noshuffle:.3f}s)", t_ds, peers))
-        if t_bar is not None:
-            rows.append((f"{w} fit epoch (verbose=1)", t_bar, peers))
-    if "W3" in only and torch is not None:
-        for w, model in models.items():
-            hidden, lr, adam, batch, _ = workloads[w]
-            tm, _ = torch_parts(torch, hidden, lr, adam)
-            tx = torch.from_numpy(x)
-
-            def torch_predict():
-                with torch.no_grad():
-                    return torch.cat([tm(tx[i:i + 32]) for i in range(0, N, 32)])
-            t_ours = timed_epochs(lambda: model.predict(x, batch_size=32), args.epochs)
-            rows.append((f"W3 predict 60k ({w} model, batch 32)", t_ours,
-                         {"torch": timed_epochs(torch_predict, args.epochs)}))
+    for w in WORKLOADS:
+        if w in only:
+            peer = {p: med.get((p, w, "fit"), nan) for p in peers}
+            rows.append((f"{w} fit epoch (verbose=0)", med[("treino", w, "fit")], peer))
+            rows.append((f"{w} fit epoch, eager step", med[("treino", w, "fit eager")], peer))
+            if ("treino", w, "fit verbose=1") in med:
+                rows.append((f"{w} fit epoch (verbose=1)", med[("treino", w, "fit verbose=1")], peer))
+            rows.append((f"{w} fit_dataset epoch (fit no-shuffle "
+                         f"{med[('treino', w, 'fit no-shuffle')]:.3f}s)",
+                         med[("treino", w, "fit_dataset")], peer))
+    if "W3" in only:
+        for w in WORKLOADS:
+            rows.append((f"W3 predict 60k ({w} model, batch 32)", med[("treino", w, "predict")],
+                         {p: med.get((p, w, "predict"), nan) for p in peers}))
     if "W4" in only:
-        rows.append(("W4 import", import_time("treino"),
-                     {"torch": import_time("torch")} if torch is not None else {}))
-    info = tn.cpu_info()
-    print(f"cpu: {info['cpu']} ({os.cpu_count()} cores)  isa: {info['isa']}  "
-          f"treino threads: {info['num_threads']}  torch: "
-          f"{torch.__version__ + ' threads ' + str(torch.get_num_threads()) if torch else 'no'}"
-          f"  keras: {'yes' if have_keras else 'not installed'}")
-    print(f"{'workload':<42}{'treino s':>10}{'torch s':>10}{'torch/treino':>14}{'keras s':>10}")
-    for name, ours, peers in rows:
-        t = peers.get("torch", float("nan"))
-        k = peers.get("keras", float("nan"))
-        print(f"{name:<42}{ours:>10.3f}{t:>10.3f}{t / ours:>14.2f}{k:>10.3f}")
+        ours, theirs = [], []
+        for _ in range(args.rounds):  # alternate, as above
+            ours += import_times("treino")
+            theirs += import_times("torch") if "torch" in peers else []
+        rows.append(("W4 import", statistics.median(ours),
+                     {"torch": statistics.median(theirs) if theirs else nan}))
+    print(f"treino: {info.get('treino', '?')}; " + "; ".join(info.get(p, p) for p in peers)
+          + f"; {os.cpu_count()} cores; {args.rounds} rounds x {args.epochs} epochs")
+    print(f"{'workload':<46}{'treino s':>10}{'torch s':>10}{'torch/treino':>14}"
+          f"{'keras s':>10}{'keras/treino':>14}")
+    for name, ours, p in rows:
+        t, k = p.get("torch", nan), p.get("keras", nan)
+        print(f"{name:<46}{ours:>10.3f}{t:>10.3f}{t / ours:>14.2f}{k:>10.3f}{k / ours:>14.2f}")
 
 
 if __name__ == "__main__":

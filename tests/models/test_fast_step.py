@@ -247,3 +247,10 @@ def test_a_failing_metric_leaves_the_model_unchanged():
     assert isinstance(model._step_plan, StepPlan)
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     assert model.optimizer.iterations == 0
+
+
+def test_identical_on_every_kernel_path_and_thread_count(isa, threads):
+    x, _, labels = _data(n=70)
+    _compare(_model, lambda: dict(optimizer=tn.train.adam(0.02),
+                                  loss="sparseCategoricalCrossentropy", metrics=["acc"]),
+             dict(batch_size=16, epochs=2), x, labels.astype(np.int32))

@@ -1,0 +1,93 @@
+"""Where the time of one training step goes (issue 6's W1 and W2 models, model.fit).
+
+    python bench/bench_step.py [--workload W1] [--epochs 3] [--threads 1,2]
+
+Runs fit epochs with every native call of the step timed (a wrapper around the kernel
+module; it adds about 0.2 us per call) and prints, per step, the median over epochs of
+each kernel's time, the rest (Python: the loop, callbacks, the recorded step's
+bookkeeping), and the whole step, for the recorded step and the eager tape step.
+"""
+import argparse
+import collections
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_train import WORKLOADS, synthetic, treino_model  # noqa: E402
+
+import treino as tn  # noqa: E402
+from treino import _kernels  # noqa: E402
+
+TIMED = {"gather_rows", "dense_forward", "dense_backward", "softmax_cross_entropy",
+         "reduce_mean", "sgd_update", "adam_update"}
+
+
+class Timed:
+    """Stands in for the kernel module: times the kernels named in TIMED, labelled by
+    call order within a step (dense_forward#1 is the first layer)."""
+
+    def __init__(self):
+        self.acc = collections.defaultdict(float)
+        self.count = collections.Counter()
+
+    def __getattr__(self, name):
+        f = getattr(_kernels, name)
+        if name not in TIMED:
+            return f
+
+        def timed(*a, **kw):
+            t = time.perf_counter_ns()
+            r = f(*a, **kw)
+            dt = time.perf_counter_ns() - t
+            self.count[name] += 1
+            self.acc[name if name in ("gather_rows", "sgd_update", "adam_update",
+                                      "softmax_cross_entropy", "reduce_mean")
+                     else f"{name} {a[3] if name == 'dense_forward' else a[4]} w{a[1].shape if name == 'dense_forward' else a[2].shape}"] += dt
+            return r
+        return timed
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--workload", default="W1", choices=sorted(WORKLOADS))
+    ap.add_argument("--epochs", type=int, default=3)
+    ap.add_argument("--threads", default="1,2")
+    args = ap.parse_args()
+    import treino.models.fast_step as fast_step
+    import treino.models.training as training
+    import treino.train.optimizers as optimizers
+    hidden, lr, adam, batch = WORKLOADS[args.workload]
+    x, y, _ = synthetic()
+    tn.set_seed(0)
+    model = treino_model(tn, hidden, tn.train.adam(lr) if adam else tn.train.sgd(lr))
+    model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up
+    steps = -(-x.shape[0] // batch)
+    timed = Timed()
+    for mod in (fast_step, training, optimizers):
+        mod.K = timed
+    info = tn.cpu_info()
+    print(f"{args.workload}, batch {batch}: {info['cpu']}, isa {info['isa']}; microseconds "
+          f"per step, median of {args.epochs} epochs of {steps} steps")
+    for threads in [int(t) for t in args.threads.split(",")]:
+        tn.set_num_threads(threads)
+        for record in (True, False):
+            model._record_step = record
+            rows = collections.defaultdict(list)
+            for _ in range(args.epochs):
+                timed.acc.clear()
+                t0 = time.perf_counter()
+                model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+                total = (time.perf_counter() - t0) * 1e6 / steps
+                for k, v in timed.acc.items():
+                    rows[k].append(v / 1e3 / steps)
+                rows["rest (Python)"].append(total - sum(timed.acc.values()) / 1e3 / steps)
+                rows["whole step"].append(total)
+            print(f"\n{threads} thread(s), {'recorded' if record else 'eager tape'} step")
+            for k, v in rows.items():
+                print(f"  {k:<44}{statistics.median(v):>9.1f}")
+
+
+if __name__ == "__main__":
+    main()
