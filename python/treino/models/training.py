@@ -8,6 +8,11 @@ regularization penalties. When the last layer is a dense softmax and the loss is
 fused native softmax-cross-entropy (more accurate than clipping probabilities, and one
 pass that also counts correct predictions). fit is a short skeleton: batches come from
 an epoch plan, hooks, history and the progress display from a CallbackList.
+
+For dense stacks with that loss, fit replays the step's native calls instead of running
+the tape (fast_step.py, issue 6): the one exception to "a step is minimize", allowed
+because it makes the very same kernel calls, and held to it by tests that compare
+weights, optimizer state and logs bit for bit with this eager step.
 """
 import numbers
 import signal
