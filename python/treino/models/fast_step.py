@@ -16,6 +16,7 @@ weight...) makes `replay` return None and the step runs on the eager path.
 import numpy as np
 
 from .. import _kernels as K
+from ..core.tensor import Tensor
 from ..layers.core import Dense, Flatten, InputLayer
 
 _F32 = np.dtype(np.float32)
@@ -46,6 +47,8 @@ def _ineligible(model):
     if compiled is None or not compiled[6]:
         return "the loss is not softmax + (sparse) categorical cross-entropy"
     layers = model._layers
+    if len({id(layer) for layer in layers}) != len(layers):
+        return "a layer appears twice (its weights get two gradients to sum)"
     seen_dense = False
     for i, layer in enumerate(layers):
         if type(layer) is InputLayer:
@@ -102,7 +105,6 @@ class StepPlan:
         self.flat_grads = [g for gs in self.grads for g in gs]
         self.classes = self.dense[-1].units
         self._buffers = {}
-        self.by_count = all(getattr(m, "from_correct_count", False) for m in model.metrics)
 
     def _valid(self):
         """The model still is what was recorded (cheap identity checks, every step)."""
@@ -159,10 +161,10 @@ class StepPlan:
             K.dense_backward(dy, outs[i - 1] if i else x, d.kernel.val._data, outs[i], d.act,
                              None, i > 0, has_b, b.dxs[i], gs[0], gs[1] if has_b else None)
             dy = b.dxs[i]
-        if self.by_count:
-            vals = [loss] + [correct / n] * len(model.metrics)
+        metrics = model.metrics
+        if all(getattr(m, "from_correct_count", False) for m in metrics):
+            vals = [loss] + [correct / n] * len(metrics)
         else:
-            from ..core.tensor import Tensor
             vals = [loss] + model._metric_values(
                 Tensor(y), {"logits": Tensor(outs[-1].copy()), "correct": correct})
         model.optimizer._apply_arrays(self.variables, self.flat_grads)
