@@ -187,7 +187,47 @@ def test_fit_dataset_and_train_on_batch_use_the_recorded_step():
     assert hf == he and of == oe
 
 
-@pytest.mark.parametrize("case", ["regularizer", "sample_weight", "dropout", "mse", "frozen"])
+def _mean_abs(y_true, y_pred):  # a user's loss: per-sample values, trailing axis kept
+    return tn.mean(tn.abs(tn.sub(y_true, y_pred)), -1, keepdims=True)
+
+
+LOSS_CASES = {
+    # name: (output activation, loss, labels)
+    "mse": ("linear", "meanSquaredError", "real"),
+    "bce": ("sigmoid", "binaryCrossentropy", "binary"),
+    "huber-tanh": ("tanh", tn.losses.huber_loss, "real"),
+    "custom": ("linear", _mean_abs, "real"),
+    "ce-on-sigmoid": ("sigmoid", "categoricalCrossentropy", "onehot"),
+}
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["", "weighted"])
+@pytest.mark.parametrize("case", sorted(LOSS_CASES))
+def test_other_losses_and_sample_weights_replay_identically(case, weighted):
+    act, loss, kind = LOSS_CASES[case]
+    x, y, labels = _data()
+    if kind == "real":
+        y = (x[:, :5] * 0.3 + 0.1).astype(np.float32)
+    elif kind == "binary":
+        y = (labels % 2).astype(np.float32)[:, None] * np.ones((1, 5), np.float32)
+    fit_kw = dict(batch_size=8, epochs=3)
+    if weighted:
+        fit_kw["sample_weight"] = np.linspace(0.5, 1.5, len(x)).astype(np.float32)
+    _compare(lambda: _model(acts=("relu", "elu", act)),
+             lambda: dict(optimizer=tn.train.adam(0.01), loss=loss, metrics=["mse"]),
+             fit_kw, x, y)
+
+
+def test_weighted_softmax_cross_entropy_replays_identically():
+    x, _, labels = _data()
+    _compare(_model, lambda: dict(optimizer="rmsprop", loss="sparseCategoricalCrossentropy",
+                                  metrics=["acc"]),
+             dict(batch_size=8, epochs=3, class_weight={0: 2.0, 1: 0.5, 3: 1.5},
+                  sample_weight=np.linspace(0.2, 2, len(x)).astype(np.float32)),
+             x, labels.astype(np.int32))
+
+
+@pytest.mark.parametrize("case", ["regularizer", "dropout", "softmax-mse", "frozen"])
 def test_models_outside_the_pattern_train_eagerly(case):
     x, y, _ = _data()
     kw, fit_kw, loss = {}, {}, "categoricalCrossentropy"
@@ -195,9 +235,7 @@ def test_models_outside_the_pattern_train_eagerly(case):
     if case == "regularizer":
         kw = {"kernel_regularizer": tn.regularizers.l2(0.01)}
         make = lambda: _model(**kw)  # noqa: E731
-    elif case == "sample_weight":
-        fit_kw = {"sample_weight": np.linspace(0.5, 1.5, len(x)).astype(np.float32)}
-    elif case == "mse":
+    elif case == "softmax-mse":  # softmax is not a fused dense activation
         loss = "meanSquaredError"
     elif case == "dropout":
         def make():
@@ -213,7 +251,7 @@ def test_models_outside_the_pattern_train_eagerly(case):
     model.compile(optimizer="sgd", loss=loss)
     model.fit(x, y, batch_size=10, epochs=1, verbose=0, **fit_kw)
     plan = model._step_plan
-    if case in ("sample_weight", "frozen"):
+    if case == "frozen":
         assert isinstance(plan, StepPlan)  # recorded, but these batches replay nothing
     else:
         assert plan is False and model._fast_step_reason

@@ -1,21 +1,26 @@
-"""The recorded training step: for a Sequential stack of dense layers ending in a dense
-softmax trained with (sparse) categorical cross-entropy, the step fit would run through
-the tape is known in advance: one fused dense forward per layer, the fused
-softmax-cross-entropy, one fused dense backward per layer, one optimizer update. This
-module records that sequence of native calls once (per batch size) with every output
-buffer preallocated, and replays it for each batch: no tape, no Tensor per op, no
-allocation in steady state (issue 6).
+"""The recorded training step: for a Sequential stack of dense layers (fused
+activations), the step fit would run through the tape is known in advance: one fused
+dense forward per layer, the loss, one fused dense backward per layer, one optimizer
+update. This module records that sequence of native calls once (per batch size) with
+every output buffer preallocated, and replays it for each batch: no tape over the
+layers, no Tensor per op, no allocation in steady state (issue 6).
+
+The loss: a dense softmax with (sparse) categorical cross-entropy is one fused native
+call whose gradient is scaled by the mean's 1/n. Any other loss, and sample weights, run
+through the tape on the model's output only, with the very functions the eager step
+uses (Model._reduce_loss and the compiled loss), so they cost a few ops, not a step.
 
 The replay makes the very same kernel calls with the very same arguments as the eager
 path (Model._train_batch), so weights, losses and metrics are bit-identical to it
 (tests/models/test_fast_step.py checks it over epochs, with callbacks changing the
-learning rate, stop_training and freezing layers). Anything outside that pattern
-(regularizers, sample weights, batch normalization, dropout, other losses, a frozen
-weight...) makes `replay` return None and the step runs on the eager path.
+learning rate, stop_training and freezing layers). Anything outside the pattern
+(regularizers, batch normalization, dropout, other layers, a frozen weight...) makes
+`replay` return None and the step runs on the eager path.
 """
 import numpy as np
 
 from .. import _kernels as K
+from ..core import autodiff
 from ..core.tensor import Tensor
 from ..layers.core import Dense, Flatten, InputLayer
 
@@ -44,8 +49,9 @@ def plan_for(model):
 
 def _ineligible(model):
     compiled = model._compiled
-    if compiled is None or not compiled[6]:
-        return "the loss is not softmax + (sparse) categorical cross-entropy"
+    if compiled is None:
+        return "the model is not compiled"
+    fused = compiled[6]
     layers = model._layers
     if len({id(layer) for layer in layers}) != len(layers):
         return "a layer appears twice (its weights get two gradients to sum)"
@@ -59,7 +65,7 @@ def _ineligible(model):
             return f"layer {layer.name} ({type(layer).__name__}) has no recorded step"
         if not layer.built or len(layer.input_shape or ()) != 2:
             return f"layer {layer.name} does not take a 2-D input"
-        if i != len(layers) - 1 and layer.activation.fused is None:
+        if (i != len(layers) - 1 or not fused) and layer.activation.fused is None:
             return f"layer {layer.name}'s activation is not fused into the dense kernel"
         for w in layer._weights:
             if w.regularizer is not None:
@@ -90,7 +96,9 @@ class StepPlan:
         self.compiled = model._compiled
         layers = model._layers
         last = len(layers) - 1
-        self.dense = [_Dense(l, "linear" if i == last else l.activation.fused)
+        # With the fused softmax-cross-entropy the last layer stops at the logits.
+        self.fused = self.compiled[6]
+        self.dense = [_Dense(l, "linear" if i == last and self.fused else l.activation.fused)
                       for i, l in enumerate(layers) if type(l) is Dense]
         self.flatten = any(type(l) is Flatten for l in layers)
         # Weights in model.trainable_weights order (the eager path's var_list).
@@ -133,7 +141,7 @@ class StepPlan:
         """One training step on numpy batch arrays x, y (w: sample weights or None);
         returns [loss, metric...] as the eager step does, or None (nothing done) when
         this batch must take the eager path."""
-        if w is not None or not self._valid():
+        if not self._valid():
             return None
         n = x.shape[0]
         if n == 0 or x.dtype != _F32 or not x.flags.c_contiguous:
@@ -150,11 +158,26 @@ class StepPlan:
             bias = d.bias.val._data if d.bias is not None else None
             K.dense_forward(h, d.kernel.val._data, bias, d.act, None, out)
             h = out
-        # Loss and d loss / d logits in one pass; grad_scale is the mean's 1/n.
-        _, _, correct = K.softmax_cross_entropy(h, y, b.dlogits, b.losses, None,
-                                                b.grad_scale, 0.0, True)
-        loss = float(K.reduce_mean(b.losses, None, False))
-        dy = b.dlogits
+        if self.fused and w is None:
+            # Loss and d loss / d logits in one pass; grad_scale is the mean's 1/n.
+            _, _, correct = K.softmax_cross_entropy(h, y, b.dlogits, b.losses, None,
+                                                    b.grad_scale, 0.0, True)
+            loss = float(K.reduce_mean(b.losses, None, False))
+            dy = b.dlogits
+        elif self.fused:  # weighted: the mean of w * losses on the tape, as eager
+            _, _, correct = K.softmax_cross_entropy(h, y, b.dlogits, b.losses, None, 1.0,
+                                                    0.0, True)
+            grads = _loss_grad(lambda per: model._reduce_loss(per, Tensor(w)), b.losses)
+            if grads is None:
+                return None
+            loss, dper = grads
+            dy = np.multiply(b.dlogits, dper[:, None], out=b.dlogits)
+        else:  # the compiled loss on the tape, from the output on
+            y_t, w_t = Tensor(y), None if w is None else Tensor(w)
+            grads = _loss_grad(lambda out: model._reduce_loss(model.loss(y_t, out), w_t), h)
+            if grads is None:
+                return None
+            loss, dy = grads
         for i in range(len(dense) - 1, -1, -1):
             d, gs = dense[i], self.grads[i]
             has_b = d.bias is not None
@@ -162,12 +185,27 @@ class StepPlan:
                              None, i > 0, has_b, b.dxs[i], gs[0], gs[1] if has_b else None)
             dy = b.dxs[i]
         metrics = model.metrics
-        if all(getattr(m, "from_correct_count", False) for m in metrics):
+        if self.fused and all(getattr(m, "from_correct_count", False) for m in metrics):
             vals = [loss] + [correct / n] * len(metrics)
-        else:
+        elif self.fused:
             vals = [loss] + model._metric_values(
                 Tensor(y), {"logits": Tensor(outs[-1].copy()), "correct": correct})
+        else:
+            vals = [loss] + model._metric_values(Tensor(y), {"out": Tensor(outs[-1].copy())})
         model.optimizer._apply_arrays(self.variables, self.flat_grads)
         for d in dense:
             d.layer.apply_constraints()
         return vals
+
+
+def _loss_grad(f, a):
+    """(float(f(a)), d f / d a as a float32 array of a's shape) through the tape, as the
+    eager step differentiates it; None when f does not depend on a (the eager step then
+    handles the batch)."""
+    x = Tensor(a)
+    tape, value = autodiff._run(f, (x,), [x], False)
+    autodiff._check_output(value, "fit", scalar=True)
+    g = autodiff._backprop(tape, value, np.ones((), np.float32), [x])[0]
+    if g is None:
+        return None
+    return float(value.item()), np.ascontiguousarray(g, np.float32).reshape(a.shape)

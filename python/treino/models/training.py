@@ -223,16 +223,21 @@ class Model(DatasetTraining):
             out = self.call(x, training=training)
             per = self.loss(y, out)
             cache["out"] = out
-        if w is not None and per.rank > 1:
-            # One loss per sample before weighting (as Keras): a user's loss may keep
-            # trailing axes, e.g. [n, 1], which would broadcast against [n] weights.
-            per = ops.mean(per, list(range(1, per.rank)))
-        loss = ops.mean(per) if w is None else ops.mean(ops.mul(per, w))
+        loss = self._reduce_loss(per, w)
         if training:  # TF.js adds the penalties to the training loss only, not to evaluate
             for layer in self._layers:
                 for penalty in layer.regularization_losses():
                     loss = ops.add(loss, penalty)
         return loss
+
+    @staticmethod
+    def _reduce_loss(per, w):
+        """The batch loss from per-sample losses `per` and sample weights w (or None)."""
+        if w is not None and per.rank > 1:
+            # One loss per sample before weighting (as Keras): a user's loss may keep
+            # trailing axes, e.g. [n, 1], which would broadcast against [n] weights.
+            per = ops.mean(per, list(range(1, per.rank)))
+        return ops.mean(per) if w is None else ops.mean(ops.mul(per, w))
 
     def _metric_values(self, y, cache):
         values = []
