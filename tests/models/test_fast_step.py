@@ -227,7 +227,33 @@ def test_weighted_softmax_cross_entropy_replays_identically():
              x, labels.astype(np.int32))
 
 
-@pytest.mark.parametrize("case", ["regularizer", "dropout", "softmax-mse", "frozen"])
+def _dropout_model(seed=None, noise_shape=None, input_rate=0.0):
+    def make():
+        m = tn.sequential()
+        m.add(tn.layers.dropout(rate=input_rate, input_shape=[12]))
+        m.add(tn.layers.dense(units=16, activation="relu"))
+        m.add(tn.layers.dropout(rate=0.4, seed=seed, noise_shape=noise_shape))
+        m.add(tn.layers.dense(units=9, activation="tanh"))
+        m.add(tn.layers.dropout(rate=0.25))
+        m.add(tn.layers.dense(units=5, activation="softmax"))
+        rng = np.random.default_rng(8)
+        m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
+        return m
+    return make
+
+
+@pytest.mark.parametrize("kw", [{}, {"seed": 7}, {"noise_shape": [None, 1]},
+                                {"input_rate": 0.3}], ids=["global", "seeded", "noise", "input"])
+def test_dropout_replays_identically(kw):
+    """Masks come from Dropout.mask in the same order on both paths (the global seeded
+    generator, or the layer's own), so the runs match bit for bit."""
+    x, y, _ = _data()
+    _compare(_dropout_model(**kw),
+             lambda: dict(optimizer="adam", loss="categoricalCrossentropy", metrics=["acc"]),
+             dict(batch_size=8, epochs=3), x, y)
+
+
+@pytest.mark.parametrize("case", ["regularizer", "batchnorm", "softmax-mse", "frozen"])
 def test_models_outside_the_pattern_train_eagerly(case):
     x, y, _ = _data()
     kw, fit_kw, loss = {}, {}, "categoricalCrossentropy"
@@ -237,11 +263,11 @@ def test_models_outside_the_pattern_train_eagerly(case):
         make = lambda: _model(**kw)  # noqa: E731
     elif case == "softmax-mse":  # softmax is not a fused dense activation
         loss = "meanSquaredError"
-    elif case == "dropout":
+    elif case == "batchnorm":
         def make():
             m = tn.sequential()
             m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
-            m.add(tn.layers.dropout(rate=0.5))
+            m.add(tn.layers.batch_normalization())
             m.add(tn.layers.dense(units=5, activation="softmax"))
             return m
     model = make()

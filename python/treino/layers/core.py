@@ -211,14 +211,21 @@ class Dropout(Layer):
                                      f"shape {shape_str(shape)}")
         return out
 
-    def call(self, inputs, training=False):
-        if not training or self.rate == 0:
-            return inputs
-        keep = 1.0 - self.rate
+    def mask(self, shape):
+        """The mask a training call multiplies inputs of `shape` by: 0 or 1 / (1 - rate),
+        of the noise shape, freshly drawn (from the layer's generator when seeded, else
+        the global one); None when rate is 0 (the identity). fit's recorded step draws
+        it here too, so both paths see the same masks."""
+        if self.rate == 0:
+            return None
         rng = self._rng if self._rng is not None else generator()
-        u = rng.random(self._mask_shape(inputs.shape))
-        mask = np.where(u >= self.rate, np.float32(1.0 / keep), np.float32(0.0))
-        return ops.mul(inputs, Tensor(np.ascontiguousarray(mask, dtype=np.float32)))
+        u = rng.random(self._mask_shape(tuple(shape)))
+        mask = np.where(u >= self.rate, np.float32(1.0 / (1.0 - self.rate)), np.float32(0.0))
+        return np.ascontiguousarray(mask, dtype=np.float32)
+
+    def call(self, inputs, training=False):
+        mask = self.mask(inputs.shape) if training else None
+        return inputs if mask is None else ops.mul(inputs, Tensor(mask))
 
     def get_config(self):
         config = {"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}

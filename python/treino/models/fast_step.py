@@ -1,42 +1,48 @@
 """The recorded training step: for a Sequential stack of dense layers (fused
-activations), the step fit would run through the tape is known in advance: one fused
-dense forward per layer, the loss, one fused dense backward per layer, one optimizer
-update. This module records that sequence of native calls once (per batch size) with
-every output buffer preallocated, and replays it for each batch: no tape over the
-layers, no Tensor per op, no allocation in steady state (issue 6).
+activations), optionally with dropout between them, the step fit would run through the
+tape is known in advance: one fused dense forward per layer (a mask multiply per
+dropout), the loss, one fused dense backward per layer, one optimizer update. This
+module records that sequence of native calls once (per batch size) with every output
+buffer preallocated, and replays it for each batch: no tape over the layers, no Tensor
+per op, no allocation in steady state (issue 6).
 
 The loss: a dense softmax with (sparse) categorical cross-entropy is one fused native
 call whose gradient is scaled by the mean's 1/n. Any other loss, and sample weights, run
 through the tape on the model's output only, with the very functions the eager step
 uses (Model._reduce_loss and the compiled loss), so they cost a few ops, not a step.
+Dropout masks come from Dropout.mask, the eager layer's own draw, in the same order.
 
 The replay makes the very same kernel calls with the very same arguments as the eager
 path (Model._train_batch), so weights, losses and metrics are bit-identical to it
 (tests/models/test_fast_step.py checks it over epochs, with callbacks changing the
 learning rate, stop_training and freezing layers). Anything outside the pattern
-(regularizers, batch normalization, dropout, other layers, a frozen weight...) makes
-`replay` return None and the step runs on the eager path.
+(regularizers, batch normalization, other layers, a frozen weight...) makes `replay`
+return None and the step runs on the eager path.
 """
 import numpy as np
 
 from .. import _kernels as K
 from ..core import autodiff
 from ..core.tensor import Tensor
-from ..layers.core import Dense, Flatten, InputLayer
+from ..layers.core import Dense, Dropout, Flatten, InputLayer
 
 _F32 = np.dtype(np.float32)
 
 
 class _Dense:
     """One dense layer of the plan, as the eager path calls it."""
-    __slots__ = ("layer", "activation", "kernel", "bias", "act", "units", "fan_in")
+    __slots__ = ("layer", "activation", "kernel", "bias", "act", "units", "fan_in",
+                 "need_dx", "dw", "db")
 
-    def __init__(self, layer, act):
+    def __init__(self, layer, act, need_dx):
         self.layer = layer
         self.activation = layer.activation  # identity checked at each step
         self.kernel, self.bias = layer.kernel, layer.bias
         self.act = act  # the fused kernel id: what Dense.call / call_logits pass
         self.units, self.fan_in = layer.units, layer.kernel.shape[0]
+        self.need_dx = need_dx  # a dense layer comes before: its input needs a gradient
+        self.dw = np.empty(self.kernel.shape, np.float32)  # gradients, overwritten per step
+        self.db = None if self.bias is None else np.empty(self.bias.shape, np.float32)
 
 
 def plan_for(model):
@@ -57,12 +63,13 @@ def _ineligible(model):
         return "a layer appears twice (its weights get two gradients to sum)"
     seen_dense = False
     for i, layer in enumerate(layers):
-        if type(layer) is InputLayer:
+        kind = type(layer)
+        if kind is InputLayer or kind is Dropout:
             continue
-        if type(layer) is Flatten and not seen_dense and layer.data_format != "channelsFirst":
+        if kind is Flatten and not seen_dense and layer.data_format != "channelsFirst":
             continue
-        if type(layer) is not Dense:
-            return f"layer {layer.name} ({type(layer).__name__}) has no recorded step"
+        if kind is not Dense:
+            return f"layer {layer.name} ({kind.__name__}) has no recorded step"
         if not layer.built or len(layer.input_shape or ()) != 2:
             return f"layer {layer.name} does not take a 2-D input"
         if (i != len(layers) - 1 or not fused) and layer.activation.fused is None:
@@ -77,11 +84,17 @@ def _ineligible(model):
 
 
 class _Buffers:
-    """Everything a step of `n` rows writes, allocated once per batch size."""
+    """Everything a step of `n` rows writes, allocated once per batch size: per op of
+    the plan its output and, where a gradient flows into its input, that gradient."""
 
-    def __init__(self, dense, n, classes):
-        self.outs = [np.empty((n, d.units), np.float32) for d in dense]
-        self.dxs = [None] + [np.empty((n, d.fan_in), np.float32) for d in dense[1:]]
+    def __init__(self, ops, n, classes):
+        self.outs, self.grads_in = [], []
+        for op in ops:
+            width = op.units if type(op) is _Dense else op[1]
+            self.outs.append(np.empty((n, width), np.float32))
+            need = op.need_dx if type(op) is _Dense else op[2]
+            fan_in = op.fan_in if type(op) is _Dense else op[1]
+            self.grads_in.append(np.empty((n, fan_in), np.float32) if need else None)
         self.losses = np.empty(n, np.float32)
         self.dlogits = np.empty((n, classes), np.float32)
         # 1/n as the eager path's mean backward computes it (float32).
@@ -89,7 +102,8 @@ class _Buffers:
 
 
 class StepPlan:
-    """The recorded step of one compiled model (see the module docstring)."""
+    """The recorded step of one compiled model (see the module docstring). `ops` holds
+    a _Dense per dense layer and (layer, width, needs a gradient) per dropout."""
 
     def __init__(self, model):
         self.model = model
@@ -98,19 +112,22 @@ class StepPlan:
         last = len(layers) - 1
         # With the fused softmax-cross-entropy the last layer stops at the logits.
         self.fused = self.compiled[6]
-        self.dense = [_Dense(l, "linear" if i == last and self.fused else l.activation.fused)
-                      for i, l in enumerate(layers) if type(l) is Dense]
+        self.ops, self.dense = [], []
+        width = int(np.prod(model.input_shape[1:]))
+        for i, layer in enumerate(layers):
+            if type(layer) is Dense:
+                act = "linear" if i == last and self.fused else layer.activation.fused
+                d = _Dense(layer, act, need_dx=bool(self.dense))
+                self.ops.append(d)
+                self.dense.append(d)
+                width = d.units
+            elif type(layer) is Dropout:
+                self.ops.append((layer, width, bool(self.dense)))
         self.flatten = any(type(l) is Flatten for l in layers)
         # Weights in model.trainable_weights order (the eager path's var_list).
-        self.lvs = [lv for d in self.dense for lv in (d.kernel, d.bias) if lv is not None]
-        self.variables = [lv.val for lv in self.lvs]
-        self.grads = []
-        for d in self.dense:
-            d_grads = [np.empty(d.kernel.shape, np.float32)]
-            if d.bias is not None:
-                d_grads.append(np.empty(d.bias.shape, np.float32))
-            self.grads.append(d_grads)
-        self.flat_grads = [g for gs in self.grads for g in gs]
+        lvs = [lv for d in self.dense for lv in (d.kernel, d.bias) if lv is not None]
+        self.variables = [lv.val for lv in lvs]
+        self.flat_grads = [g for d in self.dense for g in (d.dw, d.db) if g is not None]
         self.classes = self.dense[-1].units
         self._buffers = {}
 
@@ -134,7 +151,7 @@ class StepPlan:
         if b is None:
             if len(self._buffers) >= 4:  # a stream of varied batch sizes: keep few
                 self._buffers.clear()
-            b = self._buffers[n] = _Buffers(self.dense, n, self.classes)
+            b = self._buffers[n] = _Buffers(self.ops, n, self.classes)
         return b
 
     def replay(self, x, y, w):
@@ -152,50 +169,75 @@ class StepPlan:
             x = x.reshape(n, -1)
         model = self.model
         b = self.buffers(n)
-        dense, outs = self.dense, b.outs
+        ops, outs = self.ops, b.outs
+        # Forward; ins[i] is op i's input, masks[i] a dropout's mask (None: identity).
+        ins, masks = [], []
         h = x
-        for d, out in zip(dense, outs):
-            bias = d.bias.val._data if d.bias is not None else None
-            K.dense_forward(h, d.kernel.val._data, bias, d.act, None, out)
-            h = out
+        for op, out in zip(ops, outs):
+            ins.append(h)
+            if type(op) is _Dense:
+                bias = op.bias.val._data if op.bias is not None else None
+                K.dense_forward(h, op.kernel.val._data, bias, op.act, None, out)
+                masks.append(None)
+                h = out
+            else:  # dropout, as Dropout.call with training=True
+                mask = op[0].mask(h.shape)
+                masks.append(mask)
+                if mask is not None:
+                    h = K.mul(h, mask, out)
+        res = self._loss(h, y, w, b)
+        if res is None:
+            return None
+        loss, dy, correct = res
+        # Backward, last op first, until no earlier op needs a gradient.
+        for i in range(len(ops) - 1, -1, -1):
+            op, g_in = ops[i], b.grads_in[i]
+            if type(op) is _Dense:
+                K.dense_backward(dy, ins[i], op.kernel.val._data, outs[i], op.act, None,
+                                 op.need_dx, op.db is not None, g_in, op.dw, op.db)
+            elif not op[2]:
+                break
+            elif masks[i] is not None:  # the gradient of x * mask (as ops.mul's)
+                np.multiply(dy, masks[i], out=g_in)
+            else:
+                g_in = dy
+            dy = g_in
+        metrics = model.metrics
+        if self.fused and all(getattr(m, "from_correct_count", False) for m in metrics):
+            vals = [loss] + [correct / n] * len(metrics)
+        else:  # a copy: a metric may keep what it is given
+            out = Tensor(outs[-1].copy())
+            vals = [loss] + model._metric_values(
+                Tensor(y), {"logits": out, "correct": correct} if self.fused else {"out": out})
+        model.optimizer._apply_arrays(self.variables, self.flat_grads)
+        for d in self.dense:
+            d.layer.apply_constraints()
+        return vals
+
+    def _loss(self, h, y, w, b):
+        """(loss, d loss / d h, correct count or None) from the last layer's output h,
+        computed as the eager step does; None when the eager step must take the batch."""
+        model = self.model
         if self.fused and w is None:
             # Loss and d loss / d logits in one pass; grad_scale is the mean's 1/n.
             _, _, correct = K.softmax_cross_entropy(h, y, b.dlogits, b.losses, None,
                                                     b.grad_scale, 0.0, True)
             loss = float(K.reduce_mean(b.losses, None, False))
-            dy = b.dlogits
-        elif self.fused:  # weighted: the mean of w * losses on the tape, as eager
+            return loss, b.dlogits, correct
+        if self.fused:  # weighted: the mean of w * losses on the tape, as eager
             _, _, correct = K.softmax_cross_entropy(h, y, b.dlogits, b.losses, None, 1.0,
                                                     0.0, True)
             grads = _loss_grad(lambda per: model._reduce_loss(per, Tensor(w)), b.losses)
             if grads is None:
                 return None
             loss, dper = grads
-            dy = np.multiply(b.dlogits, dper[:, None], out=b.dlogits)
-        else:  # the compiled loss on the tape, from the output on
-            y_t, w_t = Tensor(y), None if w is None else Tensor(w)
-            grads = _loss_grad(lambda out: model._reduce_loss(model.loss(y_t, out), w_t), h)
-            if grads is None:
-                return None
-            loss, dy = grads
-        for i in range(len(dense) - 1, -1, -1):
-            d, gs = dense[i], self.grads[i]
-            has_b = d.bias is not None
-            K.dense_backward(dy, outs[i - 1] if i else x, d.kernel.val._data, outs[i], d.act,
-                             None, i > 0, has_b, b.dxs[i], gs[0], gs[1] if has_b else None)
-            dy = b.dxs[i]
-        metrics = model.metrics
-        if self.fused and all(getattr(m, "from_correct_count", False) for m in metrics):
-            vals = [loss] + [correct / n] * len(metrics)
-        elif self.fused:
-            vals = [loss] + model._metric_values(
-                Tensor(y), {"logits": Tensor(outs[-1].copy()), "correct": correct})
-        else:
-            vals = [loss] + model._metric_values(Tensor(y), {"out": Tensor(outs[-1].copy())})
-        model.optimizer._apply_arrays(self.variables, self.flat_grads)
-        for d in dense:
-            d.layer.apply_constraints()
-        return vals
+            return loss, np.multiply(b.dlogits, dper[:, None], out=b.dlogits), correct
+        # The compiled loss on the tape, from the output on.
+        y_t, w_t = Tensor(y), None if w is None else Tensor(w)
+        grads = _loss_grad(lambda out: model._reduce_loss(model.loss(y_t, out), w_t), h)
+        if grads is None:
+            return None
+        return grads[0], grads[1], None
 
 
 def _loss_grad(f, a):
