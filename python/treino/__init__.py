@@ -1,7 +1,34 @@
 """treino: TensorFlow.js's training API for Python, with C++ kernels.
 
     import treino as tn
+
+`import treino` loads numpy, the native kernels, tensors, autodiff and the ops; the rest
+(Layers API, models, training, data, callbacks, saving, ...) loads on first use of one of
+its names (PEP 562), so a script that only needs tensors starts fast.
 """
+import importlib as _importlib
+
+
+def _attach(namespace, lazy):
+    """PEP 562 lazy loading for the package whose globals() is `namespace`: each name in
+    `lazy` (name -> relative module) loads on first access; a name mapped to its own
+    module ('.sources' for 'sources') is that submodule. Returns (__getattr__, __dir__)."""
+    package = namespace["__name__"]
+
+    def __getattr__(name):
+        if name not in lazy:
+            raise AttributeError(f"module {package!r} has no attribute {name!r}")
+        module = _importlib.import_module(lazy[name], package)
+        value = module if lazy[name] == "." + name else getattr(module, name)
+        namespace[name] = value  # later lookups skip __getattr__
+        return value
+
+    def __dir__():
+        return sorted(set(namespace) | set(lazy))
+
+    return __getattr__, __dir__
+
+
 from ._kernels import cpu_info, get_num_threads, set_num_threads
 from .core.autodiff import (custom_grad, grad, grads, stop_gradient, value_and_grad,
                             value_and_grads, variable_grads)
@@ -19,11 +46,20 @@ from .core.ops import (abs, add, argmax, argmin, cast, ceil, clip_by_value, conc
                        sign, sin, slice, softmax, softplus, softsign, split, sqrt, square,
                        squared_difference, squeeze, stack, sub, sum, swish, tanh, tile,
                        transpose, unstack, where)
-from .core.random import random_normal, random_uniform, set_seed, truncated_normal
 from .core.tensor import Tensor, Variable, variable
-from . import (activations, callbacks, constraints, data, datasets, initializers, layers,
-               losses, metrics, regularizers, train, vis)
-from .models import Model, Sequential, sequential
-from .models.saving import load_layers_model
 
 __version__ = "0.1.0"
+
+# Loaded on first access (name -> the module defining it). core.random is here because
+# numpy.random, with the secrets/hashlib it pulls in, costs ~12 ms.
+_LAZY = {
+    "random_normal": ".core.random", "random_uniform": ".core.random",
+    "set_seed": ".core.random", "truncated_normal": ".core.random",
+    "Model": ".models", "Sequential": ".models", "sequential": ".models",
+    "load_layers_model": ".models.saving",
+    **{m: "." + m for m in ("activations", "callbacks", "constraints", "data", "datasets",
+                            "initializers", "layers", "losses", "metrics", "models",
+                            "regularizers", "train", "vis", "_config")},
+}
+__all__ = sorted({n for n in [*globals(), *_LAZY] if not n.startswith("_")})
+__getattr__, __dir__ = _attach(globals(), _LAZY)

@@ -2,10 +2,18 @@
 
     ds = tn.data.zip({'xs': tn.data.generator(features), 'ys': tn.data.generator(labels)})
     ds = ds.shuffle(100).batch(32).prefetch(2)
+
+Names load on first access (fit needs only Dataset; the csv reader and the sources wait).
 """
-from .csv_dataset import CSVDataset, csv
-from .dataset import Dataset, DatasetIterator
-from .sources import (ArrayDataset, GeneratorDataset, ListDataset, ZipDataset, array,
-                      generator, zip)  # noqa: A004 (tn.data.zip, as TF.js)
+from .. import _attach
+
+_LAZY = {
+    "Dataset": ".dataset", "DatasetIterator": ".dataset",
+    "CSVDataset": ".csv_dataset", "csv": ".csv_dataset",
+    **{n: ".sources" for n in ("ArrayDataset", "GeneratorDataset", "ListDataset", "ZipDataset",
+                               "array", "generator", "zip")},
+    **{m: "." + m for m in ("batching", "csv_dataset", "dataset", "prefetch", "sources")},
+}
+__getattr__, __dir__ = _attach(globals(), _LAZY)
 
 __all__ = ["Dataset", "DatasetIterator", "array", "csv", "generator", "zip"]
