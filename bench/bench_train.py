@@ -20,6 +20,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -153,10 +154,17 @@ def work_keras(workload, epochs, threads):
 WORKERS = {"treino": work_treino, "torch": work_torch, "keras": work_keras}
 
 
-def import_times(module, n=5):
-    code = f"import time; t=time.perf_counter(); import {module}; print(time.perf_counter()-t)"
-    return [float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                                 check=True).stdout) for _ in range(n)]
+def import_times(statement, n=5):
+    """Seconds `statement` takes in fresh interpreters, with bytecode caching on (as for an
+    installed package; this machine sets PYTHONDONTWRITEBYTECODE, which would make every
+    run recompile treino's sources), after one warm-up run."""
+    code = f"import time; t=time.perf_counter(); {statement}; print(time.perf_counter()-t)"
+    env = dict(os.environ, PYTHONPYCACHEPREFIX=os.path.join(tempfile.gettempdir(), "bench-pyc"))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    run = lambda: float(subprocess.run([sys.executable, "-c", code], capture_output=True,  # noqa: E731
+                                       text=True, check=True, env=env).stdout)
+    run()
+    return [run() for _ in range(n)]
 
 
 def available(module):
@@ -214,13 +222,17 @@ def main():
             rows.append((f"W3 predict 60k ({w} model, batch 32)", med[("treino", w, "predict")],
                          {p: med.get((p, w, "predict"), nan) for p in peers}))
     if "W4" in only:
-        ours, theirs = [], []
+        ours, first_model, theirs = [], [], []
         for _ in range(args.rounds):  # alternate, as above
-            ours += import_times("treino")
-            theirs += import_times("torch") if "torch" in peers else []
-        rows.append(("W4 import", statistics.median(ours),
-                     {"torch": statistics.median(theirs) if theirs else nan}))
-    print(f"treino: {info.get('treino', '?')}; " + "; ".join(info.get(p, p) for p in peers)
+            ours += import_times("import treino")
+            first_model += import_times("import treino; treino.sequential")
+            theirs += import_times("import torch") if "torch" in peers else []
+        torch_import = {"torch": statistics.median(theirs) if theirs else nan}
+        rows.append(("W4 import", statistics.median(ours), torch_import))
+        rows.append(("W4 import + tn.sequential (Layers API)", statistics.median(first_model),
+                     torch_import))
+    print("; ".join([f"treino: {info['treino']}" if "treino" in info else "treino"]
+                    + [info.get(p, p) for p in peers])
           + f"; {os.cpu_count()} cores; {args.rounds} rounds x {args.epochs} epochs")
     print(f"{'workload':<46}{'treino s':>10}{'torch s':>10}{'torch/treino':>14}"
           f"{'keras s':>10}{'keras/treino':>14}")
