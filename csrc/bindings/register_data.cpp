@@ -34,29 +34,35 @@ py::array plain_array(py::handle obj, const char* fn, const char* arg, bool writ
   return a;
 }
 
-// 1-D int64 or int32 indices, every one in [0, rows).
-py::array row_indices(py::handle obj, const char* fn, const char* arg, int64_t rows) {
+// 1-D int64 or int32 indices (native byte order), every one in [0, rows), copied: the
+// kernel reads the copy after the GIL is released, so another thread changing the array
+// meanwhile cannot send it out of bounds.
+std::vector<int64_t> row_indices(py::handle obj, const char* fn, const char* arg,
+                                 int64_t rows) {
   py::array a = plain_array(obj, fn, arg, false);
-  const bool is64 = a.dtype().is(py::dtype::of<int64_t>());
-  if (!is64 && !a.dtype().is(py::dtype::of<int32_t>())) {
+  const py::dtype dt = a.dtype();
+  const bool native = dt.attr("isnative").cast<bool>();
+  if (dt.kind() != 'i' || (dt.itemsize() != 8 && dt.itemsize() != 4) || !native) {
     type_error(std::string(fn) + ": argument '" + arg + "' must have dtype int64 or int32, "
-               "received dtype " + std::string(py::str(a.dtype())));
+               "received dtype " + std::string(py::str(dt)));
   }
   if (a.ndim() != 1) {
     value_error(std::string(fn) + ": argument '" + arg + "' must have rank 1, received shape " +
                 shape_str(a));
   }
   const int64_t n = a.shape(0);
+  std::vector<int64_t> idx(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) {
-    const int64_t v = is64 ? static_cast<const int64_t*>(a.data())[i]
-                           : static_cast<const int32_t*>(a.data())[i];
+    const int64_t v = dt.itemsize() == 8 ? static_cast<const int64_t*>(a.data())[i]
+                                          : static_cast<const int32_t*>(a.data())[i];
     if (v < 0 || v >= rows) {
       value_error(std::string(fn) + ": " + arg + "[" + std::to_string(i) + "] = " +
                   std::to_string(v) + " is out of range for " + std::to_string(rows) +
                   " rows (expected 0 <= index < " + std::to_string(rows) + ")");
     }
+    idx[static_cast<size_t>(i)] = v;
   }
-  return a;
+  return idx;
 }
 
 }  // namespace
@@ -69,8 +75,8 @@ void register_data(py::module_& m) {
       value_error(std::string(fn) + ": argument 'x' must have rank >= 1, received a scalar");
     }
     const int64_t rows = x.shape(0);
-    py::array idx = row_indices(idx_, fn, "indices", rows);
-    const int64_t n = idx.shape(0);
+    const std::vector<int64_t> idx = row_indices(idx_, fn, "indices", rows);
+    const int64_t n = static_cast<int64_t>(idx.size());
     std::vector<py::ssize_t> shape(x.shape(), x.shape() + x.ndim());
     shape[0] = n;
     py::array out;
@@ -78,41 +84,24 @@ void register_data(py::module_& m) {
       out = py::array(x.dtype(), shape);
     } else {
       out = plain_array(out_, fn, "out", true);
-      if (!out.dtype().is(x.dtype())) {
+      if (!py::detail::npy_api::get().PyArray_EquivTypes_(out.dtype().ptr(), x.dtype().ptr())) {
         type_error(std::string(fn) + ": argument 'out' must have x's dtype " +
                    std::string(py::str(x.dtype())) + ", received dtype " +
                    std::string(py::str(out.dtype())));
       }
       expect_shape(out, fn, "out", std::vector<int64_t>(shape.begin(), shape.end()));
       expect_no_overlap(out, x, fn, "out", "x");
-      expect_no_overlap(out, idx, fn, "out", "indices");
     }
-    py::array pf;
-    if (!pf_.is_none()) {
-      pf = row_indices(pf_, fn, "prefetch", rows);
-      if (!pf.dtype().is(idx.dtype())) {
-        type_error(std::string(fn) + ": argument 'prefetch' must have the dtype of 'indices' (" +
-                   std::string(py::str(idx.dtype())) + "), received dtype " +
-                   std::string(py::str(pf.dtype())));
-      }
-    }
+    std::vector<int64_t> pf;
+    if (!pf_.is_none()) pf = row_indices(pf_, fn, "prefetch", rows);
     const int64_t row_bytes = rows ? static_cast<int64_t>(x.nbytes()) / rows
                                    : static_cast<int64_t>(x.itemsize());
     const char* src = static_cast<const char*>(x.data());
     char* dst = static_cast<char*>(out.mutable_data());
-    const void* ip = idx.data();
-    const void* pp = pf ? pf.data() : nullptr;
-    const int64_t npf = pf ? pf.shape(0) : 0;
-    const bool is64 = idx.dtype().is(py::dtype::of<int64_t>());
     {
       py::gil_scoped_release nogil;
-      if (is64) {
-        gather_rows(src, row_bytes, static_cast<const int64_t*>(ip), n, dst,
-                    static_cast<const int64_t*>(pp), npf);
-      } else {
-        gather_rows(src, row_bytes, static_cast<const int32_t*>(ip), n, dst,
-                    static_cast<const int32_t*>(pp), npf);
-      }
+      gather_rows(src, row_bytes, idx.data(), n, dst, pf_.is_none() ? nullptr : pf.data(),
+                  static_cast<int64_t>(pf.size()));
     }
     return out;
   }, py::arg("x"), py::arg("indices"), py::arg("out") = py::none(),
@@ -120,8 +109,8 @@ void register_data(py::module_& m) {
      "gather_rows(x, indices, out=None, prefetch=None) -> x[indices]\n\n"
      "Copies rows x[indices[i]] (axis 0) of a C-contiguous array of plain numbers into out "
      "(shape (len(indices),) + x.shape[1:], x's dtype; overwritten) and returns it. "
-     "indices: 1-D int64 or int32, each in [0, len(x)). prefetch: optional indices of the "
-     "same dtype whose rows are requested into cache now, for the next call (fit passes "
+     "indices: 1-D int64 or int32, each in [0, len(x)). prefetch: optional indices (int64 "
+     "or int32) whose rows are requested into cache now, for the next call (fit passes "
      "the next batch's indices).");
 }
 

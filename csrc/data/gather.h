@@ -13,14 +13,8 @@
 namespace treino {
 
 // src: n_src rows, dst: n rows (overwritten); idx and prefetch entries must be in
-// [0, n_src) (the binding checks). Index type int64_t or int32_t.
-template <class Index>
-void gather_rows(const char* src, int64_t row_bytes, const Index* idx, int64_t n, char* dst,
-                 const Index* prefetch, int64_t n_prefetch);
-
-extern template void gather_rows<int64_t>(const char*, int64_t, const int64_t*, int64_t,
-                                          char*, const int64_t*, int64_t);
-extern template void gather_rows<int32_t>(const char*, int64_t, const int32_t*, int64_t,
-                                          char*, const int32_t*, int64_t);
+// [0, n_src) (the binding checks them, on its own copy of them).
+void gather_rows(const char* src, int64_t row_bytes, const int64_t* idx, int64_t n, char* dst,
+                 const int64_t* prefetch, int64_t n_prefetch);
 
 }  // namespace treino

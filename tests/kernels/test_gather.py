@@ -41,8 +41,8 @@ def test_bad_arguments_raise_and_name_them():
         K.gather_rows(x, idx, None, np.array([11]))
     with pytest.raises(TypeError, match="'indices' must have dtype int64 or int32"):
         K.gather_rows(x, idx.astype(np.float64))
-    with pytest.raises(TypeError, match="'prefetch' must have the dtype of 'indices'"):
-        K.gather_rows(x, idx, None, idx.astype(np.int32))
+    with pytest.raises(TypeError, match="'indices' must have dtype int64 or int32"):
+        K.gather_rows(x, idx.astype(">i8"))  # not in native byte order
     with pytest.raises(ValueError, match="'indices' must have rank 1"):
         K.gather_rows(x, idx.reshape(2, 1))
     with pytest.raises(TypeError, match="'x' must hold plain numbers"):
@@ -63,3 +63,17 @@ def test_bad_arguments_raise_and_name_them():
     ro.flags.writeable = False
     with pytest.raises(ValueError, match="'out' is written"):
         K.gather_rows(x, idx, ro)
+
+
+def test_equivalent_dtypes_and_outputs_that_overlap_the_indices():
+    x = np.arange(40, dtype=np.float32).reshape(10, 4)
+    idx = np.array([3, 1], np.longlong)  # the same as int64 on this platform, another object
+    assert np.array_equal(K.gather_rows(x, idx, None, idx.astype(np.int32)), x[idx])
+    big = x.astype(">f4")  # non-native byte order: rows are copied as bytes
+    out = np.empty((2, 4), ">f4")
+    assert np.array_equal(K.gather_rows(big, idx, out), big[idx])
+    # The indices are copied before anything is written: out may be the index array.
+    ints = np.arange(10, dtype=np.int64)[::-1].copy()
+    where = np.array([1, 2, 3], np.int64)
+    K.gather_rows(ints, where, where)
+    assert where.tolist() == [8, 7, 6]

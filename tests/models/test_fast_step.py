@@ -31,10 +31,9 @@ def _model(sizes=(12, 16, 9, 5), acts=("relu", "tanh", "softmax"), seed=3, **kw)
 
 
 def _fit(record, make_model, compile_kw, fit_kw, x, y, callbacks=None):
-    """compile_kw: a function returning compile's arguments."""
-    """Also builds a fresh model, fits it with the recorded step on or off; returns the model
-    and its history. The eager run must never build a plan; the recorded run must not
-    fall back to the tape (counted through _train_batch)."""
+    """Builds a fresh model (compile_kw: a function returning compile's arguments), fits
+    it with the recorded step on or off; returns the model and its history. The model
+    counts the steps that ran on the tape (model.eager_steps)."""
     model = make_model()
     model._record_step = record
     eager_steps = []
@@ -318,3 +317,112 @@ def test_identical_on_every_kernel_path_and_thread_count(isa, threads):
     _compare(_model, lambda: dict(optimizer=tn.train.adam(0.02),
                                   loss="sparseCategoricalCrossentropy", metrics=["acc"]),
              dict(batch_size=16, epochs=2), x, labels.astype(np.int32))
+
+
+def test_flatten_dropout_and_constraints_replay_identically():
+    x = np.random.default_rng(4).normal(size=(45, 3, 4)).astype(np.float32)
+    _, y, _ = _data(n=45)
+
+    def make():
+        m = tn.sequential()
+        m.add(tn.layers.dropout(rate=0.2, input_shape=[3, 4]))  # masks drawn at (n, 3, 4)
+        m.add(tn.layers.flatten())
+        m.add(tn.layers.dense(units=10, activation="relu",
+                              kernel_constraint=tn.constraints.max_norm(0.4)))
+        m.add(tn.layers.dense(units=5, activation="softmax",
+                              bias_constraint=tn.constraints.non_neg()))
+        rng = np.random.default_rng(5)
+        m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
+        return m
+    fast, _, _ = _compare(make, lambda: dict(optimizer="adam", loss="categoricalCrossentropy"),
+                          dict(batch_size=8, epochs=3), x, y)
+    assert (fast.layers[-1].bias.val.numpy() >= 0).all()
+
+
+def test_noise_shape_before_flatten_trains_eagerly():
+    x = np.random.default_rng(4).normal(size=(20, 3, 4)).astype(np.float32)
+    _, y, _ = _data(n=20)
+    m = tn.sequential()
+    m.add(tn.layers.dropout(rate=0.5, noise_shape=[None, 1, 4], input_shape=[3, 4]))
+    m.add(tn.layers.flatten())
+    m.add(tn.layers.dense(units=5, activation="softmax"))
+    m.compile(optimizer="sgd", loss="categoricalCrossentropy")
+    m.fit(x, y, batch_size=8, verbose=0)
+    assert m._step_plan is False and "noise shape" in m._fast_step_reason
+
+
+class _ClipSGD(tn.train.SGDOptimizer):
+    def apply_gradients(self, grads):  # a user's override must run
+        super().apply_gradients({k: tn.clip_by_value(g, -1e-3, 1e-3) for k, g in grads.items()})
+
+
+class _Shifted(tn.Sequential):
+    def call(self, x, training=False, skip_last_activation=False):
+        return super().call(tn.add(x, 0.5), training, skip_last_activation)
+
+
+def test_subclasses_that_override_a_piece_of_the_step_train_eagerly():
+    x, y, _ = _data()
+    # An optimizer subclass (checked at every step: the optimizer may be swapped).
+    fast, _ = _fit(True, _model, lambda: dict(optimizer=_ClipSGD(0.5),
+                                              loss="categoricalCrossentropy"),
+                   dict(batch_size=10, epochs=2), x, y)
+    eager, _ = _fit(False, _model, lambda: dict(optimizer=_ClipSGD(0.5),
+                                                loss="categoricalCrossentropy"),
+                    dict(batch_size=10, epochs=2), x, y)
+    assert fast.eager_steps == 12
+    _assert_identical(fast, eager)
+    # A model subclass overriding call.
+    model = _Shifted(layers=[tn.layers.dense(units=5, activation="softmax", input_shape=[12])])
+    model.compile(optimizer="sgd", loss="categoricalCrossentropy")
+    model.fit(x, y, verbose=0)
+    assert model._step_plan is False and "overrides call" in model._fast_step_reason
+
+
+def test_a_regularizer_added_after_recording_is_honoured():
+    x, y, _ = _data()
+    runs = []
+    for record in (True, False):
+        model = _model()
+        model._record_step = record
+        model.compile(optimizer="sgd", loss="categoricalCrossentropy")
+        tn.set_seed(1)
+        model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+        model.layers[0].kernel.regularizer = tn.regularizers.l2(1.0)
+        hist = model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+        runs.append((model, hist.history))
+    _assert_identical(runs[0][0], runs[1][0])
+    assert runs[0][1] == runs[1][1] and runs[0][1]["loss"][0] > 10  # the penalty counted
+
+
+def test_a_loss_keeping_its_input_and_a_loss_ignoring_the_output():
+    """The loss gets its own copy of the output (the buffer is reused by the next step);
+    a loss that does not depend on the output updates nothing, as on the tape."""
+    x, y, _ = _data(n=30)
+    kept = {True: [], False: []}
+
+    def make_loss(record):
+        def loss(y_true, y_pred):
+            kept[record].append(y_pred)
+            return tn.mean(tn.square(tn.sub(y_true, y_pred)), -1)
+        return loss
+    for make in (lambda r: make_loss(r), lambda r: lambda y_true, y_pred: tn.mean(y_true, -1)):
+        runs = []
+        for record in (True, False):
+            model, hist = _fit(record, lambda: _model(acts=("relu", "tanh", "linear")),
+                               lambda: dict(optimizer="adam", loss=make(record)),
+                               dict(batch_size=10, epochs=2), x, y)
+            runs.append((model, hist))
+        _assert_identical(runs[0][0], runs[1][0])
+        assert runs[0][1].history == runs[1][1].history and runs[0][0].eager_steps == 0
+    assert len(kept[True]) == 6
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(kept[True], kept[False]))
+    assert runs[0][0].optimizer.iterations == 0  # the second loss ignored the output
+
+
+def test_batch_buffers_are_freed_when_fit_ends():
+    x, y, _ = _data()
+    model = _model()
+    model.compile(optimizer="sgd", loss="categoricalCrossentropy")
+    model.fit(x, y, batch_size=10, verbose=0)
+    assert isinstance(model._step_plan, StepPlan) and not model._step_plan._buffers

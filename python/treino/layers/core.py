@@ -211,7 +211,7 @@ class Dropout(Layer):
                                      f"shape {shape_str(shape)}")
         return out
 
-    def mask(self, shape):
+    def dropout_mask(self, shape):
         """The mask a training call multiplies inputs of `shape` by: 0 or 1 / (1 - rate),
         of the noise shape, freshly drawn (from the layer's generator when seeded, else
         the global one); None when rate is 0 (the identity). fit's recorded step draws
@@ -224,7 +224,7 @@ class Dropout(Layer):
         return np.ascontiguousarray(mask, dtype=np.float32)
 
     def call(self, inputs, training=False):
-        mask = self.mask(inputs.shape) if training else None
+        mask = self.dropout_mask(inputs.shape) if training else None
         return inputs if mask is None else ops.mul(inputs, Tensor(mask))
 
     def get_config(self):

@@ -28,19 +28,19 @@ def as_array(v, fn, arg, allow_int=False):
         raise ValueError(f"{fn}: argument '{arg}' must have a batch axis, received a scalar")
     if a.shape[0] == 0:
         raise ValueError(f"{fn}: argument '{arg}' is empty (shape {list(a.shape)})")
-    # A NaN or infinity makes the sum non-finite (so does overflow: then look closer).
     if a.dtype.kind == "f":
+        # A NaN or infinity makes the sum non-finite (so does overflow: then look closer).
         with np.errstate(over="ignore", invalid="ignore"):
             total = a.sum()
-    if a.dtype.kind == "f" and not np.isfinite(total):
-        finite = np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
-        if not finite.all():
-            row = int(np.argmin(finite))
-            raise ValueError(f"{fn}: argument '{arg}' holds a non-finite value (NaN or "
-                             f"infinity) in row {row}")
-    if allow_int and a.dtype.kind in "iub":
-        return np.ascontiguousarray(a, dtype=np.int32)
-    return np.ascontiguousarray(a, dtype=np.float32)
+        if not np.isfinite(total):
+            finite = np.isfinite(a.reshape(a.shape[0], -1)).all(axis=1)
+            if not finite.all():
+                row = int(np.argmin(finite))
+                raise ValueError(f"{fn}: argument '{arg}' holds a non-finite value (NaN or "
+                                 f"infinity) in row {row}")
+    # Native kernels need C order and aligned elements (a slice of a byte buffer may not be).
+    dtype = np.int32 if allow_int and a.dtype.kind in "iub" else np.float32
+    return np.require(a, dtype, ["C_CONTIGUOUS", "ALIGNED"])
 
 
 def check_input(x, model, fn, arg="x"):

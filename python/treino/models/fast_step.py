@@ -10,14 +10,16 @@ The loss: a dense softmax with (sparse) categorical cross-entropy is one fused n
 call whose gradient is scaled by the mean's 1/n. Any other loss, and sample weights, run
 through the tape on the model's output only, with the very functions the eager step
 uses (Model._reduce_loss and the compiled loss), so they cost a few ops, not a step.
-Dropout masks come from Dropout.mask, the eager layer's own draw, in the same order.
+Dropout masks come from Dropout.dropout_mask, the eager layer's own draw, in the same
+order.
 
 The replay makes the very same kernel calls with the very same arguments as the eager
 path (Model._train_batch), so weights, losses and metrics are bit-identical to it
 (tests/models/test_fast_step.py checks it over epochs, with callbacks changing the
 learning rate, stop_training and freezing layers). Anything outside the pattern
-(regularizers, batch normalization, other layers, a frozen weight...) makes `replay`
-return None and the step runs on the eager path.
+(regularizers, batch normalization, other layers, a frozen weight, a subclass that
+overrides a piece of the eager step...) makes `replay` return None and the step runs on
+the eager path.
 """
 import numpy as np
 
@@ -25,8 +27,13 @@ from .. import _kernels as K
 from ..core import autodiff
 from ..core.tensor import Tensor
 from ..layers.core import Dense, Dropout, Flatten, InputLayer
+from ..train.optimizer import Optimizer
 
 _F32 = np.dtype(np.float32)
+# The pieces of the eager step the replay stands in for: a subclass overriding one of
+# them trains eagerly (its override must run).
+_MODEL_STEP = ("call", "_step_loss", "_train_batch", "_reduce_loss", "_metric_values")
+_OPTIMIZER_STEP = ("compute_gradients", "apply_gradients", "_apply_arrays")
 
 
 class _Dense:
@@ -45,6 +52,14 @@ class _Dense:
         self.db = None if self.bias is None else np.empty(self.bias.shape, np.float32)
 
 
+class _Dropout:
+    """One dropout layer of the plan: x * mask forward, dy * mask backward (ops.mul's)."""
+    __slots__ = ("layer", "units", "fan_in", "need_dx")
+
+    def __init__(self, layer, width, need_dx):
+        self.layer, self.units, self.fan_in, self.need_dx = layer, width, width, need_dx
+
+
 def plan_for(model):
     """A StepPlan for `model` as compiled now, or None when its step is not the pattern
     above (the reason is kept in model._fast_step_reason for tests and debugging)."""
@@ -54,16 +69,23 @@ def plan_for(model):
 
 
 def _ineligible(model):
+    from .sequential import Sequential
     compiled = model._compiled
     if compiled is None:
         return "the model is not compiled"
+    for name in _MODEL_STEP:
+        if getattr(type(model), name) is not getattr(Sequential, name):
+            return f"{type(model).__name__} overrides {name}"
     fused = compiled[6]
     layers = model._layers
+    rank = len(model.input_shape)
     if len({id(layer) for layer in layers}) != len(layers):
         return "a layer appears twice (its weights get two gradients to sum)"
     seen_dense = False
     for i, layer in enumerate(layers):
         kind = type(layer)
+        if kind is Dropout and layer.noise_shape is not None and rank > 2 and not seen_dense:
+            return f"layer {layer.name}'s noise shape applies before the input is flattened"
         if kind is InputLayer or kind is Dropout:
             continue
         if kind is Flatten and not seen_dense and layer.data_format != "channelsFirst":
@@ -88,13 +110,9 @@ class _Buffers:
     the plan its output and, where a gradient flows into its input, that gradient."""
 
     def __init__(self, ops, n, classes):
-        self.outs, self.grads_in = [], []
-        for op in ops:
-            width = op.units if type(op) is _Dense else op[1]
-            self.outs.append(np.empty((n, width), np.float32))
-            need = op.need_dx if type(op) is _Dense else op[2]
-            fan_in = op.fan_in if type(op) is _Dense else op[1]
-            self.grads_in.append(np.empty((n, fan_in), np.float32) if need else None)
+        self.outs = [np.empty((n, op.units), np.float32) for op in ops]
+        self.grads_in = [np.empty((n, op.fan_in), np.float32) if op.need_dx else None
+                         for op in ops]
         self.losses = np.empty(n, np.float32)
         self.dlogits = np.empty((n, classes), np.float32)
         # 1/n as the eager path's mean backward computes it (float32).
@@ -102,8 +120,8 @@ class _Buffers:
 
 
 class StepPlan:
-    """The recorded step of one compiled model (see the module docstring). `ops` holds
-    a _Dense per dense layer and (layer, width, needs a gradient) per dropout."""
+    """The recorded step of one compiled model (see the module docstring): `ops`, a
+    _Dense or _Dropout per layer that computes something."""
 
     def __init__(self, model):
         self.model = model
@@ -122,7 +140,7 @@ class StepPlan:
                 self.dense.append(d)
                 width = d.units
             elif type(layer) is Dropout:
-                self.ops.append((layer, width, bool(self.dense)))
+                self.ops.append(_Dropout(layer, width, need_dx=bool(self.dense)))
         self.flatten = any(type(l) is Flatten for l in layers)
         # Weights in model.trainable_weights order (the eager path's var_list).
         lvs = [lv for d in self.dense for lv in (d.kernel, d.bias) if lv is not None]
@@ -130,6 +148,7 @@ class StepPlan:
         self.flat_grads = [g for d in self.dense for g in (d.dw, d.db) if g is not None]
         self.classes = self.dense[-1].units
         self._buffers = {}
+        self._plain_optimizer = None  # last optimizer class seen to override nothing
 
     def _valid(self):
         """The model still is what was recorded (cheap identity checks, every step)."""
@@ -141,10 +160,22 @@ class StepPlan:
             if layer.activation is not d.activation or layer.kernel is not d.kernel \
                     or layer.bias is not d.bias:
                 return False
+            for lv in (d.kernel, d.bias):
+                if lv is not None and lv.regularizer is not None:
+                    return False
         for v in self.variables:
             if not v.trainable:
                 return False
+        opt = type(model.optimizer)
+        if opt is not self._plain_optimizer:  # checked once per optimizer class
+            if any(getattr(opt, n) is not getattr(Optimizer, n) for n in _OPTIMIZER_STEP):
+                return False
+            self._plain_optimizer = opt
         return True
+
+    def release(self):
+        """Frees the per-batch buffers (fit calls it when it ends)."""
+        self._buffers.clear()
 
     def buffers(self, n):
         b = self._buffers.get(n)
@@ -181,22 +212,21 @@ class StepPlan:
                 masks.append(None)
                 h = out
             else:  # dropout, as Dropout.call with training=True
-                mask = op[0].mask(h.shape)
+                mask = op.layer.dropout_mask(h.shape)
                 masks.append(mask)
                 if mask is not None:
                     h = K.mul(h, mask, out)
-        res = self._loss(h, y, w, b)
-        if res is None:
-            return None
-        loss, dy, correct = res
+        loss, dy, correct = self._loss(h, y, w, b)
+        # dy is None when the loss does not depend on the output: as eager, no update.
+        update = dy is not None
         # Backward, last op first, until no earlier op needs a gradient.
         for i in range(len(ops) - 1, -1, -1):
             op, g_in = ops[i], b.grads_in[i]
+            if dy is None or (type(op) is _Dropout and not op.need_dx):
+                break
             if type(op) is _Dense:
                 K.dense_backward(dy, ins[i], op.kernel.val._data, outs[i], op.act, None,
                                  op.need_dx, op.db is not None, g_in, op.dw, op.db)
-            elif not op[2]:
-                break
             elif masks[i] is not None:  # the gradient of x * mask (as ops.mul's)
                 np.multiply(dy, masks[i], out=g_in)
             else:
@@ -209,14 +239,15 @@ class StepPlan:
             out = Tensor(outs[-1].copy())
             vals = [loss] + model._metric_values(
                 Tensor(y), {"logits": out, "correct": correct} if self.fused else {"out": out})
-        model.optimizer._apply_arrays(self.variables, self.flat_grads)
+        if update:
+            model.optimizer._apply_arrays(self.variables, self.flat_grads)
         for d in self.dense:
             d.layer.apply_constraints()
         return vals
 
     def _loss(self, h, y, w, b):
-        """(loss, d loss / d h, correct count or None) from the last layer's output h,
-        computed as the eager step does; None when the eager step must take the batch."""
+        """(loss, d loss / d h or None, correct count or None) from the last layer's
+        output h, computed as the eager step does."""
         model = self.model
         if self.fused and w is None:
             # Loss and d loss / d logits in one pass; grad_scale is the mean's 1/n.
@@ -227,27 +258,25 @@ class StepPlan:
         if self.fused:  # weighted: the mean of w * losses on the tape, as eager
             _, _, correct = K.softmax_cross_entropy(h, y, b.dlogits, b.losses, None, 1.0,
                                                     0.0, True)
-            grads = _loss_grad(lambda per: model._reduce_loss(per, Tensor(w)), b.losses)
-            if grads is None:
-                return None
-            loss, dper = grads
+            loss, dper = _loss_grad(lambda per: model._reduce_loss(per, Tensor(w)), b.losses)
+            if dper is None:
+                return loss, None, correct
             return loss, np.multiply(b.dlogits, dper[:, None], out=b.dlogits), correct
-        # The compiled loss on the tape, from the output on.
+        # The compiled loss on the tape, from the output on. A copy: the user's loss may
+        # keep what it is given, and h is overwritten by the next step.
         y_t, w_t = Tensor(y), None if w is None else Tensor(w)
-        grads = _loss_grad(lambda out: model._reduce_loss(model.loss(y_t, out), w_t), h)
-        if grads is None:
-            return None
-        return grads[0], grads[1], None
+        loss, dh = _loss_grad(lambda out: model._reduce_loss(model.loss(y_t, out), w_t),
+                              h.copy())
+        return loss, dh, None
 
 
 def _loss_grad(f, a):
-    """(float(f(a)), d f / d a as a float32 array of a's shape) through the tape, as the
-    eager step differentiates it; None when f does not depend on a (the eager step then
-    handles the batch)."""
+    """(float(f(a)), d f / d a as a float32 array of a's shape, or None when f does not
+    depend on a) through the tape, as the eager step differentiates it."""
     x = Tensor(a)
     tape, value = autodiff._run(f, (x,), [x], False)
     autodiff._check_output(value, "fit", scalar=True)
     g = autodiff._backprop(tape, value, np.ones((), np.float32), [x])[0]
-    if g is None:
-        return None
-    return float(value.item()), np.ascontiguousarray(g, np.float32).reshape(a.shape)
+    if g is not None:
+        g = np.ascontiguousarray(g, np.float32).reshape(a.shape)
+    return float(value.item()), g

@@ -449,6 +449,8 @@ class Model(DatasetTraining):
                 if self.stop_training:
                     break
             callback_list.on_train_end()
+        if self._step_plan:
+            self._step_plan.release()  # batch-sized buffers: not worth keeping after fit
         return history
 
 
