@@ -1,6 +1,7 @@
 """Training speed against PyTorch (and Keras/TensorFlow when installed), in one run.
 
     python bench/bench_train.py [--epochs 3] [--rounds 2] [--threads 2] [--only W1,W2,W3,W4]
+                                [--keras-python PATH]
 
 W1: dense 784-32-10 (relu, softmax), sgd 0.01, categorical cross-entropy + accuracy,
     batch 32, 60,000 MNIST-shaped synthetic samples, shuffled; seconds per epoch.
@@ -8,6 +9,8 @@ W2: dense 784-512-512-10, adam 0.001, batch 128, same data.
 W3: predict on the 60,000 samples with both models.
 W4: `import treino` vs `import torch` (fresh interpreters).
 
+Keras runs where `import keras` works: in this interpreter, or in the one --keras-python
+names (a virtual environment with TensorFlow, which need not have treino or torch).
 Every measurement runs in a fresh worker process (`--worker`), and the frameworks take
 turns round after round, so they share the machine's noisy periods alike and never run
 in one process (two OpenMP runtimes spinning side by side slow each other down). Each
@@ -138,6 +141,10 @@ def work_torch(workload, epochs, threads):
 
 def work_keras(workload, epochs, threads):
     import keras
+    if threads and keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+        tf.config.threading.set_intra_op_parallelism_threads(threads)
+        tf.config.threading.set_inter_op_parallelism_threads(threads)
     x, y1h, _ = synthetic()
     hidden, lr, adam, batch = WORKLOADS[workload]
     layers = [keras.Input((D,))] + [keras.layers.Dense(h, activation="relu") for h in hidden]
@@ -147,7 +154,7 @@ def work_keras(workload, epochs, threads):
     res = {"fit": timed_epochs(lambda: model.fit(x, y1h, batch_size=batch, epochs=1, verbose=0),
                                epochs)}
     res["predict"] = timed_epochs(lambda: model.predict(x, batch_size=32, verbose=0), epochs)
-    res["_info"] = f"keras {keras.__version__}"
+    res["_info"] = f"keras {keras.__version__} ({keras.backend.backend()})"
     return res
 
 
@@ -167,13 +174,13 @@ def import_times(statement, n=5):
     return [run() for _ in range(n)]
 
 
-def available(module):
+def available(module, python):
     code = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
-    return subprocess.run([sys.executable, "-c", code]).returncode == 0
+    return subprocess.run([python, "-c", code]).returncode == 0
 
 
-def run_worker(framework, workload, epochs, threads):
-    cmd = [sys.executable, __file__, "--worker", framework, workload, "--epochs", str(epochs)]
+def run_worker(python, framework, workload, epochs, threads):
+    cmd = [python, __file__, "--worker", framework, workload, "--epochs", str(epochs)]
     if threads:
         cmd += ["--threads", str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True)
@@ -188,19 +195,22 @@ def main():
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--only", default="W1,W2,W3,W4")
+    ap.add_argument("--keras-python", default=sys.executable,
+                    help="the interpreter that runs the Keras workers")
     ap.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
         print(json.dumps(WORKERS[args.worker[0]](args.worker[1], args.epochs, args.threads)))
         return
     only = set(args.only.split(","))
-    peers = [f for f in ("torch", "keras") if available(f)]
+    python = {"treino": sys.executable, "torch": sys.executable, "keras": args.keras_python}
+    peers = [f for f in ("torch", "keras") if available(f, python[f])]
     workloads = [w for w in WORKLOADS if w in only or "W3" in only]
     times, info = {}, {}
     for _ in range(args.rounds):
         for w in workloads:
             for fw in ["treino"] + peers:
-                res = run_worker(fw, w, args.epochs, args.threads)
+                res = run_worker(python[fw], fw, w, args.epochs, args.threads)
                 info[fw] = res.pop("_info")
                 for k, v in res.items():
                     times.setdefault((fw, w, k), []).extend(v)
