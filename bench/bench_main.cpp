@@ -1,5 +1,5 @@
 // treino_bench: GFLOP/s of sgemm and GB/s of the elementwise kernels.
-// Usage: treino_bench [gemm|elementwise|all]   (TREINO_CPU_ISA and OMP_NUM_THREADS apply)
+// Usage: treino_bench [gemm|elementwise|dense|all]   (TREINO_CPU_ISA and OMP_NUM_THREADS apply)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +8,10 @@
 #include "bench_util.h"
 #include "common/cpu.h"
 #include "common/threading.h"
+
+namespace treino::bench {
+void run_dense(int argc, char** argv);  // bench_dense.cpp: the W2 step kernels
+}
 
 int main(int argc, char** argv) {
   using namespace treino;
@@ -24,8 +28,9 @@ int main(int argc, char** argv) {
               isa_name(active_isa()), num_threads());
   if (what == "gemm" || what == "all") bench::run_gemm(argc, argv);
   if (what == "elementwise" || what == "all") bench::run_elementwise(argc, argv);
-  if (what != "gemm" && what != "elementwise" && what != "all") {
-    std::fprintf(stderr, "usage: treino_bench [gemm|elementwise|all]\n");
+  if (what == "dense" || what == "all") bench::run_dense(argc, argv);
+  if (what != "gemm" && what != "elementwise" && what != "dense" && what != "all") {
+    std::fprintf(stderr, "usage: treino_bench [gemm|elementwise|dense|all]\n");
     return 2;
   }
   return 0;

@@ -37,15 +37,21 @@ namespace {
 constexpr double kParallelMinFlops = 1e6;
 
 const KernelSet& kernel_set(Isa isa) {
-  // {mr, nr, mc, kc, nc}. A packed mc x kc block of A (<= 504 KiB) takes half of a
-  // 1 MiB L2; the kc x nr B micro-panel (16-32 KiB) is re-read from L1 across the ir
-  // loop; a kc x nc B panel (4 MiB) sits in L3. Measured on Zen 4: kc 256-384 and mc
-  // 250-500 are within noise of each other; blocks are balanced (see balanced()).
-  static const KernelSet ref{4, 16, 256, 256, 4096, &sgemm_ukernel_4x16_ref, &transpose_ref};
+  // {mr, nr, mc, kc, nc, direct_b_m}. A packed mc x kc block of A (<= 504 KiB) takes
+  // half of a 1 MiB L2; the kc x nr B micro-panel (16-32 KiB) is re-read from L1 across
+  // the ir loop; a kc x nc B panel (4 MiB) sits in L3. Measured on Zen 4: kc 256-384 and
+  // mc 250-500 are within noise of each other; blocks are balanced (see balanced()).
+  // direct_b_m: up to 48 rows of C, packing B costs more than it saves. With 32-wide
+  // (two-line) B rows the AVX-512 kernel still reads B in place faster at 128 rows
+  // (batch-128 forward 128x784 @ 784x512: 3-5% faster alone; about even inside a whole
+  // training step, where W arrives cold); the 16-wide AVX2 kernel re-reads each B row
+  // twice as often and is 10-15% slower unpacked there.
+  static const KernelSet ref{4,  16, 256, 256, 4096, 48, &sgemm_ukernel_4x16_ref,
+                             &transpose_ref};
 #if defined(TREINO_X86)
-  static const KernelSet k_avx2{6,    16, 504, 256, 4096, &avx2::sgemm_ukernel_6x16_avx2,
+  static const KernelSet k_avx2{6,  16, 504, 256, 4096, 48, &avx2::sgemm_ukernel_6x16_avx2,
                                 &avx2::transpose_avx2};
-  static const KernelSet k_avx512{12,  32, 504, 256, 4096,
+  static const KernelSet k_avx512{12, 32, 504, 256, 4096, 128,
                                   &avx512::sgemm_ukernel_12x32_avx512, &avx2::transpose_avx2};
   switch (isa) {
     case Isa::Avx512: return k_avx512;
@@ -381,13 +387,13 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
   const KernelSet& ks = kernel_set(active_isa());
   Problem p{trans_a, trans_b, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, true, true};
   // Pack an operand only when the micro-kernel cannot read it in place (transposed B)
-  // or when it is both re-read by many micro-kernel calls (more than 48 rows of C for
-  // B, 128 columns for A) and too big to stay in L1/L2 unpacked (strided rows then cost
-  // TLB misses and cache-set conflicts). Measured: a direct 32x784 @ 784x32 runs 20%
-  // faster than a packed one.
+  // or when it is both re-read by many micro-kernel calls (more than ks.direct_b_m rows
+  // of C for B, 128 columns for A) and too big to stay in L1/L2 unpacked (strided rows
+  // then cost TLB misses and cache-set conflicts). Measured: a direct 32x784 @ 784x32
+  // runs 20% faster than a packed one.
   constexpr int64_t kSmallOperand = 16384;  // floats (64 KiB)
   p.pack_a = N > 128 && M * K > kSmallOperand;
-  p.pack_b = trans_b || (M > 48 && K * N > kSmallOperand);
+  p.pack_b = trans_b || (M > ks.direct_b_m && K * N > kSmallOperand);
 
   const double flops = 2.0 * double(M) * double(N) * double(K);
   const int nt = num_threads();

@@ -28,6 +28,7 @@ using TransposeFn = void (*)(const float* src, int64_t lds, int64_t rows, int64_
 struct KernelSet {
   int mr, nr;           // register tile (micro-kernel) rows and columns
   int64_t mc, kc, nc;   // cache blocks: A block mc x kc (L2), B panel kc x nc (L3)
+  int64_t direct_b_m;   // non-transposed B is read in place (not packed) when M <= this
   UkernelFn ukernel;
   TransposeFn transpose;
 };

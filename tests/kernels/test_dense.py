@@ -138,6 +138,23 @@ def test_dense_vs_torch(isa):
         np.testing.assert_allclose(dx, xt.grad.numpy(), atol=2e-5, err_msg=act)
 
 
+@pytest.mark.parametrize("n,k,u,act", [(128, 784, 512, "relu"), (128, 512, 512, "relu"),
+                                       (128, 512, 10, "linear"), (100, 300, 200, "relu")])
+def test_dense_training_shapes(isa, n, k, u, act):
+    # The layers of a 784-512-512-10 MLP at batch 128 (and an off-tile size), whose
+    # products take the packed, threaded and (avx512) direct-B paths of sgemm.
+    x, w, b, dy = _data(n, k, u, seed=n + k + u)
+    y = K.dense_forward(x, w, b, act)
+    yr, dwr, dbr, dxr = _reference(x, w, b, dy, act)
+    terms = np.abs(x).astype(np.float64) @ np.abs(w) + np.abs(b)
+    _close(y, yr, terms.max(), f"{act} y {n}x{k}x{u}")
+    dx, dw, db = K.dense_backward(dy, x, w, y, act)
+    dz_scale = np.abs(dy).max()
+    _close(dw, dwr, np.abs(x).sum(0).max() * dz_scale, f"{act} dw")
+    _close(db, dbr, n * dz_scale, f"{act} db")
+    _close(dx, dxr, np.abs(w).sum(1).max() * dz_scale, f"{act} dx")
+
+
 def test_dense_threads_bit_identical(threads):
     x, w, b, dy = _data(128, 784, 512, seed=5)
     y = K.dense_forward(x, w, b, "sigmoid")

@@ -2,8 +2,8 @@
 
 Tile and block edges the sizes cross: register tiles MR x NR = 12x32 (avx512), 6x16
 (avx2), 4x16 (ref); kc = 256; mc = 504 (256 for ref); nc = 4096; direct (unpacked)
-operands when M <= 48 or K*N <= 16384 (B), N <= 128 or M*K <= 16384 (A); threads
-above ~1 MFLOP.
+operands when M <= 48 (128 for avx512) or K*N <= 16384 (B), N <= 128 or M*K <= 16384
+(A); threads above ~1 MFLOP.
 """
 import itertools
 
@@ -76,11 +76,23 @@ def test_sgemm_cache_block_edges(isa, ta, tb):
         assert_close(K.sgemm(a, b, trans_a=ta, trans_b=tb), a, b, ta, tb)
 
 
+def test_sgemm_direct_b_row_range(isa):
+    # 49-128 rows of C with a big B: B read in place on avx512, packed on avx2 / ref;
+    # full and partial register tiles, both sides of kc.
+    rng = np.random.default_rng(9)
+    for m, n, k in [(49, 129, 257), (60, 300, 200), (97, 65, 300), (127, 200, 130),
+                    (128, 129, 513), (129, 96, 257)]:
+        for ta in (False, True):
+            a, b = make(rng, m, n, k, ta, False)
+            assert_close(K.sgemm(a, b, trans_a=ta), a, b, ta, False)
+
+
 TRAINING = [  # (M, K, N, trans_a, trans_b): forward x @ W and its two backward products
     (32, 784, 32, False, False), (784, 32, 32, True, False), (32, 32, 784, False, True),
     (32, 32, 10, False, False), (32, 32, 10, True, False), (32, 10, 32, False, True),
     (128, 784, 512, False, False), (784, 128, 512, True, False), (128, 512, 784, False, True),
-    (128, 512, 512, True, True),
+    (128, 512, 512, True, True), (128, 512, 512, False, False), (128, 512, 10, False, False),
+    (512, 128, 10, True, False), (128, 10, 512, False, True),
 ]
 
 
@@ -159,7 +171,8 @@ def test_sgemm_bit_identical_across_thread_counts(isa, ta, tb):
     previous = K.get_num_threads()
     try:
         for m, n, k in [(530, 270, 300), (70, 900, 260), (128, 600, 520), (32, 32, 4000),
-                        (30, 100, 700), (32, 32, 784), (784, 32, 32), (32, 784, 32)]:
+                        (30, 100, 700), (32, 32, 784), (784, 32, 32), (32, 784, 32),
+                        (128, 512, 512), (100, 300, 200)]:
             a, b = make(rng, m, n, k, ta, tb)
             c0 = rng.uniform(-1, 1, (m, n)).astype(np.float32)
             outs = []
