@@ -11,12 +11,12 @@
 // is read with its own strides, non-transposed B row by row); the choice depends on the
 // shape only.
 //
-// Threads (above ~1 MFLOP) split C into disjoint row or column ranges. The operand all
-// ranges need (B for rows, A for columns) is packed once by all threads together
-// (whole, with one barrier, or panel by panel for a big B); each thread packs its own
-// part of the other. K is never split, and every element is one FMA chain over k in a
-// fixed order whatever tile or range it lands in, so results are bit-identical for
-// any thread count.
+// Threads (from 4 MFLOP, see kParallelMinFlops) split C into disjoint row or column
+// ranges. The operand all ranges need (B for rows, A for columns) is packed once by all
+// threads together (whole, with one barrier, or panel by panel for a big B); each
+// thread packs its own part of the other. K is never split, and every element is one
+// FMA chain over k in a fixed order whatever tile or range it lands in, so results are
+// bit-identical for any thread count.
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
@@ -32,9 +32,13 @@ namespace treino {
 namespace gemm {
 namespace {
 
-// Below this many flops, threads cost more than they save (measured on Zen 4: the
-// 1.6 MFLOP products of a 784-32 dense layer at batch 32 gain 1.3-1.6x from 2 threads).
-constexpr double kParallelMinFlops = 1e6;
+// Below this many flops (~35 us on one core) a product runs on one thread. Alone in a
+// loop, the 1.6 MFLOP products of a 784-32 dense layer at batch 32 gain 1.3-1.6x from 2
+// threads; inside a training step they lose: after each parallel region the idle OpenMP
+// worker spins, and on this 2-vCPU VM that slows the caller's serial work that follows
+// (the sgd update 3.5 -> 13 us, the batch gather 16 -> 20-26 us). Measured W1 step
+// (bench/bench_step.py, 2 threads): 95 us with this bound, 102-137 us with 1e6.
+constexpr double kParallelMinFlops = 4e6;
 
 const KernelSet& kernel_set(Isa isa) {
   // {mr, nr, mc, kc, nc, direct_b_m}. A packed mc x kc block of A (<= 504 KiB) takes
