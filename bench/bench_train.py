@@ -232,14 +232,17 @@ def main():
             rows.append((f"W3 predict 60k ({w} model, batch 32)", med[("treino", w, "predict")],
                          {p: med.get((p, w, "predict"), nan) for p in peers}))
     if "W4" in only:
-        ours, first_model, theirs = [], [], []
+        ours, first_model, numpy_only, theirs = [], [], [], []
         for _ in range(args.rounds):  # alternate, as above
             ours += import_times("import treino")
             first_model += import_times("import treino; treino.sequential")
+            numpy_only += import_times("import numpy")
             theirs += import_times("import torch") if "torch" in peers else []
         torch_import = {"torch": statistics.median(theirs) if theirs else nan}
         rows.append(("W4 import", statistics.median(ours), torch_import))
         rows.append(("W4 import + tn.sequential (Layers API)", statistics.median(first_model),
+                     torch_import))
+        rows.append(("W4 import numpy alone (treino's floor)", statistics.median(numpy_only),
                      torch_import))
     print("; ".join([f"treino: {info['treino']}" if "treino" in info else "treino"]
                     + [info.get(p, p) for p in peers])
