@@ -9,10 +9,11 @@ fused native softmax-cross-entropy (more accurate than clipping probabilities, a
 pass that also counts correct predictions). fit is a short skeleton: batches come from
 an epoch plan, hooks, history and the progress display from a CallbackList.
 
-For dense stacks with that loss, fit replays the step's native calls instead of running
-the tape (fast_step.py, issue 6): the one exception to "a step is minimize", allowed
-because it makes the very same kernel calls, and held to it by tests that compare
-weights, optimizer state and logs bit for bit with this eager step.
+For Sequential stacks of dense (and dropout) layers, fit replays the step's native calls
+instead of running the tape over the layers (fast_step.py, issue 6): the one exception
+to "a step is minimize", allowed because it makes the very same kernel calls, and held
+to it by tests that compare weights, optimizer state and logs bit for bit with this
+eager step.
 """
 import numbers
 import signal
@@ -421,6 +422,17 @@ class Model(DatasetTraining):
                                           history=history, verbose=verbose)
         self.stop_training = False
         self.history = history
+        try:
+            self._run_epochs(epoch_batches, epochs, initial_epoch, names, callback_list,
+                             validate, validation_freq)
+        finally:
+            if self._step_plan:
+                self._step_plan.release()  # batch-sized buffers: not worth keeping after fit
+        return history
+
+    def _run_epochs(self, epoch_batches, epochs, initial_epoch, names, callback_list,
+                    validate, validation_freq):
+        """_train_loop's epochs: hooks, steps and the logs of each epoch."""
         with _StopOnInterrupt(self):
             callback_list.on_train_begin()
             for epoch in range(initial_epoch, epochs):
@@ -449,9 +461,6 @@ class Model(DatasetTraining):
                 if self.stop_training:
                     break
             callback_list.on_train_end()
-        if self._step_plan:
-            self._step_plan.release()  # batch-sized buffers: not worth keeping after fit
-        return history
 
 
 class _EpochPlan:
