@@ -22,28 +22,6 @@ namespace treino::bench {
 
 namespace {
 
-// Best (minimum) seconds per call over `reps` timed batches of ~min_seconds each:
-// on a shared machine the minimum is the least noisy estimate of the kernel's cost.
-template <class Fn>
-double best_seconds(Fn&& fn, int reps = 15, double min_seconds = 0.01) {
-  using clk = std::chrono::steady_clock;
-  fn();
-  int inner = 1;
-  for (;;) {
-    auto t0 = clk::now();
-    for (int i = 0; i < inner; ++i) fn();
-    if (std::chrono::duration<double>(clk::now() - t0).count() >= min_seconds) break;
-    inner *= 2;
-  }
-  double best = 1e30;
-  for (int r = 0; r < reps; ++r) {
-    auto t0 = clk::now();
-    for (int i = 0; i < inner; ++i) fn();
-    best = std::min(best, std::chrono::duration<double>(clk::now() - t0).count() / inner);
-  }
-  return best;
-}
-
 void line(const char* name, double sec, double flop = 0) {
   if (flop > 0) {
     std::printf("  %-44s %9.2f us  %6.1f GFLOP/s\n", name, sec * 1e6, flop / sec * 1e-9);

@@ -5,7 +5,6 @@
 // best of 15 timed batches.
 // Usage: treino_bench gemm [square|train|check]
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -55,28 +54,6 @@ bool check_leading_dims() {
   }
   std::printf("leading-dimension check vs sgemm_ref: %s\n", ok ? "ok" : "FAILED");
   return ok;
-}
-
-// Fastest of 15 batches of >= 10 ms: the machine is shared, and the minimum is the
-// statistic least disturbed by other load.
-template <class Fn>
-double best_seconds(Fn&& fn) {
-  using clk = std::chrono::steady_clock;
-  fn();
-  int inner = 1;
-  for (;;) {
-    const auto t0 = clk::now();
-    for (int i = 0; i < inner; ++i) fn();
-    if (std::chrono::duration<double>(clk::now() - t0).count() >= 0.01 || inner >= (1 << 24)) break;
-    inner *= 2;
-  }
-  double best = 1e30;
-  for (int r = 0; r < 15; ++r) {
-    const auto t0 = clk::now();
-    for (int i = 0; i < inner; ++i) fn();
-    best = std::min(best, std::chrono::duration<double>(clk::now() - t0).count() / inner);
-  }
-  return best;
 }
 
 double gflops(int64_t M, int64_t N, int64_t K, bool ta, bool tb) {

@@ -9,10 +9,6 @@
 #include "common/cpu.h"
 #include "common/threading.h"
 
-namespace treino::bench {
-void run_dense(int argc, char** argv);  // bench_dense.cpp: the W2 step kernels
-}
-
 int main(int argc, char** argv) {
   using namespace treino;
   set_active_isa(detected_isa());
