@@ -220,9 +220,9 @@ class StepPlan:
         # dy is None when the loss does not depend on the output: as eager, no update.
         update = dy is not None
         # Backward, last op first, until no earlier op needs a gradient.
-        for i in range(len(ops) - 1, -1, -1):
+        for i in range(len(ops) - 1, -1, -1) if update else ():
             op, g_in = ops[i], b.grads_in[i]
-            if dy is None or (type(op) is _Dropout and not op.need_dx):
+            if type(op) is _Dropout and not op.need_dx:
                 break
             if type(op) is _Dense:
                 K.dense_backward(dy, ins[i], op.kernel.val._data, outs[i], op.act, None,
@@ -232,13 +232,11 @@ class StepPlan:
             else:
                 g_in = dy
             dy = g_in
-        metrics = model.metrics
-        if self.fused and all(getattr(m, "from_correct_count", False) for m in metrics):
-            vals = [loss] + [correct / n] * len(metrics)
-        else:  # a copy: a metric may keep what it is given
-            out = Tensor(outs[-1].copy())
-            vals = [loss] + model._metric_values(
-                Tensor(y), {"logits": out, "correct": correct} if self.fused else {"out": out})
+        # The eager step's own metric code. Metrics never see the logits buffer (they get
+        # the correct count or a fresh softmax of it); an output they see is a copy.
+        cache = ({"logits": Tensor(h), "correct": correct} if self.fused
+                 else {"out": Tensor(h.copy())})
+        vals = [loss] + model._metric_values(Tensor(y), cache)
         if update:
             model.optimizer._apply_arrays(self.variables, self.flat_grads)
         for d in self.dense:
