@@ -27,6 +27,23 @@ std::string shape_str(const py::array& a) {
 }
 
 namespace {
+// Memory layout: C order, aligned elements, writeable when the kernel writes it.
+void check_layout(const py::array& a, const char* fn, const char* arg, bool writeable) {
+  if (!(a.flags() & py::array::c_style)) {
+    value_error(std::string(fn) + ": argument '" + arg +
+                "' must be C-contiguous, received a strided array of shape " + shape_str(a) +
+                " (use numpy.ascontiguousarray)");
+  }
+  if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
+    value_error(std::string(fn) + ": argument '" + arg +
+                "' must be aligned to its element size, received a misaligned array");
+  }
+  if (writeable && !a.writeable()) {
+    value_error(std::string(fn) + ": argument '" + arg +
+                "' is written in place and must be writeable, received a read-only array");
+  }
+}
+
 template <class T>
 py::array_t<T, py::array::c_style> checked(const py::handle& obj, const char* fn,
                                            const char* arg, int rank, bool writeable,
@@ -45,22 +62,25 @@ py::array_t<T, py::array::c_style> checked(const py::handle& obj, const char* fn
                 std::to_string(rank) + ", received rank " + std::to_string(a.ndim()) +
                 " with shape " + shape_str(a));
   }
-  if (!(a.flags() & py::array::c_style)) {
-    value_error(std::string(fn) + ": argument '" + arg +
-                "' must be C-contiguous, received a strided array of shape " + shape_str(a) +
-                " (use numpy.ascontiguousarray)");
-  }
-  if (!(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
-    value_error(std::string(fn) + ": argument '" + arg +
-                "' must be aligned to its element size, received a misaligned array");
-  }
-  if (writeable && !a.writeable()) {
-    value_error(std::string(fn) + ": argument '" + arg +
-                "' is written in place and must be writeable, received a read-only array");
-  }
+  check_layout(a, fn, arg, writeable);
   return py::reinterpret_borrow<py::array_t<T, py::array::c_style>>(obj);
 }
 }  // namespace
+
+py::array plain_array(const py::handle& obj, const char* fn, const char* arg,
+                      bool writeable) {
+  if (!py::isinstance<py::array>(obj)) {
+    type_error(std::string(fn) + ": argument '" + arg + "' must be a numpy array, received " +
+               type_name(obj));
+  }
+  auto a = py::reinterpret_borrow<py::array>(obj);
+  if (a.dtype().kind() == 'O' || a.dtype().has_fields()) {
+    type_error(std::string(fn) + ": argument '" + arg + "' must hold plain numbers, "
+               "received dtype " + std::string(py::str(a.dtype())));
+  }
+  check_layout(a, fn, arg, writeable);
+  return a;
+}
 
 py::array_t<float, py::array::c_style> f32(const py::handle& obj, const char* fn,
                                             const char* arg, int rank, bool writeable) {

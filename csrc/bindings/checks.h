@@ -30,6 +30,12 @@ py::array_t<float, py::array::c_style> f32(const py::handle& obj, const char* fn
 py::array_t<int32_t, py::array::c_style> i32(const py::handle& obj, const char* fn,
                                               const char* arg, int rank = -1);
 
+// Any numpy array of plain values (no Python objects: copying their pointers would skip
+// reference counting), C-contiguous and aligned (and writeable when asked): for kernels
+// that move bytes whatever the dtype.
+py::array plain_array(const py::handle& obj, const char* fn, const char* arg,
+                      bool writeable = false);
+
 // Raises ValueError unless a.shape == expected (-1 in expected matches any extent).
 void expect_shape(const py::array& a, const char* fn, const char* arg,
                   const std::vector<int64_t>& expected);

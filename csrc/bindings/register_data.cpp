@@ -11,29 +11,6 @@ namespace treino::bind {
 
 namespace {
 
-// A C-contiguous, aligned numpy array of plain values (no Python objects: copying their
-// pointers would skip reference counting).
-py::array plain_array(py::handle obj, const char* fn, const char* arg, bool writeable) {
-  if (!py::isinstance<py::array>(obj)) {
-    type_error(std::string(fn) + ": argument '" + arg + "' must be a numpy array, received " +
-               type_name(obj));
-  }
-  auto a = py::reinterpret_borrow<py::array>(obj);
-  if (a.dtype().kind() == 'O' || a.dtype().has_fields()) {
-    type_error(std::string(fn) + ": argument '" + arg + "' must hold plain numbers, "
-               "received dtype " + std::string(py::str(a.dtype())));
-  }
-  if (!(a.flags() & py::array::c_style) ||
-      !(a.flags() & py::detail::npy_api::NPY_ARRAY_ALIGNED_)) {
-    value_error(std::string(fn) + ": argument '" + arg + "' must be C-contiguous and aligned, "
-                "received a strided or misaligned array of shape " + shape_str(a));
-  }
-  if (writeable && !a.writeable()) {
-    value_error(std::string(fn) + ": argument '" + arg + "' is written and must be writeable");
-  }
-  return a;
-}
-
 // 1-D int64 or int32 indices (native byte order), every one in [0, rows), copied: the
 // kernel reads the copy after the GIL is released, so another thread changing the array
 // meanwhile cannot send it out of bounds.
