@@ -48,6 +48,11 @@ def recording():
     return bool(_tapes)
 
 
+def tracked(t):
+    """True when the innermost active tape differentiates through t."""
+    return bool(_tapes) and id(t) in _tapes[-1].tracked
+
+
 def record(name, inputs, output, backward):
     """Called by every differentiable op after computing `output`."""
     for tape in _tapes:

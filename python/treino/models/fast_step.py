@@ -217,7 +217,7 @@ class StepPlan:
                 if mask is not None:
                     h = K.mul(h, mask, out)
         loss, dy, correct = self._loss(h, y, w, b)
-        # dy is None when the loss does not depend on the output: as eager, no update.
+        # dy is None when weighted losses do not depend on the output: as eager, no update.
         update = dy is not None
         # Backward, last op first, until no earlier op needs a gradient.
         for i in range(len(ops) - 1, -1, -1) if update else ():
@@ -265,6 +265,9 @@ class StepPlan:
         y_t, w_t = Tensor(y), None if w is None else Tensor(w)
         loss, dh = _loss_grad(lambda out: model._reduce_loss(model.loss(y_t, out), w_t),
                               h.copy())
+        if dh is None:
+            from .training import loss_ignores_output
+            raise loss_ignores_output(model.loss)
         return loss, dh, None
 
 

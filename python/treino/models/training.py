@@ -15,6 +15,7 @@ to "a step is minimize", allowed because it makes the very same kernel calls, an
 to it by tests that compare weights, optimizer state and logs bit for bit with this
 eager step.
 """
+import contextlib
 import numbers
 import signal
 import threading
@@ -26,7 +27,7 @@ from .. import callbacks as cbks
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import train
-from ..core import ops
+from ..core import autodiff, ops
 from ..core import random as trandom
 from ..core.tensor import Tensor
 from ..layers.base import assign_all
@@ -62,6 +63,15 @@ def get_optimizer(identifier):
                     f"received {type(identifier).__name__}")
 
 
+def loss_ignores_output(loss):
+    """The error for a compiled loss whose value does not depend on the model's output
+    (it would train nothing; TF.js and Keras refuse it too)."""
+    name = getattr(loss, "name", None) or getattr(loss, "__name__", type(loss).__name__)
+    return ValueError(f"fit: the loss {name!r} does not depend on the model's output "
+                      f"(y_pred), so no weight would get a gradient; the loss must be "
+                      f"computed from y_pred with tensor ops")
+
+
 class Model(DatasetTraining):
     # fit replays a recorded native step when the model allows (fast_step.py); False
     # forces the eager tape path (the reference the tests compare the replay with).
@@ -76,6 +86,9 @@ class Model(DatasetTraining):
         self.history = None
         self._compiled = None
         self._step_plan = None  # fast_step.StepPlan, False (not eligible) or None (not yet)
+        # Held while fit / fit_dataset / train_on_batch runs: the step's buffers and the
+        # optimizer state are not safe to share between two training calls.
+        self._training = threading.Lock()
 
     # -- weights -----------------------------------------------------------------------
     @property
@@ -153,8 +166,9 @@ class Model(DatasetTraining):
                 raise type(e)(f"compile: argument 'metrics'[{i}]: {e}") from None
         last = self._layers[-1]
         act = getattr(getattr(last, "activation", None), "name", None)
+        # The fused kernel takes (batch, classes) logits: other ranks take the loss as is.
         fused = (name in _CATEGORICAL + _SPARSE and act == "softmax"
-                 and hasattr(last, "call_logits"))
+                 and hasattr(last, "call_logits") and len(out_shape) == 2)
         return (optimizer, loss, metrics, opt, loss_fn, ms, fused)
 
     def _check_compiled(self, fn):
@@ -223,6 +237,8 @@ class Model(DatasetTraining):
         else:
             out = self.call(x, training=training)
             per = self.loss(y, out)
+            if training and autodiff.tracked(out) and not autodiff.tracked(per):
+                raise loss_ignores_output(self.loss)
             cache["out"] = out
         loss = self._reduce_loss(per, w)
         if training:  # TF.js adds the penalties to the training loss only, not to evaluate
@@ -300,8 +316,22 @@ class Model(DatasetTraining):
         check_count(xa, ya, "train_on_batch")
         w = sample_weights(sample_weight, class_weight, ya, xa.shape[0], "train_on_batch",
                            getattr(self.loss, "name", None) in _SPARSE)
-        vals = self._fit_step(Tensor(xa), Tensor(ya), None if w is None else Tensor(w))
+        with self._exclusive("train_on_batch"):
+            vals = self._fit_step(Tensor(xa), Tensor(ya), None if w is None else Tensor(w))
         return vals[0] if len(vals) == 1 else vals
+
+    @contextlib.contextmanager
+    def _exclusive(self, fn):
+        """Runs a training call alone on this model: a second one (another thread, or a
+        callback calling fit) gets a clear error instead of sharing the step's buffers."""
+        if not self._training.acquire(blocking=False):
+            raise RuntimeError(f"{fn}: model {self.name!r} is already training (fit, "
+                               f"fit_dataset or train_on_batch is running, in another thread "
+                               f"or in a callback); one training call at a time per model")
+        try:
+            yield
+        finally:
+            self._training.release()
 
     def _metric_names(self):
         return ["loss"] + [m.name for m in self.metrics]
@@ -408,7 +438,7 @@ class Model(DatasetTraining):
                                 params, validate if val is not None else None, validation_freq)
 
     def _train_loop(self, epoch_batches, epochs, initial_epoch, callbacks, verbose, params,
-                    validate, validation_freq=1):
+                    validate, validation_freq=1, fn="fit"):
         """The epoch skeleton shared by fit and fit_dataset: epoch_batches(epoch) yields
         (x, y, sample_weight) Tensors; validate() returns the validation values (loss,
         metrics) or is None. Hooks, History and the progress display come from the
@@ -420,19 +450,21 @@ class Model(DatasetTraining):
                       metrics=names + (["val_" + m for m in names] if validate else []))
         callback_list = cbks.CallbackList(callbacks, model=self, params=params,
                                           history=history, verbose=verbose)
-        self.stop_training = False
-        self.history = history
-        try:
-            self._run_epochs(epoch_batches, epochs, initial_epoch, names, callback_list,
-                             validate, validation_freq)
-        finally:
-            if self._step_plan:
-                self._step_plan.release()  # batch-sized buffers: not worth keeping after fit
+        with self._exclusive(fn):
+            self.stop_training = False
+            self.history = history
+            try:
+                self._run_epochs(epoch_batches, epochs, initial_epoch, names, callback_list,
+                                 validate, validation_freq)
+            finally:
+                if self._step_plan:
+                    self._step_plan.release()  # batch-sized buffers: not kept after fit
         return history
 
     def _run_epochs(self, epoch_batches, epochs, initial_epoch, names, callback_list,
                     validate, validation_freq):
         """_train_loop's epochs: hooks, steps and the logs of each epoch."""
+        compiled = self._compiled
         with _StopOnInterrupt(self):
             callback_list.on_train_begin()
             for epoch in range(initial_epoch, epochs):
@@ -442,6 +474,8 @@ class Model(DatasetTraining):
                     size = xb.shape[0]
                     if callback_list.listens("on_batch_begin"):
                         callback_list.on_batch_begin(b, {"batch": b, "size": size})
+                    if self._compiled is not compiled:
+                        raise _changed_during_fit(self)
                     vals = self._fit_step(xb, yb, wb)
                     sums = [s + v * size for s, v in zip(sums, vals)]
                     seen += size
@@ -456,11 +490,21 @@ class Model(DatasetTraining):
                 logs = dict(zip(names, [s / seen for s in sums]))
                 # Counted from epoch 0 whatever initial_epoch is, as Keras.
                 if validate is not None and (epoch + 1) % validation_freq == 0:
+                    if self._compiled is not compiled:
+                        raise _changed_during_fit(self)
                     logs.update({"val_" + k: float(v) for k, v in zip(names, validate())})
                 callback_list.on_epoch_end(epoch, logs)
                 if self.stop_training:
                     break
             callback_list.on_train_end()
+
+
+def _changed_during_fit(model):
+    what = ("its layers changed (a layer was added or removed)" if model._compiled is None
+            else "it was compiled again")
+    return RuntimeError(f"fit: model {model.name!r} changed during fit: {what}, e.g. in a "
+                        f"callback. Change the layers or compile settings before or after "
+                        f"fit, not during it")
 
 
 class _EpochPlan:
