@@ -28,7 +28,12 @@ def to_array(values, dtype=None, fn="tensor", arg="values"):
     """User values -> a C-contiguous numpy array of a treino dtype.
 
     Inference follows TF.js: booleans stay bool, numpy integer arrays become int32, and
-    Python numbers (whole or not) and float arrays become float32."""
+    Python numbers (whole or not) and float arrays become float32.
+
+    For an int32 result, floats are truncated toward zero as TF.js does, but values
+    outside int32's range and NaN or infinity raise ValueError: TF.js would wrap them
+    modulo 2**32 (3e9 -> -1294967296) or make them 0, which at creation is almost always
+    a mistake. tn.cast(x, 'int32') applies TF.js's wrapping rule on purpose."""
     dtype = check_dtype(dtype, fn)
     if isinstance(values, np.ndarray):
         arr = values
@@ -51,5 +56,8 @@ def to_array(values, dtype=None, fn="tensor", arg="values"):
                                  f"cannot represent")
             arr = np.trunc(arr)  # as TF.js: float -> int32 truncates toward zero
         if arr.dtype.kind in "iuf" and (arr.min() < _INT32.min or arr.max() > _INT32.max):
-            raise ValueError(f"{fn}: argument '{arg}' holds values outside the int32 range")
+            bad = arr.flat[np.argmax((arr < _INT32.min) | (arr > _INT32.max))].item()
+            raise ValueError(f"{fn}: argument '{arg}' holds {bad!r}, outside the int32 range "
+                             f"[-2147483648, 2147483647] (tn.cast wraps such values modulo "
+                             f"2**32, as TF.js does)")
     return np.asarray(arr, dtype=NP[target], order="C")  # (ascontiguousarray makes 0-d 1-d)

@@ -7,12 +7,14 @@ import numpy as np
 from ..core.tensor import Tensor
 from ..layers.base import shape_str
 
+_INT32 = np.iinfo(np.int32)
 
 
 def as_array(v, fn, arg, allow_int=False):
-    """Tensor / numpy / nested lists -> a numpy array (float32, or int32 labels when
-    allow_int and integral), checked: numeric, non-empty, finite (naming the first bad
-    row)."""
+    """Tensor / numpy / nested lists -> a numpy array, checked: numeric, non-empty,
+    finite (naming the first bad row). float32, or with allow_int (class-index labels)
+    int32: integer values and whole float values within int32's range, checked before
+    narrowing, which would wrap 2**32 + 1 to 1 or truncate 1.5 to 1 silently."""
     if v is None:
         raise ValueError(f"{fn}: argument '{arg}' is required")
     a = v._data if isinstance(v, Tensor) else v
@@ -21,6 +23,9 @@ def as_array(v, fn, arg, allow_int=False):
     except ValueError:
         raise ValueError(f"{fn}: argument '{arg}' must be a rectangular array of numbers, "
                          f"received ragged input") from None
+    if a.dtype == object and a.size and all(isinstance(i, numbers.Integral) for i in a.flat):
+        raise ValueError(f"{fn}: argument '{arg}' holds integers too large for int64, e.g. "
+                         f"{max(a.flat, key=abs)}")
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{fn}: argument '{arg}' must hold numbers, received an array of "
                         f"dtype {a.dtype}")
@@ -38,9 +43,26 @@ def as_array(v, fn, arg, allow_int=False):
                 row = int(np.argmin(finite))
                 raise ValueError(f"{fn}: argument '{arg}' holds a non-finite value (NaN or "
                                  f"infinity) in row {row}")
+    if allow_int and (a.dtype.kind == "f" or not np.can_cast(a.dtype, np.int32)):
+        _check_int32_labels(a, fn, arg)
     # Native kernels need C order and aligned elements (a slice of a byte buffer may not be).
-    dtype = np.int32 if allow_int and a.dtype.kind in "iub" else np.float32
+    dtype = np.int32 if allow_int else np.float32
     return np.require(a, dtype, ["C_CONTIGUOUS", "ALIGNED"])
+
+
+def _check_int32_labels(a, fn, arg):
+    """Raises for a value of `a` that int32 does not hold exactly, naming the first one."""
+    bad = (a < _INT32.min) | (a > _INT32.max)
+    if a.dtype.kind == "f":
+        bad |= a != np.trunc(a)
+    if bad.any():
+        first = np.argwhere(bad)[0]
+        value = a[tuple(first)].item()
+        what = ("outside the int32 range" if not _INT32.min <= value <= _INT32.max
+                else "not a whole number")
+        raise ValueError(f"{fn}: argument '{arg}' holds {value!r} in row {first[0]}, "
+                         f"{what}; class-index labels must be whole numbers in "
+                         f"[0, number of classes)")
 
 
 def check_input(x, model, fn, arg="x"):

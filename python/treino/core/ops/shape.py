@@ -264,18 +264,34 @@ def pad(x, paddings, constant_value=0):
 
 
 def cast(x, dtype):
+    """x as `dtype` ('float32', 'int32' or 'bool'), as TF.js's CPU backend casts.
+
+    To int32, float values follow JavaScript's ToInt32 (TF.js fills an Int32Array): NaN
+    and +-infinity become 0, other values are truncated toward zero and wrapped modulo
+    2**32 into [-2**31, 2**31), so cast(3e9, 'int32') is -1294967296. To bool, every
+    non-zero value (NaN included) is True. A cast to or from int32 or bool has no
+    gradient."""
     x = tensor_arg(x, "cast")
     dt = check_dtype(dtype, "cast")
     if dt == x.dtype:
         return x if not isinstance(x, Variable) else Tensor(x._data.copy())
     xd = x._data
-    src = np.trunc(xd) if dt == "int32" and x.dtype == "float32" else xd
-    if dt == "int32" and x.dtype == "float32" and xd.size and not np.all(np.isfinite(xd)):
-        raise ValueError("cast: cannot cast NaN or infinity to int32")
-    y = Tensor(contiguous(src.astype(NP[dt])))
+    if dt == "int32" and x.dtype == "float32":
+        out = _to_int32_wrapping(xd)
+    else:
+        out = xd.astype(NP[dt])
+    y = Tensor(contiguous(out))
     if autodiff._tapes:
         if dt == "float32" and x.dtype == "float32":
             autodiff.record("cast", (x,), y, lambda dy, needs: (dy,))
         else:
             autodiff.record_non_differentiable("cast", (x,), y)
     return y
+
+
+def _to_int32_wrapping(xd):
+    """JavaScript's ToInt32 on float32 values, exact in float64: every float32 is exact
+    there, and so is the remainder of a whole number by 2**32."""
+    t = np.trunc(xd.astype(np.float64))
+    t = np.mod(np.where(np.isfinite(t), t, 0.0), 2.0 ** 32)  # [0, 2**32)
+    return np.where(t >= 2.0 ** 31, t - 2.0 ** 32, t).astype(np.int32)
