@@ -79,3 +79,93 @@ def test_exact_labels_of_any_dtype_train_like_int32():
         m = _sparse_model("sgd")
         m.fit(x, y, batch_size=4, shuffle=False, verbose=0)
         assert_weights_close(m.get_weights(), ref.get_weights(), atol=0)
+
+
+# --- sample weights inside dataset elements ------------------------------------------
+
+def _weighted_pair(loss="categoricalCrossentropy"):
+    a, b = dense_model(sizes=(3, 5, 2), seed=5), dense_model(sizes=(3, 5, 2), seed=5)
+    for m in (a, b):
+        m.compile(optimizer=tn.train.adam(0.05), loss=loss, metrics=["accuracy"])
+    return a, b
+
+
+def _weighted_data(n=20):
+    x, y, labels = classification_data(n=n)
+    w = np.random.default_rng(3).uniform(0.0, 3.0, n).astype(np.float32)
+    w[1] = 0.0
+    return x, y, labels, w
+
+
+def _triples(x, y, w, batch):
+    return tn.data.zip((tn.data.array(x), tn.data.array(y), tn.data.array(w))).batch(batch)
+
+
+def test_dataset_sample_weights_train_as_fit_sample_weight():
+    x, y, _, w = _weighted_data()
+    a, b = _weighted_pair()
+    ha = a.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0, sample_weight=w)
+    hb = b.fit_dataset(_triples(x, y, w, 8), epochs=2, verbose=0)
+    assert_weights_close(b.get_weights(), a.get_weights(), atol=0)
+    assert hb.history == ha.history
+    # Not a no-op: unweighted training ends elsewhere.
+    c = _weighted_pair()[0]
+    c.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    assert not np.allclose(c.get_weights()[0], a.get_weights()[0], atol=1e-4)
+
+
+def test_dataset_sample_weights_combine_with_class_weight():
+    x, y, labels, w = _weighted_data()
+    cw = {0: 0.25, 1: 2.0}
+    a, b = _weighted_pair()
+    a.fit(x, y, batch_size=8, epochs=2, shuffle=False, verbose=0,
+          sample_weight=w * np.where(labels == 0, 0.25, 2.0).astype(np.float32))
+    b.fit_dataset(_triples(x, y, w, 8), epochs=2, verbose=0, class_weight=cw)
+    assert_weights_close(b.get_weights(), a.get_weights(), atol=0)
+    # Sparse labels, weights as [n, 1] columns, elements from a generator of tuples.
+    s = dense_model(sizes=(3, 5, 2), seed=5)
+    s.compile(optimizer=tn.train.adam(0.05), loss="sparseCategoricalCrossentropy")
+    batches = [(x[i:i + 8], labels[i:i + 8], w[i:i + 8, None]) for i in range(0, 20, 8)]
+    s.fit_dataset(tn.data.generator(lambda: iter(batches)), epochs=2, verbose=0,
+                  class_weight=cw)
+    assert_weights_close(s.get_weights(), a.get_weights(), atol=1e-5)
+
+
+def test_dataset_sample_weights_in_evaluation():
+    x, y, _, w = _weighted_data()
+    a, _ = _weighted_pair()
+    want = a.evaluate(x, y, batch_size=8, sample_weight=w)
+    got = a.evaluate_dataset(_triples(x, y, w, 8))
+    np.testing.assert_allclose([v.item() for v in got], [v.item() for v in want], rtol=1e-6)
+    h = a.fit_dataset(_triples(x, y, w, 8), verbose=0, validation_data=_triples(x, y, w, 8))
+    assert np.isfinite(h.history["val_loss"][0])
+
+
+HOSTILE_WEIGHTS = {
+    "short": (lambda w: w[:-1], r"'sample_weight of batch 0' must have one weight per sample \(8\), received 7"),
+    "negative": (lambda w: -w, r"'sample_weight of batch 0' must not hold negative weights"),
+    "nan": (lambda w: np.where(np.arange(8) == 5, np.nan, w), r"'sample_weight of batch 0'.*non-finite.*row 5"),
+    "strings": (lambda w: np.array(["a"] * 8), r"'sample_weight of batch 0' must hold numbers"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_WEIGHTS))
+def test_hostile_dataset_weights_are_refused(case):
+    x, y, _, w = _weighted_data(8)
+    bad, match = HOSTILE_WEIGHTS[case]
+    model = _weighted_pair()[0]
+    model.fit(x, y, verbose=0)
+    ds = tn.data.generator(lambda: iter([(x, y, bad(w))]))
+    exc = TypeError if case == "strings" else ValueError
+    _raises_unchanged(model, exc, rf"fit_dataset: .*{match}", lambda: model.fit_dataset(ds, verbose=0))
+
+
+def test_dict_elements_with_other_keys_are_refused_not_dropped():
+    x, y, _, w = _weighted_data(8)
+    model = _weighted_pair()[0]
+    model.fit(x, y, verbose=0)
+    for key in ("weights", "sample_weight"):
+        ds = tn.data.generator(lambda: iter([{"xs": x, "ys": y, key: w}]))
+        _raises_unchanged(model, ValueError,
+                          rf"element 0 has keys \['{key}'\] besides 'xs' and 'ys'.*\(x, y, sample_weight\)",
+                          lambda: model.fit_dataset(ds, verbose=0))

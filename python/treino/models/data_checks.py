@@ -100,16 +100,16 @@ def check_initial_epoch(v, epochs, fn):
     return int(v)
 
 
-def sample_weights(sample_weight, class_weight, y, n, fn, sparse):
+def sample_weights(sample_weight, class_weight, y, n, fn, sparse, arg="sample_weight"):
     """Per-sample weights (float32, length n) from sample_weight and class_weight, or None."""
     w = None
     if sample_weight is not None:
-        w = as_array(sample_weight, fn, "sample_weight").reshape(-1)
+        w = as_array(sample_weight, fn, arg).reshape(-1)
         if w.shape[0] != n:
-            raise ValueError(f"{fn}: argument 'sample_weight' must have one weight per sample "
+            raise ValueError(f"{fn}: argument '{arg}' must have one weight per sample "
                              f"({n}), received {w.shape[0]}")
         if (w < 0).any():
-            raise ValueError(f"{fn}: argument 'sample_weight' must not hold negative weights")
+            raise ValueError(f"{fn}: argument '{arg}' must not hold negative weights")
     if class_weight is not None:
         if not isinstance(class_weight, dict):
             raise TypeError(f"{fn}: argument 'class_weight' must be a dict {{class index: "

@@ -1,6 +1,7 @@
 """fit_dataset / evaluate_dataset: training and evaluation fed by a tn.data Dataset
 (TF.js's fitDataset / evaluateDataset), through the same epoch skeleton, hooks and
-History as fit. Elements are {'xs': x, 'ys': y} dicts or (x, y) tuples of batches."""
+History as fit. Elements are {'xs': x, 'ys': y} dicts (TF.js) or (x, y) and
+(x, y, sample_weight) tuples (Keras) of batches."""
 import itertools
 import math
 import warnings
@@ -13,39 +14,52 @@ from .data_checks import (as_array, check_count, check_initial_epoch, check_inpu
                           positive_int, sample_weights)
 
 
+_FORMS = "{'xs': x, 'ys': y} dicts or (x, y) or (x, y, sample_weight) tuples"
+
+
 def _split_element(el, fn, index):
+    """(x, y, sample_weight or None) of one dataset element."""
+    w = None
     if isinstance(el, dict):
         if "xs" not in el or "ys" not in el:
-            raise ValueError(f"{fn}: dataset elements must be {{'xs': x, 'ys': y}} dicts or "
-                             f"(x, y) tuples; element {index} is a dict with keys "
-                             f"{sorted(el)}")
+            raise ValueError(f"{fn}: dataset elements must be {_FORMS}; element {index} is a "
+                             f"dict with keys {sorted(el)}")
+        extra = sorted(set(el) - {"xs", "ys"})
+        if extra:
+            # TF.js ignores other keys; refused here so that weights are never dropped.
+            raise ValueError(f"{fn}: element {index} has keys {extra} besides 'xs' and 'ys'; "
+                             f"give sample weights as (x, y, sample_weight) tuples")
         x, y = el["xs"], el["ys"]
     elif isinstance(el, (tuple, list)) and len(el) in (2, 3):
         x, y = el[0], el[1]
+        w = el[2] if len(el) == 3 else None
     else:
-        raise ValueError(f"{fn}: dataset elements must be {{'xs': x, 'ys': y}} dicts or "
-                         f"(x, y) tuples; element {index} is a {type(el).__name__}")
+        raise ValueError(f"{fn}: dataset elements must be {_FORMS}; element {index} is a "
+                         f"{type(el).__name__}")
     for name, v in (("xs", x), ("ys", y)):
         if isinstance(v, dict):
             raise ValueError(f"{fn}: element {index}: '{name}' is a dict of columns "
                              f"({sorted(v)}); map the dataset to tensors first, e.g. "
                              f".map(lambda e: {{'xs': list(e['xs'].values()), ...}})")
-    return x, y
+    return x, y, w
 
 
 class DatasetTraining:
     """Mixed into Model."""
 
     def _dataset_batch(self, el, fn, index, class_weight=None):
-        x, y = _split_element(el, fn, index)
+        """One element as (x, y, sample weights or None) Tensors: the element's own weights
+        (a third tuple item, as Keras reads tf.data) times the class weights, checked as
+        fit checks sample_weight."""
+        x, y, w = _split_element(el, fn, index)
         xa = as_array(x, fn, f"xs of batch {index}")
         xa = check_input(xa, self, fn, f"xs of batch {index}")
         ya = self._labels(y, fn, f"ys of batch {index}")
         check_count(xa, ya, fn)
-        w = None
-        if class_weight is not None:
+        if w is not None or class_weight is not None:
             sparse = getattr(self.loss, "name", None) == "sparseCategoricalCrossentropy"
-            w = Tensor(sample_weights(None, class_weight, ya, xa.shape[0], fn, sparse))
+            w = Tensor(sample_weights(w, class_weight, ya, xa.shape[0], fn, sparse,
+                                      f"sample_weight of batch {index}"))
         return Tensor(xa), Tensor(ya), w
 
     def fit_dataset(self, dataset, epochs=1, batches_per_epoch=None, callbacks=None,
@@ -53,7 +67,8 @@ class DatasetTraining:
                     class_weight=None, initial_epoch=0):
         """Trains on the batches of `dataset` (each a full pass per epoch, or
         batches_per_epoch batches from one pass kept open across epochs, which suits
-        endless datasets); returns the History."""
+        endless datasets); returns the History. An (x, y, sample_weight) element weights
+        its samples, times class_weight when both are given."""
         fn = "fit_dataset"
         self._check_compiled(fn)
         if not isinstance(dataset, Dataset):
