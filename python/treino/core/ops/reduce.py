@@ -19,8 +19,10 @@ def _kept_shape(shape, axes):
 
 
 def _reduce_f32(kernel, xd, axes, keepdims):
-    """kernel over `axes` of float32 xd."""
+    """kernel over `axes` of float32 xd; no axes (axis=[]) reduces nothing, as numpy."""
     rank = xd.ndim
+    if not axes and rank:
+        return xd.copy()
     if len(axes) == rank:
         out = kernel(xd, None, False)
     elif len(axes) == 1:
@@ -28,10 +30,16 @@ def _reduce_f32(kernel, xd, axes, keepdims):
     else:
         rest = [i for i in range(rank) if i not in axes]
         moved = contiguous(xd.transpose(rest + list(axes)))
-        moved = moved.reshape([xd.shape[i] for i in rest] + [-1])
+        # Sizes spelled out: -1 cannot be inferred when another axis is 0.
+        moved = moved.reshape([xd.shape[i] for i in rest] + [_count(xd.shape, axes)])
         out = kernel(moved, -1, False)
     out = np.asarray(out, order="C")
     return out.reshape(_kept_shape(xd.shape, axes)) if keepdims else out
+
+
+def _count(shape, axes):
+    """How many values each result element reduces."""
+    return int(np.prod([shape[i] for i in axes], dtype=np.int64))
 
 
 def _int_reduce(name, ufunc, x, axes, keepdims):
@@ -68,7 +76,7 @@ def mean(x, axis=None, keepdims=False):
     y = Tensor(_reduce_f32(K.reduce_mean, xd, axes, keepdims))
     if autodiff._tapes:
         kept = _kept_shape(xd.shape, axes)
-        n = builtins.max(1, int(np.prod([xd.shape[i] for i in axes], dtype=np.int64)))
+        n = builtins.max(1, _count(xd.shape, axes))
         autodiff.record("mean", (x,), y, lambda dy, needs: (
             contiguous(np.broadcast_to(dy.reshape(kept) / np.float32(n), xd.shape)),))
     return y
@@ -77,9 +85,10 @@ def mean(x, axis=None, keepdims=False):
 def _extreme(name, kernel, ufunc, x, axis, keepdims):
     x = tensor_arg(x, name)
     axes = axes_arg(axis, x.rank, name)
-    if x.size == 0 or any(x.shape[i] == 0 for i in axes):
-        raise ValueError(f"{name}: cannot reduce an empty axis of a tensor of shape "
-                         f"{list(x.shape)}")
+    empty = [i for i in axes if x.shape[i] == 0]
+    if empty:  # numpy's rule: other empty axes just give an empty result
+        raise ValueError(f"{name}: axis {empty[0]} of x (shape {list(x.shape)}) is empty, "
+                         f"and the {name} of no values is undefined")
     if x.dtype != "float32":
         return _int_reduce(name, ufunc, x, axes, keepdims)
     xd = x._data
@@ -117,7 +126,7 @@ def prod(x, axis=None, keepdims=False):
             rest = [i for i in range(xd.ndim) if i not in axes]
             perm = rest + list(axes)
             moved = xd.astype(np.float64).transpose(perm).reshape(
-                [xd.shape[i] for i in rest] + [-1])
+                [xd.shape[i] for i in rest] + [_count(xd.shape, axes)])
             left = np.cumprod(np.concatenate([np.ones_like(moved[..., :1]), moved[..., :-1]], -1), -1)
             right = np.cumprod(np.concatenate([np.ones_like(moved[..., :1]), moved[..., :0:-1]], -1), -1)[..., ::-1]
             others = (left * right).reshape([xd.shape[i] for i in perm])
@@ -153,8 +162,9 @@ def _arg(name, kernel, ufunc, x, axis, keepdims):
     if axis is None or isinstance(axis, (list, tuple)):
         raise TypeError(f"{name}: argument 'axis' must be one int, received {axis!r}")
     (axis,) = axes_arg(axis, x.rank, name)
-    if x.size == 0:
-        raise ValueError(f"{name}: x must not be empty, received shape {list(x.shape)}")
+    if x.shape[axis] == 0:  # an empty result (another axis is 0) is fine, as numpy
+        raise ValueError(f"{name}: axis {axis} of x (shape {list(x.shape)}) is empty, so "
+                         f"there is no index to return")
     if x.dtype == "float32":
         out = kernel(x._data, axis, keepdims)
     else:
