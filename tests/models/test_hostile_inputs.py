@@ -169,3 +169,49 @@ def test_dict_elements_with_other_keys_are_refused_not_dropped():
         _raises_unchanged(model, ValueError,
                           rf"element 0 has keys \['{key}'\] besides 'xs' and 'ys'.*\(x, y, sample_weight\)",
                           lambda: model.fit_dataset(ds, verbose=0))
+
+
+# --- class_weight checked as sample_weight is ----------------------------------------
+
+HOSTILE_CLASS_WEIGHTS = {
+    "nan weight": ({0: 1.0, 1: float("nan")}, ValueError, r"weight nan for class 1; weights must be finite"),
+    "inf weight": ({0: float("inf")}, ValueError, r"weight inf for class 0"),
+    "huge int weight": ({0: 10**400}, ValueError, r"for class 0; weights must be finite"),
+    "negative weight": ({1: -0.5}, ValueError, r"weight -0.5 for class 1.*non-negative"),
+    "string weight": ({0: "2"}, TypeError, r"numbers, received '2' \(str\) for class 0"),
+    "None weight": ({0: None}, TypeError, r"received None \(NoneType\) for class 0"),
+    "bool weight": ({0: True}, TypeError, r"received True \(bool\) for class 0"),
+    "float key": ({1.5: 2.0}, ValueError, r"key 1.5, which is not a class index"),
+    "nan key": ({float("nan"): 2.0}, ValueError, r"key nan, which is not a class index"),
+    "negative key": ({-1: 2.0}, ValueError, r"key -1, which is not a class index"),
+    "string key": ({"1": 2.0}, TypeError, r"class indices \(ints\).*key '1' \(str\)"),
+    "None key": ({None: 2.0}, TypeError, r"key None \(NoneType\)"),
+    "bool key": ({True: 2.0}, TypeError, r"key True \(bool\)"),
+}
+
+
+@pytest.mark.parametrize("case", list(HOSTILE_CLASS_WEIGHTS))
+def test_hostile_class_weights_are_refused(case):
+    cw, exc, match = HOSTILE_CLASS_WEIGHTS[case]
+    x, y, labels = classification_data(n=8)
+    model = _weighted_pair()[0]
+    model.fit(x, y, verbose=0)
+    _raises_unchanged(model, exc, rf"fit: argument 'class_weight'.*{match}",
+                      lambda: model.fit(x, y, verbose=0, class_weight=cw))
+    _raises_unchanged(model, exc, rf"train_on_batch: argument 'class_weight'.*{match}",
+                      lambda: model.train_on_batch(x, y, class_weight=cw))
+    ds = tn.data.generator(lambda: iter([(x, y)]))
+    _raises_unchanged(model, exc, rf"fit_dataset: argument 'class_weight'.*{match}",
+                      lambda: model.fit_dataset(ds, verbose=0, class_weight=cw))
+
+
+def test_class_weight_keys_of_other_numeric_types_and_beyond_the_classes():
+    """numpy ints and whole floats are class indices; a key beyond the classes matches no
+    label and changes nothing (Keras 3 builds its table the same way)."""
+    x, y, _ = classification_data(n=12)
+    ref = _weighted_pair()[0]
+    ref.fit(x, y, batch_size=4, shuffle=False, verbose=0, class_weight={0: 0.5, 1: 2.0})
+    for cw in ({np.int64(0): np.float32(0.5), 1.0: 2}, {0: 0.5, 1: 2.0, 7: 9.0}):
+        m = _weighted_pair()[0]
+        m.fit(x, y, batch_size=4, shuffle=False, verbose=0, class_weight=cw)
+        assert_weights_close(m.get_weights(), ref.get_weights(), atol=0)

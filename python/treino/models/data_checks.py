@@ -1,5 +1,6 @@
 """Input checks for fit / evaluate / predict: everything is validated before any weight
 changes, and errors name the argument, the expected and the received shape."""
+import math
 import numbers
 
 import numpy as np
@@ -111,13 +112,41 @@ def sample_weights(sample_weight, class_weight, y, n, fn, sparse, arg="sample_we
         if (w < 0).any():
             raise ValueError(f"{fn}: argument '{arg}' must not hold negative weights")
     if class_weight is not None:
-        if not isinstance(class_weight, dict):
-            raise TypeError(f"{fn}: argument 'class_weight' must be a dict {{class index: "
-                            f"weight}}, received {type(class_weight).__name__}")
+        class_weight = check_class_weight(class_weight, fn)
         labels = y.reshape(-1).astype(np.int64) if sparse else (
             y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else (y.reshape(-1) > 0.5).astype(np.int64))
         cw = np.ones(n, np.float32)
         for cls, weight in class_weight.items():
-            cw[labels == int(cls)] = float(weight)
+            cw[labels == cls] = weight
         w = cw if w is None else w * cw
     return w
+
+
+def check_class_weight(class_weight, fn):
+    """class_weight as {int class index: float weight}, checked as sample_weight is:
+    keys are whole non-negative numbers (not bools, strings or None), weights finite and
+    non-negative numbers. As in Keras, a class without a key weighs 1 and a key beyond
+    the model's classes is accepted but weighs nothing (no label ever matches it)."""
+    if not isinstance(class_weight, dict):
+        raise TypeError(f"{fn}: argument 'class_weight' must be a dict {{class index: "
+                        f"weight}}, received {type(class_weight).__name__}")
+    out = {}
+    for key, weight in class_weight.items():
+        if isinstance(key, (bool, np.bool_)) or not isinstance(key, numbers.Real):
+            raise TypeError(f"{fn}: argument 'class_weight' must map class indices (ints) to "
+                            f"weights, received key {key!r} ({type(key).__name__})")
+        if not (isinstance(key, numbers.Integral) or float(key).is_integer()) or key < 0:
+            raise ValueError(f"{fn}: argument 'class_weight' has key {key!r}, which is not a "
+                             f"class index (a whole number >= 0)")
+        if isinstance(weight, (bool, np.bool_)) or not isinstance(weight, numbers.Real):
+            raise TypeError(f"{fn}: argument 'class_weight' must map class indices to numbers, "
+                            f"received {weight!r} ({type(weight).__name__}) for class {key!r}")
+        try:
+            value = float(weight)
+        except OverflowError:  # an int beyond float's range
+            value = math.inf
+        if not math.isfinite(value) or value < 0:
+            raise ValueError(f"{fn}: argument 'class_weight' holds weight {weight!r} for class "
+                             f"{key!r}; weights must be finite and non-negative")
+        out[int(key)] = value
+    return out

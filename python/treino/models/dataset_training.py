@@ -10,8 +10,8 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..data import Dataset
-from .data_checks import (as_array, check_count, check_initial_epoch, check_input,
-                          positive_int, sample_weights)
+from .data_checks import (as_array, check_class_weight, check_count, check_initial_epoch,
+                          check_input, positive_int, sample_weights)
 
 
 _FORMS = "{'xs': x, 'ys': y} dicts or (x, y) or (x, y, sample_weight) tuples"
@@ -80,9 +80,8 @@ class DatasetTraining:
         if verbose not in (0, 1, 2):
             raise ValueError(f"{fn}: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
         initial_epoch = check_initial_epoch(initial_epoch, epochs, fn)
-        if class_weight is not None and not isinstance(class_weight, dict):
-            raise TypeError(f"{fn}: argument 'class_weight' must be a dict {{class index: "
-                            f"weight}}, received {type(class_weight).__name__}")
+        if class_weight is not None:
+            class_weight = check_class_weight(class_weight, fn)
         if batches_per_epoch is None and dataset.size is None and _endless(dataset):
             raise ValueError(f"{fn}: the dataset is endless; give batches_per_epoch")
         validate = None
