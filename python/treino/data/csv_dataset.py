@@ -6,9 +6,11 @@ numbers when they parse as numbers and strings otherwise, unless the column's co
 a dtype. The file is read lazily, one pass per iteration; only the header is read when
 the dataset is created, so that bad configs fail early.
 """
+import contextlib
 import csv as _csv
 import math
 import os
+import re
 
 import numpy as np
 
@@ -53,8 +55,8 @@ class CSVDataset(Dataset):
     def _resolve_names(self, column_names):
         header = None
         if self._has_header:
-            with open(self._path, newline="", encoding="utf-8") as f:
-                header = next(_csv.reader(f, **self._reader_args), None)
+            with self._reader() as (reader, lines):
+                header = _next_row(reader, lines, self._path)
             if header is None:
                 raise ValueError(f"data.csv: {self._path} is empty, so it has no header line")
         if column_names is None:
@@ -126,14 +128,26 @@ class CSVDataset(Dataset):
     def _open(self):
         return self._rows()
 
+    @contextlib.contextmanager
+    def _reader(self):
+        """(csv reader, _Lines) over the file, closed on exit."""
+        # utf-8-sig: a byte-order mark is not part of the first column's name (TF.js's
+        # TextDecoder drops it too). Bad bytes are escaped so _Lines can name their line.
+        with open(self._path, newline="", encoding="utf-8-sig",
+                  errors="surrogateescape") as f:
+            lines = _Lines(f, self._path)
+            yield _csv.reader(lines, **self._reader_args), lines
+
     def _rows(self):
         plan = [p for p in self._plan if p is not None]
         ncols = len(self._names)
-        with open(self._path, newline="", encoding="utf-8") as f:
-            reader = _csv.reader(f, **self._reader_args)
+        with self._reader() as (reader, lines):
             if self._has_header:
-                next(reader, None)
-            for row in reader:
+                _next_row(reader, lines, self._path)
+            while True:
+                row = _next_row(reader, lines, self._path)
+                if row is None:
+                    return
                 if not row or (len(row) == 1 and not row[0].strip() and ncols > 1):
                     continue  # blank line
                 line = reader.line_num
@@ -154,6 +168,50 @@ class CSVDataset(Dataset):
                         value = _parse(text, dtype, name, line, self._path)
                     (ys if is_label else xs)[name] = value
                 yield {"xs": xs, "ys": ys} if self._has_labels else xs
+
+
+class _Lines:
+    """The file's lines for csv.reader, counted, each checked to be valid UTF-8."""
+
+    def __init__(self, f, path):
+        self._f, self._path, self.count = f, path, 0
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        line = next(self._f)
+        self.count += 1
+        if not line.isascii():
+            bad = _UNDECODABLE.search(line)
+            if bad:
+                raise ValueError(f"data.csv: line {self.count} of {self._path} is not valid "
+                                 f"UTF-8 (byte 0x{ord(bad.group()) - 0xDC00:02x} at character "
+                                 f"{bad.start() + 1}); the file must be UTF-8 text")
+        return line
+
+
+# What errors="surrogateescape" turns an undecodable byte into (valid UTF-8 never
+# decodes to a lone surrogate).
+_UNDECODABLE = re.compile("[\udc80-\udcff]")
+
+
+def _next_row(reader, lines, path):
+    """The next row, or None at the end; the csv module's errors as ValueErrors naming the
+    line."""
+    start = reader.line_num + 1
+    try:
+        return next(reader, None)
+    except _csv.Error as e:
+        where = f"line {lines.count}"
+        if lines.count != start:  # a quoted field spans lines (maybe to the end of the file)
+            where += f" (in the row that starts on line {start})"
+        hint = ""
+        if "field limit" in str(e):
+            hint = (f"; a quoted field may lack its closing quote, or call "
+                    f"csv.field_size_limit(n) to allow fields longer than "
+                    f"{_csv.field_size_limit()} characters")
+        raise ValueError(f"data.csv: {where} of {path}: {e}{hint}") from None
 
 
 def _parse(text, dtype, name, line, path):
@@ -211,6 +269,8 @@ def csv(path, column_configs=None, has_header=True, delimiter=",", column_names=
     column_configs maps a column name to a dict with any of 'dtype' ('float32', 'int32',
     'bool' or 'string'), 'default' (used for an empty field), 'required' and 'is_label' /
     'isLabel'. An empty field without a default raises an error naming the line and the
-    column. Quoted fields may hold the delimiter, doubled quotes and newlines."""
+    column. Quoted fields may hold the delimiter, doubled quotes and newlines. The file is
+    UTF-8 text (a leading byte-order mark is dropped); invalid bytes and fields longer than
+    csv.field_size_limit() raise ValueError naming the file and the line."""
     return CSVDataset(path, column_configs, has_header, delimiter, column_names,
                       configured_columns_only, delim_whitespace)
