@@ -3,6 +3,7 @@ against the format's definition (independently decoded with numpy), plus every w
 load can fail."""
 import json
 import os
+import re
 import warnings
 
 import numpy as np
@@ -30,10 +31,17 @@ def write_json(folder, mj):
         json.dump(mj, f)
 
 
+def shard_names(folder):
+    return sorted(n for n in os.listdir(folder) if n != "model.json")
+
+
 def test_model_json_layout_and_shard_bytes(trained, tmp_path):
     m, _, _ = trained
     m.save(str(tmp_path))
-    assert sorted(os.listdir(tmp_path)) == ["group1-shard1of1.bin", "model.json"]
+    # Shards get a fresh per-save token (the save never overwrites a file model.json names).
+    [shard] = shard_names(tmp_path)
+    assert re.fullmatch(r"group1-[0-9a-f]{12}-shard1of1\.bin", shard)
+    assert sorted(os.listdir(tmp_path)) == [shard, "model.json"]
     mj = read_json(tmp_path)
     assert mj["format"] == "layers-model" and mj["convertedBy"] is None
     assert mj["generatedBy"].startswith("treino ")
@@ -54,11 +62,11 @@ def test_model_json_layout_and_shard_bytes(trained, tmp_path):
     names = [s["name"] for s in specs]
     assert names[-2:] == [f"{bn}/moving_mean", f"{bn}/moving_variance"]
     assert names[0].endswith("/kernel") and names[0].startswith("dense_Dense")
-    assert mj["weightsManifest"][0]["paths"] == ["group1-shard1of1.bin"]
+    assert mj["weightsManifest"][0]["paths"] == [shard]
     # The shard is the little-endian float32 values concatenated in manifest order.
     by_name = {w.name: w.val.numpy() for w in m.weights}
     expect = b"".join(by_name[s["name"]].astype("<f4").tobytes() for s in specs)
-    assert (tmp_path / "group1-shard1of1.bin").read_bytes() == expect
+    assert (tmp_path / shard).read_bytes() == expect
     assert [list(by_name[s["name"]].shape) for s in specs] == [s["shape"] for s in specs]
     tc = mj["trainingConfig"]
     assert tc["loss"] == "categorical_crossentropy" and tc["metrics"] == ["acc"]
@@ -113,17 +121,21 @@ def test_large_weights_split_into_4mb_shards(tmp_path):
     m = tn.sequential(layers=[tn.layers.dense(units=1030, input_shape=[1100]),
                               tn.layers.dense(units=2)])
     m.save(str(tmp_path))
-    files = sorted(os.listdir(tmp_path))
-    assert files == ["group1-shard1of2.bin", "group1-shard2of2.bin", "model.json"]
+    first, second = shard_names(tmp_path)
+    token = first[len("group1-"):-len("-shard1of2.bin")]
+    assert (first, second) == (f"group1-{token}-shard1of2.bin", f"group1-{token}-shard2of2.bin")
+    assert read_json(tmp_path)["weightsManifest"][0]["paths"] == [first, second]
     total = (1100 * 1030 + 1030 + 1030 * 2 + 2) * 4
-    assert os.path.getsize(tmp_path / "group1-shard1of2.bin") == 4 * 1024 * 1024
-    assert os.path.getsize(tmp_path / "group1-shard2of2.bin") == total - 4 * 1024 * 1024
+    assert os.path.getsize(tmp_path / first) == 4 * 1024 * 1024
+    assert os.path.getsize(tmp_path / second) == total - 4 * 1024 * 1024
     m2 = load_layers_model(str(tmp_path))
     for a, b in zip(m.get_weights(), m2.get_weights()):
         np.testing.assert_array_equal(a, b)
     # A smaller model saved over it removes the shards nothing names any more.
     small_model().save(str(tmp_path))
-    assert sorted(os.listdir(tmp_path)) == ["group1-shard1of1.bin", "model.json"]
+    [shard] = shard_names(tmp_path)
+    assert shard.endswith("-shard1of1.bin") and token not in shard
+    assert sorted(os.listdir(tmp_path)) == [shard, "model.json"]
 
 
 def test_reads_any_shard_names_and_groups(trained, tmp_path):
@@ -132,8 +144,8 @@ def test_reads_any_shard_names_and_groups(trained, tmp_path):
     m.save(str(tmp_path))
     mj = read_json(tmp_path)
     specs = mj["weightsManifest"][0]["weights"]
-    data_ = (tmp_path / "group1-shard1of1.bin").read_bytes()
-    os.remove(tmp_path / "group1-shard1of1.bin")
+    data_ = _shard(tmp_path).read_bytes()
+    os.remove(_shard(tmp_path))
     cut = sum(int(np.prod(s["shape"])) * 4 for s in specs[:3])
     (tmp_path / "a.bin").write_bytes(data_[:cut])
     (tmp_path / "b.bin").write_bytes(data_[cut:])
@@ -152,7 +164,8 @@ def saved(trained, tmp_path):
 
 
 def _shard(folder):
-    return folder / "group1-shard1of1.bin"
+    [path] = read_json(folder)["weightsManifest"][0]["paths"]
+    return folder / path
 
 
 @pytest.mark.parametrize("edit, match", [
@@ -168,7 +181,8 @@ def test_wrong_byte_counts(saved, edit, match):
 
 def test_missing_shard_file(saved):
     os.remove(_shard(saved))
-    with pytest.raises(ValueError, match="cannot read weight shard 'group1-shard1of1.bin'"):
+    with pytest.raises(ValueError, match=r"cannot open weight shard 'group1-[0-9a-f]{12}-"
+                                         r"shard1of1.bin'.*No such file"):
         load_layers_model(str(saved))
 
 

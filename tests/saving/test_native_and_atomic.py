@@ -97,38 +97,62 @@ def _snapshot(folder):
     return {n: (folder / n).read_bytes() for n in sorted(os.listdir(folder))}
 
 
-@pytest.mark.parametrize("fail_at", ["second temporary", "first rename"])
-def test_crash_mid_save_leaves_the_folder_intact(tmp_path, monkeypatch, fail_at):
-    tn.set_seed(0)
-    big = tn.sequential(layers=[tn.layers.dense(units=1030, input_shape=[1100]),
-                                tn.layers.dense(units=2)])
+def two_shard_model(seed):
+    tn.set_seed(seed)
+    return tn.sequential(layers=[tn.layers.dense(units=1030, input_shape=[1100]),
+                                 tn.layers.dense(units=2)])
+
+
+@pytest.mark.parametrize("fail_at", ["second shard", "model.json temporary", "commit rename"])
+def test_crash_before_the_commit_leaves_the_folder_intact(tmp_path, monkeypatch, fail_at):
+    """A failure anywhere before model.json is renamed leaves exactly the old files (the
+    new shards have fresh names and are removed), and the old model loads."""
+    big = two_shard_model(0)
     big.save(str(tmp_path))                     # 2 shards + model.json
     before = _snapshot(tmp_path)
-    tn.set_seed(1)
-    other = tn.sequential(layers=[tn.layers.dense(units=1030, input_shape=[1100]),
-                                  tn.layers.dense(units=2)])
     calls = []
-    if fail_at == "second temporary":
-        real = atomic.write_temporary
-
-        def flaky(folder, name, data_):
-            calls.append(name)
-            if len(calls) == 2:
-                raise OSError("disk full (simulated)")
-            return real(folder, name, data_)
-        monkeypatch.setattr(atomic, "write_temporary", flaky)
-    else:
+    if fail_at == "commit rename":
         def no_rename(src, dst):
             calls.append(dst)
             raise OSError("power cut (simulated)")
         monkeypatch.setattr(atomic.os, "replace", no_rename)
+    else:
+        real = atomic.create
+        fail_on = 2 if fail_at == "second shard" else 3
+
+        def flaky(path, data_):
+            calls.append(path)
+            if len(calls) == fail_on:
+                raise OSError("disk full (simulated)")
+            return real(path, data_)
+        monkeypatch.setattr(atomic, "create", flaky)
     with pytest.raises(OSError, match="simulated"):
-        other.save(str(tmp_path))
+        two_shard_model(1).save(str(tmp_path))
     monkeypatch.undo()
-    assert calls and _snapshot(tmp_path) == before  # no temporaries left either
+    assert len(calls) == (1 if fail_at == "commit rename" else 2 if fail_at == "second shard" else 3)
+    assert _snapshot(tmp_path) == before        # no new shard or temporary left either
     m2 = load_layers_model(str(tmp_path))
     for a, b in zip(big.get_weights(), m2.get_weights()):
         np.testing.assert_array_equal(a, b)
+
+
+def test_crash_after_the_commit_leaves_the_new_model(tmp_path, monkeypatch):
+    """Once model.json is renamed the new model is the saved one, even if deleting the
+    old shards then fails; the next save deletes them."""
+    two_shard_model(0).save(str(tmp_path))
+    old = set(os.listdir(tmp_path)) - {"model.json"}
+    new = two_shard_model(1)
+
+    def no_remove(path):
+        raise OSError("crash while cleaning up (simulated)")
+    monkeypatch.setattr(atomic.os, "remove", no_remove)
+    new.save(str(tmp_path))                     # clean-up failures are not the save's
+    monkeypatch.undo()
+    assert old < set(os.listdir(tmp_path))      # the old shards are still there
+    for a, b in zip(new.get_weights(), load_layers_model(str(tmp_path)).get_weights()):
+        np.testing.assert_array_equal(a, b)
+    small_model().save(str(tmp_path))
+    assert len(os.listdir(tmp_path)) == 2       # model.json and the one new shard
 
 
 def test_crash_mid_save_leaves_the_treino_file_intact(tmp_path, monkeypatch):

@@ -1,66 +1,91 @@
 """Saving and loading models.
 
 - `model.save('dir')` / `save_model(model, 'dir')`: TF.js's layers-model folder
-  (model.json + group1-shard{i}of{n}.bin), readable by TF.js's tf.loadLayersModel. The
-  training config (loss, metrics, optimizer config) is written when the model is
-  compiled; the optimizer's state is not (TF.js's own default).
-- `model.save('x.treino')`: one zip file with the same folder plus the optimizer's
-  state and the random state, for checkpoints that resume training exactly.
+  (model.json + group1-<token>-shard{i}of{n}.bin), readable by TF.js's
+  tf.loadLayersModel. The training config (loss, metrics, optimizer config) is written
+  when the model is compiled; the optimizer's state is not (TF.js's own default).
+- `model.save('x.treino')` (the suffix in any case): one zip file with the same folder
+  plus the optimizer's state and the random state, for checkpoints that resume training
+  exactly.
 - `load_layers_model(path)`: a folder, its model.json, or a .treino file.
 
-Writes are atomic (see atomic.py); loading checks everything before returning.
+Writes are atomic (atomic.py). Loading treats every file as untrusted (safe_io.py,
+limits.py, docs/loading.md): it reads only regular files inside the model's folder,
+checks every declared size before reading or allocating, and a failing load raises
+ValueError naming the file and field and changes nothing.
 """
 import os
-import zipfile
+import stat
 
-from . import atomic, native
+from . import atomic, limits, native
 from .loading import build_model
-from .tfjs_format import decode_weights, model_files, parse_model_json
+from .safe_io import FolderSource, LoadError, fail, open_regular, read_limited
+from .tfjs_format import (LEGACY_SHARD, OWN_SHARD, check_manifest, check_totals,
+                          manifest_bytes, model_files, parse_model_json, read_weights)
 
-__all__ = ["save_model", "load_layers_model"]
+__all__ = ["save_model", "load_layers_model", "LoadError"]
 
 
 def _path(path, fn):
     try:
-        return os.fspath(path)
+        path = os.fspath(path)
     except TypeError:
         raise TypeError(f"{fn}: argument 'path' must be a path (str or os.PathLike), "
                         f"received {type(path).__name__}") from None
-
-
-def save_model(model, path, include_optimizer=True):
-    """Writes `model` to `path`: a .treino file when the path ends in '.treino', else a
-    TF.js layers-model folder (created if needed). Returns the path."""
-    path = _path(path, "save")
-    model._check_layers("save")
-    if path.endswith(".treino"):
-        native.save(model, path, include_optimizer)
-        return path
-    if os.path.isfile(path):
-        raise ValueError(f"save: {path!r} is a file; a TF.js layers model is saved to a "
-                         f"folder (or give a path ending in '.treino' for one file)")
-    folder = path[:-len("model.json")] if os.path.basename(path) == "model.json" else path
-    folder = folder or "."
-    old = _old_shards(folder)
-    files = model_files(model, include_optimizer)
-    atomic.write_files(folder, files)
-    # Shards of an earlier, larger save that the new model.json no longer names.
-    for name in old - {n for n, _ in files}:
-        try:
-            os.remove(os.path.join(folder, name))
-        except OSError:
-            pass
+    if isinstance(path, bytes):
+        raise TypeError(f"{fn}: argument 'path' must be a str path, received bytes")
+    if not path:
+        raise ValueError(f"{fn}: argument 'path' must not be empty; give a folder, a "
+                         f"model.json path or a file name ending in '.treino'")
     return path
 
 
-def _old_shards(folder):
+def _is_treino_name(path):
+    return path.lower().endswith(".treino")
+
+
+def save_model(model, path, include_optimizer=True):
+    """Writes `model` to `path`: a .treino file when the path ends in '.treino' (in any
+    letter case: 'model.TREINO' too), else a TF.js layers-model folder (created if
+    needed; 'dir/model.json' means 'dir'). Returns the path."""
+    path = _path(path, "save")
+    model._check_layers("save")
+    if _is_treino_name(path):
+        if os.path.isdir(path):
+            raise ValueError(f"save: {path!r} is a folder; a path ending in '.treino' names the "
+                             f"single file to write")
+        native.save(model, path, include_optimizer)
+        return path
+    if os.path.isfile(path) and os.path.basename(path) != "model.json":
+        raise ValueError(f"save: {path!r} is a file; a TF.js layers model is saved to a "
+                         f"folder (or give a path ending in '.treino' for one file)")
+    folder = os.path.dirname(path) if os.path.basename(path) == "model.json" else path
+    folder = folder or "."
+    previous = _previous_shards(folder)
+    shards, mj = model_files(model, include_optimizer, prefix=f"group1-{atomic.new_token()}")
+    atomic.write_folder(folder, shards, "model.json", mj, OWN_SHARD, previous)
+    return path
+
+
+def _previous_shards(folder):
+    """Shards under an older naming (TF.js's converter's, earlier treino's) that the
+    folder's current model.json names: the save replaces them. Anything else it names is
+    left alone, whatever the model.json says."""
     try:
-        with open(os.path.join(folder, "model.json"), "rb") as f:
-            mj = parse_model_json(f.read(), "model.json")
+        fd, _ = open_regular(os.path.join(folder, "model.json"), "model.json", "model.json",
+                             nofollow=True)
+        with os.fdopen(fd, "rb") as f:
+            mj = parse_model_json(read_limited(f.fileno(), limits.MAX_JSON_BYTES, "", ""), "")
+        groups = check_manifest(mj["weightsManifest"], "")
     except (OSError, ValueError):
         return set()
-    return {p for g in mj["weightsManifest"] for p in g["paths"]
-            if isinstance(p, str) and os.path.basename(p) == p}
+    return {p for paths, _ in groups for p in paths if LEGACY_SHARD.fullmatch(p)}
+
+
+def _looks_like_zip(path, where):
+    fd, _ = open_regular(path, where, "the model file")
+    with os.fdopen(fd, "rb") as f:
+        return f.read(4) in (b"PK\x03\x04", b"PK\x05\x06")
 
 
 def load_layers_model(path, strict=True, compile=True, restore_random_state=True):
@@ -71,30 +96,37 @@ def load_layers_model(path, strict=True, compile=True, restore_random_state=True
     strict=False loads the weights whose names and shapes match and reports the rest
     (a warning and `model.load_report`). For a .treino file, restore_random_state=True
     (default) also restores the global random generator and seeded Dropout generators
-    as they were at saving, so a resumed fit repeats the uninterrupted one exactly."""
+    as they were at saving, so a resumed fit repeats the uninterrupted one exactly.
+
+    The files are not trusted (docs/loading.md): anything wrong with them raises
+    ValueError (LoadError) naming the file and the field, and changes nothing."""
     path = _path(path, "load_layers_model")
-    if os.path.isdir(path):
-        json_path = os.path.join(path, "model.json")
-    elif os.path.isfile(path) and (path.endswith(".treino") or zipfile.is_zipfile(path)):
+    missing = FileNotFoundError(f"load_layers_model: no model at {path!r} (expected a folder "
+                                f"with a model.json, a model.json file, or a .treino file)")
+    try:
+        st = os.stat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        raise missing from None
+    except (OSError, ValueError) as e:
+        raise fail(repr(path), f"cannot read it: {getattr(e, 'strerror', None) or e}") from None
+    if stat.S_ISDIR(st.st_mode):
+        folder, json_path = path, os.path.join(path, "model.json")
+        if not os.path.lexists(json_path):
+            raise missing
+    elif not stat.S_ISREG(st.st_mode):
+        raise fail(repr(path), "is not a regular file or a folder")
+    elif _is_treino_name(path) or _looks_like_zip(path, repr(path)):
         return native.load(path, strict=strict, compile=compile,
                            restore_random_state=restore_random_state)
     else:
-        json_path = path
-    if not os.path.isfile(json_path):
-        raise FileNotFoundError(f"load_layers_model: no model at {path!r} (expected a folder "
-                                f"with a model.json, a model.json file, or a .treino file)")
-    folder = os.path.dirname(os.path.abspath(json_path))
+        folder, json_path = os.path.dirname(os.path.abspath(path)), path
     where = repr(json_path)
-    with open(json_path, "rb") as f:
-        mj = parse_model_json(f.read(), where)
-
-    def read(p):
-        full = os.path.join(folder, p)
-        try:
-            with open(full, "rb") as f:
-                return f.read()
-        except OSError as e:
-            raise ValueError(f"load_layers_model: cannot read weight shard {p!r} named in "
-                             f"{where}: {e.strerror}") from None
-    model_w, opt_w = decode_weights(mj, read, where)
+    source = FolderSource(folder, where)
+    fd, _ = source.open_inside(os.path.basename(json_path), "model.json", "model.json")
+    with os.fdopen(fd, "rb") as f:
+        mj = parse_model_json(read_limited(f.fileno(), limits.MAX_JSON_BYTES, where,
+                                           "model.json"), where)
+    groups = check_manifest(mj["weightsManifest"], where)
+    check_totals(*manifest_bytes(groups), where)
+    model_w, opt_w = read_weights(groups, source, where)
     return build_model(mj, model_w, opt_w, where, strict=strict, compile=compile)

@@ -1,41 +1,160 @@
-"""Builds a model from checked model.json contents: layers from their configs, weights
-matched by name, the training config compiled, optimizer state mapped onto the new
-model's variables. Every check runs before the function returns, so a failure never
-hands back a half-loaded model (the half-built one is simply dropped)."""
+"""Builds a model from a checked model.json and its decoded weights: layers from their
+configs, weights matched by name, the training config compiled, optimizer state mapped
+onto the new model's variables.
+
+Nothing sized by the file is allocated before it is checked: each layer creates its
+weights through a guard that, before the values exist, takes them from the file when
+name and shape match, and otherwise counts them against what the file holds (strict) or
+against limits.MAX_UNBACKED_PARAMS (strict=False). A weight taken from the file is never
+initialised, so a load that matches its file draws nothing from the random generator.
+
+A failure leaves the process as it was: the random generator and the counters behind
+default layer and model names are restored, and no warning has been issued."""
+import importlib
+import inspect
+import itertools
+import math
 import warnings
 
 import numpy as np
 
 from ... import layers as layers_mod
-from .tfjs_format import layer_configs, optimizer_from_config, to_snake
+from ...core import random as trandom
+from ...layers import base as layers_base
+from . import limits
+from .safe_io import LoadError, clip, fail, short
+from .tfjs_format import layer_configs, optimizer_from_config
+
+
+class _Refused(Exception):
+    """Raised inside a layer's build; not a ValueError, so that Sequential.add does not
+    rewrap it and the loader reports it as it is."""
+
+
+def _peek(count):
+    """(value, an equal fresh counter): itertools.count cannot be read without moving."""
+    value = next(count)
+    return value, itertools.count(value)
+
+
+class _ProcessState:
+    """What building layers may change outside the new model: the global random generator
+    (initialisers draw from it) and the counters behind default layer and model names
+    (a config without a name takes the next one)."""
+
+    def __init__(self):
+        # The module, not the tn.sequential factory that treino.models exports by that name.
+        sequential = importlib.import_module("..sequential", __package__)
+        self._sequential = sequential
+        self._rng = trandom.generator()
+        self._rng_state = self._rng.bit_generator.state
+        counters = layers_base._counters
+        self._counters = {}
+        for key in list(counters):
+            self._counters[key], counters[key] = _peek(counters[key])
+        self._model_id, sequential._ids = _peek(sequential._ids)
+
+    def restore(self):
+        self._rng.bit_generator.state = self._rng_state
+        counters = layers_base._counters
+        for key in list(counters):
+            if key not in self._counters:
+                del counters[key]
+        for key, value in self._counters.items():
+            counters[key] = itertools.count(value)
+        self._sequential._ids = itertools.count(self._model_id)
+
+
+class _InitialValues:
+    """Decides each weight's initial value before the layer allocates it."""
+
+    def __init__(self, model_w, strict, where):
+        self.file = model_w
+        self.file_params = sum(int(a.size) for a in model_w.values())
+        self.strict = strict
+        self.where = where
+        self.requested = 0
+        self.unbacked = 0
+
+    def guard(self, layer, index):
+        """An add_weight for `layer` whose initializer is replaced by one that decides."""
+        base = layer.add_weight
+        signature = inspect.signature(base)
+
+        def add_weight(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.arguments["initializer"] = self._initializer(
+                layer, index, bound.arguments["name"], bound.arguments["initializer"])
+            return base(*bound.args, **bound.kwargs)
+        return add_weight
+
+    def _initializer(self, layer, index, name, original):
+        def initial(shape, dtype):
+            full = f"{layer.name}/{name}"
+            shape = tuple(int(d) for d in shape)
+            n = math.prod(shape)
+            self.requested += n
+            arr = self.file.get(full)
+            if arr is not None and arr.shape == shape:
+                return arr
+            what = (f"layer {index} ({layer.class_name} {layer.name!r}) creates weight "
+                    f"{full!r} of shape {list(shape)} ({n} values)")
+            if self.strict:
+                if self.requested > self.file_params:
+                    raise _Refused(f"{what}: the model would need more values than the "
+                                   f"{self.file_params} its weights manifest holds; the "
+                                   f"topology does not match its weights")
+                # The load fails once every weight is known (and then lists them all):
+                # zeros stand in without drawing from the random generator.
+                return np.zeros(shape, dtype)
+            self.unbacked += n
+            if self.unbacked > limits.MAX_UNBACKED_PARAMS:
+                raise _Refused(f"{what}, which the file does not hold: with strict=False a "
+                               f"loader initialises at most {limits.MAX_UNBACKED_PARAMS} "
+                               f"values the file lacks")
+            return original(shape, dtype)
+        return initial
 
 
 def _layer(cls_name, config, index, where):
     cls = layers_mod.CLASSES.get(cls_name)
     if cls is None:
-        raise ValueError(f"load_layers_model: {where}: layer {index} has unknown class "
-                         f"{cls_name!r}; known layer classes: {', '.join(layers_mod.CLASSES)}")
-    # TF.js writes snake_case; camelCase keys (hand-written configs) are accepted too.
-    config = {to_snake(k): v for k, v in config.items()}
+        raise fail(where, f"layer {index} has unknown class {short(cls_name)}; known layer "
+                          f"classes: {', '.join(layers_mod.CLASSES)}")
+    if cls_name == "InputLayer" and index > 0:
+        raise fail(where, f"layer {index} ({cls_name} {short(config.get('name'))}) is an input "
+                          f"layer after other layers; only the first layer may be one")
     try:
         return cls.from_config(config)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"load_layers_model: {where}: cannot build layer {index} "
-                         f"({cls_name} {config.get('name')!r}) from its config: {e}") from None
+    except Exception as e:   # the constructor's own checks, whatever their type
+        raise fail(where, f"layer {index} ({cls_name} {short(config.get('name'))}) has an "
+                          f"invalid config: {e}") from (None if isinstance(e, (TypeError, ValueError))
+                                                        else e)
 
 
-def build_model(mj, model_w, opt_w, where, strict=True, compile=True):
-    """A Sequential from a parsed model.json and decoded weights. With strict=False the
-    weights that match (name and shape) are loaded and the rest reported: a warning and
-    `model.load_report` = {'missing': [...], 'unused': [...], 'mismatched': [...]}."""
+def _build(name, configs, model_w, strict, where):
     from ..sequential import Sequential
-    name, configs = layer_configs(mj, where)
     layers = [_layer(c, cfg, i, where) for i, (c, cfg) in enumerate(configs)]
-    try:
-        model = Sequential(layers=layers, name=name)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"load_layers_model: {where}: the layers do not fit together: {e}") from None
+    values = _InitialValues(model_w, strict, where)
+    model = Sequential(name=name)
+    for i, layer in enumerate(layers):
+        layer.add_weight = values.guard(layer, i)   # shadows the method on this instance
+        try:
+            model.add(layer)
+        except _Refused as e:
+            raise fail(where, str(e)) from None
+        except Exception as e:
+            raise fail(where, f"layer {i} ({layer.class_name} {layer.name!r}) does not fit "
+                              f"the model: {e}") from (None if isinstance(e, (TypeError, ValueError))
+                                                       else e)
+        finally:
+            vars(layer).pop("add_weight", None)
+    return model
 
+
+def _match(model, model_w, strict, where):
+    """Compares the built model's weights with the file's: raises (strict) or returns the
+    load report. Weights that matched already hold the file's values."""
     ws = {w.name: w for w in model.weights}
     missing = [n for n in ws if n not in model_w]
     unused = [n for n in model_w if n not in ws]
@@ -44,51 +163,135 @@ def build_model(mj, model_w, opt_w, where, strict=True, compile=True):
     if strict and (missing or unused or mismatched):
         parts = []
         if missing:
-            parts.append(f"missing from the file: {', '.join(missing)}")
+            parts.append(f"missing from the file: {clip(', '.join(missing))}")
         if unused:
-            parts.append(f"in the file but not in the model: {', '.join(unused)}")
+            parts.append(f"in the file but not in the model: {clip(', '.join(unused))}")
         if mismatched:
-            parts.append(f"wrong shapes: {'; '.join(mismatched)}")
-        raise ValueError(f"load_layers_model: the weights in {where} do not match the model "
-                         f"({'; '.join(parts)}); pass strict=False to load the weights that "
-                         f"match")
-    for n, w in ws.items():
-        if n in model_w and tuple(model_w[n].shape) == w.shape:
-            w.val.assign(np.ascontiguousarray(model_w[n], dtype=w.val.numpy().dtype))
-    if not strict:
-        model.load_report = {"missing": missing, "unused": unused, "mismatched": mismatched}
-        if missing or unused or mismatched:
-            warnings.warn(f"load_layers_model: loaded the matching weights only; not loaded: "
-                          f"{model.load_report}", stacklevel=3)
+            parts.append(f"wrong shapes: {clip('; '.join(mismatched))}")
+        raise fail(where, f"the weights do not match the model ({'; '.join(parts)}); pass "
+                          f"strict=False to load the weights that match")
+    return {"missing": missing, "unused": unused, "mismatched": mismatched}
 
+
+def _training_config(mj, where):
+    """(optimizer, loss, metrics) of the training config, checked, or None."""
     tc = mj.get("trainingConfig")
-    if compile and tc is not None:
-        _compile(model, tc, where)
-        if opt_w:
-            set_optimizer_state(model, opt_w, strict, where)
-    return model
-
-
-def _compile(model, tc, where):
+    if tc is None:
+        return None
     if not isinstance(tc, dict):
-        raise ValueError(f"load_layers_model: {where}: 'trainingConfig' must be an object")
+        raise fail(where, f"'trainingConfig' must be an object, received {short(tc)}")
     for key in ("weighted_metrics", "loss_weights", "sample_weight_mode"):
         if tc.get(key) is not None:
-            raise ValueError(f"load_layers_model: {where}: the training config uses "
-                             f"{key!r}, which treino does not support (pass compile=False)")
-    opt = optimizer_from_config(tc.get("optimizer_config"))
-    metrics = tc.get("metrics") or []
+            raise fail(where, f"trainingConfig uses {key!r}, which treino does not support "
+                              f"(pass compile=False)")
+    opt = optimizer_from_config(tc.get("optimizer_config"), where)
+    metrics = tc.get("metrics")
     if isinstance(metrics, dict):
         metrics = list(metrics.values())
+    if metrics is None:
+        metrics = []
     loss = tc.get("loss")
     if isinstance(loss, list) and len(loss) == 1:
         loss = loss[0]
+    if not isinstance(loss, str) or not isinstance(metrics, list) or \
+            not all(isinstance(m, str) for m in metrics):
+        raise fail(where, f"trainingConfig needs a loss id and a list of metric ids, received "
+                          f"loss {short(loss)}, metrics {short(metrics)} (pass compile=False "
+                          f"to load without it)")
+    return opt, loss, metrics
+
+
+def _compile(model, opt, loss, metrics, where):
     try:
         model.compile(optimizer=opt, loss=loss, metrics=list(metrics))
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"load_layers_model: {where}: cannot compile with the saved training "
-                         f"config (loss {loss!r}, metrics {metrics!r}): {e} (pass "
-                         f"compile=False to load without it)") from None
+    except Exception as e:
+        raise fail(where, f"cannot compile with the saved training config (loss {short(loss)}, "
+                          f"metrics {short(metrics)}): {e} (pass compile=False to load "
+                          f"without it)") from None
+
+
+def check_optimizer_weights(opt_w, opt, where):
+    """(step count or None, [(weight name, slot, array)], [problems]): the optimizer's
+    saved weights checked as a file (names unique, 'iter' a count) and against the
+    optimizer's slots; problems are entries that name no slot of it."""
+    seen, iterations, slots, problems = set(), None, [], []
+    for name, arr in opt_w:
+        if name in seen:
+            raise fail(where, f"optimizer weight {short(name)} appears twice")
+        seen.add(name)
+        if name == "iter":
+            value = arr.reshape(-1)[0] if arr.size == 1 and arr.ndim <= 1 else None
+            if value is None or not np.isfinite(value) or value != int(value) or \
+                    not 0 <= value <= 2 ** 31 - 1:
+                raise fail(where, f"optimizer weight 'iter' (the step count) must be one "
+                                  f"integer in [0, 2**31 - 1], received shape {list(arr.shape)} "
+                                  f"{short(arr.tolist() if arr.size <= 4 else '...')}")
+            iterations = int(value)
+            continue
+        var, _, slot = name.rpartition("/")
+        if not var or slot not in opt.slot_names:
+            problems.append(f"{short(name)} (not '<weight>/<slot>' with a "
+                            f"{type(opt).__name__} slot {list(opt.slot_names)})")
+        else:
+            slots.append((var, slot, arr))
+    return iterations, slots, problems
+
+
+def _set_optimizer_state(model, checked, strict, where, notes):
+    """All or nothing: a state that does not fit raises (strict) or is dropped with a
+    warning (the optimizer starts fresh), never applied in part."""
+    iterations, slots, problems = checked
+    by_name = {w.name: w for w in model.weights}
+    staged = [] if iterations is None else [{"name": "iter", "tensor": np.int32(iterations)}]
+    for var, slot, arr in slots:
+        w = by_name.get(var)
+        if w is None:
+            problems.append(f"{var}/{slot!r} (the model has no weight {var!r})")
+        elif tuple(arr.shape) != w.shape:
+            problems.append(f"{var}/{slot} has shape {list(arr.shape)}, the weight {list(w.shape)}")
+        else:
+            staged.append({"name": f"{w.val.name}/{slot}", "tensor": arr})
+    if problems:
+        msg = f"the optimizer state does not fit the model: {clip('; '.join(problems))}"
+        if strict:
+            raise fail(where, msg + " (pass strict=False to start the optimizer afresh)")
+        notes.append(f"load_layers_model: {where}: {msg}; the optimizer starts afresh")
+        return
+    model.optimizer.set_weights(staged)
+
+
+def build_model(mj, model_w, opt_w, where, strict=True, compile=True, finish=None):
+    """A Sequential from a parsed model.json and decoded weights. With strict=False the
+    weights that match (name and shape) are loaded and the rest reported: a warning and
+    `model.load_report` = {'missing': [...], 'unused': [...], 'mismatched': [...]}.
+    finish(model), when given, runs last (checks, then changes process state)."""
+    name, configs = layer_configs(mj, where)
+    training = _training_config(mj, where) if compile else None
+    checked = check_optimizer_weights(opt_w, training[0], where) if training and opt_w else None
+    state = _ProcessState()
+    notes = []
+    try:
+        model = _build(name, configs, model_w, strict, where)
+        report = _match(model, model_w, strict, where)
+        if training is not None:
+            _compile(model, *training, where)
+            if checked is not None:
+                _set_optimizer_state(model, checked, strict, where, notes)
+        if finish is not None:
+            finish(model)
+    except BaseException as e:
+        state.restore()
+        if isinstance(e, Exception) and not isinstance(e, LoadError):
+            raise fail(where, f"cannot build the model ({type(e).__name__}: {e})") from e
+        raise
+    if not strict:
+        model.load_report = report
+        if any(report.values()):
+            notes.insert(0, f"load_layers_model: loaded the matching weights only; not "
+                            f"loaded: {short(report, 2000)}")
+    for note in notes:
+        warnings.warn(note, stacklevel=3)
+    return model
 
 
 def optimizer_state(model):
@@ -112,33 +315,3 @@ def optimizer_state(model):
         out += [(f"{w.name}/{slot}", entries[(w.name, slot)])
                 for w in model.weights if (w.name, slot) in entries]
     return out
-
-
-def set_optimizer_state(model, opt_w, strict, where):
-    """Maps saved optimizer weights onto the model's variables. All or nothing: a
-    state that does not fit raises (strict) or is dropped with a warning (the optimizer
-    starts fresh), never applied in part."""
-    by_name = {w.name: w for w in model.weights}
-    opt = model.optimizer
-    staged, problems = [], []
-    for name, arr in opt_w:
-        if name == "iter":
-            staged.append({"name": "iter", "tensor": arr})
-            continue
-        var, _, slot = name.rpartition("/")
-        w = by_name.get(var)
-        if w is None or slot not in opt.slot_names:
-            problems.append(f"{name!r} (no weight {var!r} with a {type(opt).__name__} slot "
-                            f"{slot!r}; slots: {list(opt.slot_names)})")
-        elif tuple(arr.shape) != w.shape:
-            problems.append(f"{name!r} has shape {list(arr.shape)}, the weight {list(w.shape)}")
-        else:
-            staged.append({"name": f"{w.val.name}/{slot}", "tensor": arr})
-    if problems:
-        msg = (f"load_layers_model: {where}: the optimizer state does not fit the model: "
-               f"{'; '.join(problems)}")
-        if strict:
-            raise ValueError(msg + " (pass strict=False to start the optimizer afresh)")
-        warnings.warn(msg + "; the optimizer starts afresh", stacklevel=4)
-        return
-    opt.set_weights(staged)

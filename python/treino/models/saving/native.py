@@ -11,19 +11,25 @@
 Restoring that random state is what makes a resumed fit bit-identical to an
 uninterrupted one: the next epoch draws the same shuffle and dropout masks. Loading a
 .treino restores it by default (restore_random_state=False leaves the global generator
-alone). The zip is written to a temporary file and renamed over the target.
+alone), and only once everything else has loaded: a failing load changes nothing.
+The zip is written to a temporary file and renamed over the target.
 """
 import io
 import json
 import zipfile
-import zlib
+
+import numpy as np
 
 from ...core import random as trandom
 from . import atomic
 from .loading import build_model, optimizer_state
-from .tfjs_format import decode_weights, encode_weights, model_files, parse_model_json
+from .safe_io import ZipSource, fail, short
+from .tfjs_format import (check_manifest, check_model_json, check_totals, encode_weights,
+                          manifest_bytes, model_files, read_weights)
 
 FORMAT_VERSION = 1
+# The generator treino's random module uses (numpy's default); a saved state is for it.
+_BIT_GENERATOR = "PCG64"
 
 
 def _random_state(model):
@@ -35,7 +41,8 @@ def _random_state(model):
 def save(model, path, include_optimizer=True):
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in model_files(model, include_optimizer):
+        shards, mj = model_files(model, include_optimizer)
+        for name, data in shards + [("model.json", mj)]:
             z.writestr(name, data)
         if include_optimizer and model.optimizer is not None and model._compiled is not None:
             specs, data = encode_weights(optimizer_state(model), group="optimizer")
@@ -47,51 +54,98 @@ def save(model, path, include_optimizer=True):
     atomic.write_file(path, buf.getvalue())
 
 
+def _check_generator_state(s, where, field):
+    """A PCG64 state as numpy's bit_generator.state gives it, every field checked (numpy
+    itself accepts some malformed ones), then tried on a scratch generator."""
+    ok = (isinstance(s, dict) and set(s) == {"bit_generator", "state", "has_uint32", "uinteger"}
+          and s["bit_generator"] == _BIT_GENERATOR and isinstance(s["state"], dict)
+          and set(s["state"]) == {"state", "inc"}
+          and all(type(v) is int and 0 <= v < 2 ** 128 for v in s["state"].values())
+          and s["has_uint32"] in (0, 1) and type(s["has_uint32"]) is int
+          and type(s["uinteger"]) is int and 0 <= s["uinteger"] < 2 ** 32)
+    if ok:
+        try:
+            np.random.PCG64().state = s
+        except Exception:
+            ok = False
+    if not ok:
+        raise fail(where, f"treino.json: {field} is not a saved {_BIT_GENERATOR} generator "
+                          f"state: {short(s)}")
+    return s
+
+
+def _check_meta(meta, where):
+    """treino.json checked: {'global': state or None, 'layers': {layer name: state}}."""
+    if not isinstance(meta, dict) or meta.get("format") != "treino":
+        raise fail(where, "treino.json must be an object with \"format\": \"treino\"")
+    version = meta.get("version")
+    if type(version) is not int or not 1 <= version <= FORMAT_VERSION:
+        raise fail(where, f"treino.json: this is a .treino file of version {short(version)}; "
+                          f"this treino reads versions 1 to {FORMAT_VERSION}")
+    state = meta.get("random_state")
+    if state is None:
+        return {"global": None, "layers": {}}
+    if not isinstance(state, dict) or not isinstance(state.get("layers", {}), dict):
+        raise fail(where, f"treino.json: random_state must be an object "
+                          f"{{'global': ..., 'layers': {{...}}}}, received {short(state)}")
+    g = state.get("global")
+    layers = state.get("layers", {})
+    return {"global": None if g is None else _check_generator_state(g, where, "random_state.global"),
+            "layers": {name: _check_generator_state(s, where, f"random_state.layers[{name!r}]")
+                       for name, s in layers.items()}}
+
+
+def _optimizer_manifest(src, groups, where):
+    """optimizer.json's checked manifest groups, or None."""
+    if "optimizer.json" not in src.members:
+        return None
+    oj = src.read_json("optimizer.json", "optimizer.json")
+    field = "optimizer.json weightsManifest"
+    if not isinstance(oj, dict):
+        raise fail(where, f"optimizer.json must hold an object with a 'weightsManifest', "
+                          f"received {short(oj)}")
+    opt_groups = check_manifest(oj.get("weightsManifest"), where, field)
+    if any(not e[4] for _, entries in opt_groups for e in entries):
+        raise fail(where, f"{field} lists weights outside the 'optimizer' group")
+    if any(e[4] for _, entries in groups for e in entries):
+        raise fail(where, "both model.json and optimizer.json hold optimizer weights")
+    return opt_groups
+
+
 def load(path, strict=True, compile=True, restore_random_state=True):
     where = repr(str(path))
-    try:
-        z = zipfile.ZipFile(path)
-    except zipfile.BadZipFile as e:
-        raise ValueError(f"load_layers_model: {where} is not a readable .treino file (a zip): "
-                         f"{e}; it may be truncated or corrupted") from None
-    with z:
-        names = set(z.namelist())
+    with ZipSource(path, where) as src:
+        state = _check_meta(src.read_json("treino.json", "treino.json"), where)
+        mj = check_model_json(src.read_json("model.json", "model.json"), where)
+        groups = check_manifest(mj["weightsManifest"], where)
+        opt_groups = _optimizer_manifest(src, groups, where)
+        model_bytes, opt_bytes = manifest_bytes(groups)
+        if opt_groups is not None:
+            opt_bytes += manifest_bytes(opt_groups)[1]
+        check_totals(model_bytes, opt_bytes, where)
+        model_w, opt_w = read_weights(groups, src, where)
+        if opt_groups is not None:
+            _, opt_w = read_weights(opt_groups, src, where, "optimizer.json weightsManifest")
 
-        def read(name):
-            if name not in names:
-                raise ValueError(f"load_layers_model: {where} lacks {name!r}; it is not a "
-                                 f"complete .treino file")
-            try:
-                return z.read(name)
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError) as e:  # CRC mismatch, truncation
-                raise ValueError(f"load_layers_model: {where}: {name!r} is corrupted ({e})") from None
-
-        try:
-            meta = json.loads(read("treino.json"))
-        except json.JSONDecodeError as e:
-            raise ValueError(f"load_layers_model: {where}: treino.json is not valid JSON ({e})") from None
-        if meta.get("format") != "treino" or meta.get("version", 0) > FORMAT_VERSION:
-            raise ValueError(f"load_layers_model: {where} is a .treino file of version "
-                             f"{meta.get('version')!r}; this treino reads up to {FORMAT_VERSION}")
-        mj = parse_model_json(read("model.json"), f"{where} (model.json)")
-        model_w, opt_w = decode_weights(mj, read, where)
-        if "optimizer.json" in names:
-            oj = json.loads(read("optimizer.json"))
-            _, opt_w = decode_weights(oj, read, f"{where} (optimizer.json)")
-        state = meta.get("random_state") or {}
-    model = build_model(mj, model_w, opt_w, where, strict=strict, compile=compile)
-    if restore_random_state:
-        _restore(model, state)
-    return model
+    def finish(model):
+        if restore_random_state:
+            _restore(model, state, where)
+    return build_model(mj, model_w, opt_w, where, strict=strict, compile=compile, finish=finish)
 
 
-def _restore(model, state):
+def _restore(model, state, where):
+    """Checks that every saved layer generator belongs to a seeded layer, then sets them
+    all and the global one (which, once checked, cannot fail)."""
+    by_name = {l.name: l for l in model._layers}
+    rngs = []
+    for name, s in state["layers"].items():
+        rng = getattr(by_name.get(name), "_rng", None)
+        if rng is None or type(rng.bit_generator).__name__ != _BIT_GENERATOR:
+            raise fail(where, f"treino.json: random_state.layers names {short(name)}, which is "
+                              f"not a seeded layer of the model")
+        rngs.append((rng, s))
     g = trandom.generator()
-    saved = state.get("global")
-    if saved and saved.get("bit_generator") == type(g.bit_generator).__name__:
-        g.bit_generator.state = saved
-    for layer in model._layers:
-        s = state.get("layers", {}).get(layer.name)
-        rng = getattr(layer, "_rng", None)
-        if s and rng is not None and s.get("bit_generator") == type(rng.bit_generator).__name__:
-            rng.bit_generator.state = s
+    if state["global"] is not None and type(g.bit_generator).__name__ == _BIT_GENERATOR:
+        rngs.append((g, state["global"]))
+    for rng, s in rngs:
+        rng.bit_generator.state = s

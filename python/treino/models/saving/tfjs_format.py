@@ -19,6 +19,8 @@ import numpy as np
 
 from ... import train
 from ...losses import name_of
+from . import limits
+from .safe_io import fail, parse_json, short
 
 FORMAT = "layers-model"
 KERAS_VERSION = "tfjs-layers 4.22.0"
@@ -62,6 +64,15 @@ def encode_weights(named, group=None):
         specs.append(spec)
         chunks.append(np.ascontiguousarray(arr, dtype=_DTYPES[dtype]).tobytes())
     return specs, b"".join(chunks)
+
+
+# A folder save names its shards group1-<token>-shard{i}of{n}.bin, with a fresh random
+# token per save (atomic.py: new shards never overwrite the ones model.json names).
+# Saving over a folder deletes only files matching OWN_SHARD, plus those matching
+# LEGACY_SHARD (TF.js's converter's and earlier treino's names) that the previous
+# model.json named.
+OWN_SHARD = re.compile(r"group1-[0-9a-f]{12}-shard[1-9][0-9]*of[1-9][0-9]*\.bin")
+LEGACY_SHARD = re.compile(r"group[1-9][0-9]*-shard[1-9][0-9]*of[1-9][0-9]*\.bin")
 
 
 def shard(data, prefix="group1"):
@@ -112,122 +123,225 @@ def model_json(model, weight_specs, paths, include_optimizer=True):
     return out
 
 
-def model_files(model, include_optimizer=True):
-    """[(file name, bytes)]: the shards, then model.json (renamed last when written)."""
+def model_files(model, include_optimizer=True, prefix="group1"):
+    """([(shard file name, bytes)], model.json's bytes); shards named prefix-shard{i}of{n}.bin."""
     specs, data = encode_weights(named_weights(model))
-    shards = shard(data)
+    shards = shard(data, prefix)
     mj = model_json(model, specs, [name for name, _ in shards], include_optimizer)
-    return shards + [("model.json", json.dumps(mj).encode("utf-8"))]
+    return shards, json.dumps(mj).encode("utf-8")
 
 
 # -- reading -------------------------------------------------------------------------------
+# Everything below checks a file's declared contents against the format and against
+# limits.py before any bytes are read or any memory sized by them is allocated.
 
 def parse_model_json(data, where):
-    """The model.json dict, checked to be a layers model with a manifest."""
-    try:
-        mj = json.loads(data.decode("utf-8") if isinstance(data, bytes) else data)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ValueError(f"load_layers_model: {where} is not valid JSON ({e})") from None
+    """The model.json dict from its bytes, checked (check_model_json)."""
+    return check_model_json(parse_json(data, where, "model.json"), where)
+
+
+def check_model_json(mj, where):
+    """mj, checked to be a layers model with a weights manifest."""
     if not isinstance(mj, dict):
-        raise ValueError(f"load_layers_model: {where} must hold a JSON object, received "
-                         f"{type(mj).__name__}")
+        raise fail(where, f"model.json must hold a JSON object, received {type(mj).__name__}")
     fmt = mj.get("format")
     if fmt is not None and fmt != FORMAT:
-        raise ValueError(f"load_layers_model: {where} has format {fmt!r}; only TF.js "
-                         f"'layers-model' files can be loaded (a 'graph-model' is not a "
-                         f"Layers model)")
-    topo = mj.get("modelTopology")
-    if not isinstance(topo, dict):
-        raise ValueError(f"load_layers_model: {where} is not a TF.js layers model: it has no "
-                         f"'modelTopology' object (keys: {sorted(mj)})")
-    manifest = mj.get("weightsManifest")
-    if not isinstance(manifest, list) or not all(
-            isinstance(g, dict) and isinstance(g.get("paths"), list) and
-            isinstance(g.get("weights"), list) for g in manifest):
-        raise ValueError(f"load_layers_model: {where} needs a 'weightsManifest' list of "
-                         f"{{'paths': [...], 'weights': [...]}} groups")
+        raise fail(where, f"'format' is {short(fmt)}; only TF.js 'layers-model' files can be "
+                          f"loaded (a 'graph-model' is not a Layers model)")
+    if not isinstance(mj.get("modelTopology"), dict):
+        raise fail(where, f"this is not a TF.js layers model: it has no 'modelTopology' "
+                          f"object (keys: {short(sorted(mj))})")
+    if "weightsManifest" not in mj:
+        raise fail(where, "'weightsManifest' is missing; a layers model lists its weights in "
+                          "a 'weightsManifest' list of {'paths': [...], 'weights': [...]} groups")
     return mj
 
 
-def _spec_size(spec, where):
-    name = spec.get("name") if isinstance(spec, dict) else None
-    if not isinstance(name, str):
-        raise ValueError(f"load_layers_model: {where}: every weight entry needs a 'name', "
-                         f"received {spec!r}")
-    if "quantization" in spec:
-        raise ValueError(f"load_layers_model: weight {name!r} is quantized; treino loads "
-                         f"float32 and int32 weights only")
-    dtype, shape = spec.get("dtype", "float32"), spec.get("shape")
-    if dtype not in _DTYPES:
-        raise ValueError(f"load_layers_model: weight {name!r} has dtype {dtype!r}; treino "
-                         f"loads {' and '.join(_DTYPES)} weights")
-    if not isinstance(shape, list) or not all(isinstance(d, int) and d >= 0 for d in shape):
-        raise ValueError(f"load_layers_model: weight {name!r} has shape {shape!r}; expected "
-                         f"a list of non-negative ints")
-    return name, dtype, shape, math.prod(shape) * 4
+def _shape(shape, where, field):
+    if not isinstance(shape, list) or len(shape) > limits.MAX_RANK or not all(
+            type(d) is int and 0 <= d <= limits.MAX_DIM for d in shape):
+        raise fail(where, f"{field} is {short(shape)}; expected a list of at most "
+                          f"{limits.MAX_RANK} ints in [0, {limits.MAX_DIM}]")
+    return tuple(shape)
 
 
-def decode_weights(mj, read, where):
-    """(model weights {name: array}, optimizer weights [(name, array)]) from the
-    manifest; read(path) returns a shard's bytes. The byte count of every group must be
-    exactly what its entries need."""
-    model_w, opt_w = {}, []
-    for gi, group in enumerate(mj["weightsManifest"]):
-        data = b"".join(read(p) for p in group["paths"])
-        entries = [_spec_size(s, where) + (s.get("group"),) for s in group["weights"]]
+def _spec(spec, where, field):
+    """(name, dtype, shape, byte count, is_optimizer) of one manifest entry."""
+    if not isinstance(spec, dict):
+        raise fail(where, f"{field} must be an object {{'name', 'shape', 'dtype'}}, received "
+                          f"{short(spec)}")
+    name = spec.get("name")
+    if not isinstance(name, str) or not name:
+        raise fail(where, f"{field}.name must be a non-empty string, received {short(name)}")
+    if spec.get("quantization") is not None:
+        raise fail(where, f"{field} (weight {short(name)}) is quantized; treino loads float32 "
+                          f"and int32 weights only")
+    dtype = spec.get("dtype", "float32")
+    if not isinstance(dtype, str) or dtype not in _DTYPES:
+        raise fail(where, f"{field}.dtype (weight {short(name)}) is {short(dtype)}; treino "
+                          f"loads {' and '.join(_DTYPES)} weights")
+    shape = _shape(spec.get("shape"), where, f"{field}.shape (weight {short(name)})")
+    group = spec.get("group")
+    if group not in (None, "model", "optimizer"):
+        raise fail(where, f"{field}.group (weight {short(name)}) is {short(group)}; expected "
+                          f"'model', 'optimizer' or none")
+    return name, dtype, shape, math.prod(shape) * 4, group == "optimizer"
+
+
+def check_manifest(manifest, where, field="weightsManifest"):
+    """[(paths, entries)] of a weights manifest, every field checked; shard paths are
+    listed once over the whole manifest (a shard repeated would be read repeatedly)."""
+    if not isinstance(manifest, list):
+        raise fail(where, f"'{field}' must be a list of {{'paths': [...], 'weights': [...]}} "
+                          f"groups, received {type(manifest).__name__}")
+    groups, seen, n_paths, n_entries = [], {}, 0, 0
+    for gi, group in enumerate(manifest):
+        f = f"{field}[{gi}]"
+        if not isinstance(group, dict) or not isinstance(group.get("paths"), list) or \
+                not isinstance(group.get("weights"), list):
+            raise fail(where, f"{f} must be an object {{'paths': [...], 'weights': [...]}}, "
+                              f"received {short(group)}")
+        paths, specs = group["paths"], group["weights"]
+        n_paths += len(paths)
+        n_entries += len(specs)
+        if n_paths > limits.MAX_SHARDS or n_entries > limits.MAX_WEIGHT_ENTRIES:
+            raise fail(where, f"'{field}' lists more than {limits.MAX_SHARDS} shard paths or "
+                              f"{limits.MAX_WEIGHT_ENTRIES} weights")
+        for pi, p in enumerate(paths):
+            pf = f"{f}.paths[{pi}]"
+            if not isinstance(p, str) or not p:
+                raise fail(where, f"{pf} must be a non-empty string, received {short(p)}")
+            if p in seen:
+                raise fail(where, f"{pf} ({short(p)}) repeats {seen[p]}; every shard may be "
+                                  f"listed once")
+            seen[p] = pf
+        groups.append((paths, [_spec(s, where, f"{f}.weights[{si}]")
+                               for si, s in enumerate(specs)]))
+    return groups
+
+
+def manifest_bytes(groups):
+    """(model weight bytes, optimizer weight bytes) a checked manifest declares."""
+    model = sum(e[3] for _, entries in groups for e in entries if not e[4])
+    return model, sum(e[3] for _, entries in groups for e in entries if e[4])
+
+
+def check_totals(model_bytes, optimizer_bytes, where):
+    if model_bytes > limits.MAX_WEIGHT_BYTES:
+        raise fail(where, f"the weights manifest declares {model_bytes} bytes of weights; a "
+                          f"loader reads at most {limits.MAX_WEIGHT_BYTES} "
+                          f"(treino.models.saving.limits.MAX_WEIGHT_BYTES)")
+    # iter: a scalar, 4 bytes; every slot has the shape of a weight.
+    most = limits.MAX_OPTIMIZER_SLOTS * model_bytes + 4
+    if optimizer_bytes > most:
+        raise fail(where, f"the optimizer weights declare {optimizer_bytes} bytes, more than "
+                          f"{limits.MAX_OPTIMIZER_SLOTS} slots per model weight would need "
+                          f"({most})")
+
+
+def read_weights(groups, source, where, field="weightsManifest"):
+    """(model weights {name: array}, optimizer weights [(name, array)]) of a checked
+    manifest, read through `source` (safe_io.FolderSource or ZipSource). Every shard's
+    size is known and every group's total matched to its entries before anything is read;
+    then each group is read into one buffer of exactly that size, and the arrays are
+    views of it."""
+    sizes = []
+    for gi, (paths, entries) in enumerate(groups):
+        got = [source.size(p, f"{field}[{gi}].paths[{pi}]") for pi, p in enumerate(paths)]
         need = sum(e[3] for e in entries)
-        if need != len(data):
-            raise ValueError(f"load_layers_model: weight group {gi + 1} ({', '.join(group['paths'])}) "
-                             f"holds {len(data)} bytes but its {len(entries)} weights need "
-                             f"{need}; the shards are truncated, corrupted or do not belong to "
-                             f"this model.json")
+        if sum(got) != need:
+            raise fail(where, f"weight group {gi + 1} ({short(', '.join(paths), 200)}) holds "
+                              f"{sum(got)} bytes but its {len(entries)} weights need {need}; the "
+                              f"shards are truncated, corrupted or do not belong to this model.json")
+        sizes.append(got)
+    model_w, opt_w = {}, []
+    for gi, (paths, entries) in enumerate(groups):
+        buf = np.empty(sum(sizes[gi]), np.uint8)
+        view, offset = memoryview(buf), 0
+        for pi, (p, n) in enumerate(zip(paths, sizes[gi])):
+            source.read_into(p, view[offset:offset + n], f"{field}[{gi}].paths[{pi}]")
+            offset += n
         offset = 0
-        for name, dtype, shape, size, kind in entries:
-            arr = np.frombuffer(data, dtype=_DTYPES[dtype], count=size // 4,
-                                offset=offset).reshape(shape).astype(dtype)
-            offset += size
-            if kind == "optimizer":
+        for name, dtype, shape, n, is_opt in entries:
+            arr = buf[offset:offset + n].view(_DTYPES[dtype]).reshape(shape)
+            arr = arr.astype(dtype, copy=False)   # a copy only on a big-endian machine
+            offset += n
+            if is_opt:
                 opt_w.append((name, arr))
             elif name in model_w:
-                raise ValueError(f"load_layers_model: weight {name!r} appears twice in {where}")
+                raise fail(where, f"weight {short(name)} appears twice in the manifest")
             else:
                 model_w[name] = arr
     return model_w, opt_w
 
 
+_SHAPE_KEYS = ("batch_input_shape", "input_shape", "target_shape", "noise_shape")
+
+
+def _snake_config(config, where, field):
+    """A layer's config with snake_case keys (TF.js writes them; camelCase keys of
+    hand-written configs are accepted too), its shapes bounded before any arithmetic."""
+    out = {}
+    for key, value in config.items():
+        snake = to_snake(key)
+        if snake in out:
+            raise fail(where, f"{field} gives {short(snake)} twice (as {short(key)} and in "
+                              f"another spelling)")
+        if snake in _SHAPE_KEYS and isinstance(value, list) and (
+                len(value) > limits.MAX_RANK or any(
+                    type(d) is int and not -1 <= d <= limits.MAX_DIM for d in value)):
+            raise fail(where, f"{field}.{key} is {short(value)}; a shape has at most "
+                              f"{limits.MAX_RANK} sizes, each at most {limits.MAX_DIM}")
+        out[snake] = value
+    return out
+
+
 def layer_configs(mj, where):
-    """[(class_name, config)] of a Sequential topology (TF.js's, or a Keras model_config
-    wrapper around one)."""
+    """(model name, [(class_name, snake_case config)]) of a Sequential topology (TF.js's,
+    or a Keras model_config wrapper around one)."""
     topo = mj["modelTopology"]
     topo = topo.get("model_config", topo)
     cls = topo.get("class_name") if isinstance(topo, dict) else None
     if cls != "Sequential":
-        raise ValueError(f"load_layers_model: {where} holds a {cls!r} model; treino loads "
-                         f"Sequential models (functional models come later)")
+        raise fail(where, f"'modelTopology' holds a {short(cls)} model; treino loads "
+                          f"Sequential models (functional models come later)")
     config = topo.get("config")
     layers = config.get("layers") if isinstance(config, dict) else config
     if not isinstance(layers, list) or not layers:
-        raise ValueError(f"load_layers_model: {where}: the Sequential config has no 'layers' list")
+        raise fail(where, "'modelTopology.config.layers' must be a non-empty list of layers")
+    if len(layers) > limits.MAX_LAYERS:
+        raise fail(where, f"the model has {len(layers)} layers; a loader builds at most "
+                          f"{limits.MAX_LAYERS}")
     out = []
     for i, entry in enumerate(layers):
-        if not isinstance(entry, dict) or not isinstance(entry.get("config"), dict):
-            raise ValueError(f"load_layers_model: {where}: layer {i} must be "
-                             f"{{'class_name': ..., 'config': {{...}}}}, received {entry!r}")
-        out.append((entry.get("class_name"), entry["config"]))
+        field = f"modelTopology.config.layers[{i}]"
+        if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) or \
+                not isinstance(entry.get("config"), dict):
+            raise fail(where, f"{field} must be {{'class_name': '...', 'config': {{...}}}}, "
+                              f"received {short(entry)}")
+        out.append((entry["class_name"], _snake_config(entry["config"], where, f"{field}.config")))
     name = config.get("name") if isinstance(config, dict) else None
+    if name is not None and (not isinstance(name, str) or not name):
+        raise fail(where, f"modelTopology.config.name must be a non-empty string, received "
+                          f"{short(name)}")
     return name, out
 
 
-def optimizer_from_config(oc):
-    if not isinstance(oc, dict) or oc.get("class_name") not in OPTIMIZER_CLASSES:
-        name = oc.get("class_name") if isinstance(oc, dict) else oc
-        raise ValueError(f"load_layers_model: unknown optimizer {name!r} in the training "
-                         f"config; known: {', '.join(OPTIMIZER_CLASSES)} (pass compile=False "
-                         f"to load without the training config)")
-    cls = OPTIMIZER_CLASSES[oc["class_name"]]
-    config = {to_snake(k): v for k, v in (oc.get("config") or {}).items()}
+def optimizer_from_config(oc, where):
+    field = "trainingConfig.optimizer_config"
+    name = oc.get("class_name") if isinstance(oc, dict) else None
+    if not isinstance(name, str) or name not in OPTIMIZER_CLASSES:
+        raise fail(where, f"{field} names unknown optimizer {short(name if name else oc)}; known: "
+                          f"{', '.join(OPTIMIZER_CLASSES)} (pass compile=False to load without "
+                          f"the training config)")
+    config = oc.get("config")
+    if config is None:
+        config = {}
+    if not isinstance(config, dict):
+        raise fail(where, f"{field}.config must be an object, received {short(config)}")
+    config = _snake_config(config, where, f"{field}.config")
     try:
-        return cls.from_config(config)
-    except (TypeError, ValueError) as e:
-        raise ValueError(f"load_layers_model: bad {oc['class_name']} optimizer config "
-                         f"{oc.get('config')!r} ({e})") from None
+        return OPTIMIZER_CLASSES[name].from_config(config)
+    except Exception as e:   # the constructor's own check, whatever its type
+        raise fail(where, f"{field}: bad {name} optimizer config {short(config, 300)} "
+                          f"({e})") from None
