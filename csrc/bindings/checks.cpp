@@ -26,6 +26,12 @@ std::string shape_str(const py::array& a) {
   return shape_str(shape);
 }
 
+bool layout_ok(const py::array& a, bool writeable) {
+  const int flags = a.flags();
+  return (flags & py::array::c_style) && (flags & py::detail::npy_api::NPY_ARRAY_ALIGNED_) &&
+         (!writeable || a.writeable());
+}
+
 namespace {
 // Memory layout: C order, aligned elements, writeable when the kernel writes it.
 void check_layout(const py::array& a, const char* fn, const char* arg, bool writeable) {

@@ -36,6 +36,10 @@ py::array_t<int32_t, py::array::c_style> i32(const py::handle& obj, const char* 
 py::array plain_array(const py::handle& obj, const char* fn, const char* arg,
                       bool writeable = false);
 
+// True when a has the layout every kernel needs: C order, elements aligned to their size,
+// and writeable when asked. The checks above raise the detailed error when it does not.
+bool layout_ok(const py::array& a, bool writeable);
+
 // Raises ValueError unless a.shape == expected (-1 in expected matches any extent).
 void expect_shape(const py::array& a, const char* fn, const char* arg,
                   const std::vector<int64_t>& expected);

@@ -92,13 +92,13 @@ Batch collect(const char* fn, const ListArg& params, const ListArg& grads,
     for (uint32_t li = 0; li < lists.size(); ++li) {
       const bool written = li != 1;
       py::object item = seqs[li][i];
-      // Fast path for the usual valid array; anything else goes through f32(), which
-      // raises the detailed error.
+      // Fast path for the usual valid array (the dtype and layout f32() requires: a
+      // misaligned view of a byte buffer must not reach the kernels); anything else goes
+      // through f32(), which raises the detailed error.
       bool ok = py::isinstance<py::array>(item);
       if (ok) {
         const auto& a = py::reinterpret_borrow<py::array>(item);
-        ok = a.dtype().is(float32) && (a.flags() & py::array::c_style) &&
-             (!written || a.writeable());
+        ok = a.dtype().is(float32) && layout_ok(a, written);
       }
       if (!ok) f32(item, fn, item_name(lists, li, i).c_str(), -1, written);
       py::array a = py::reinterpret_borrow<py::array>(item);
