@@ -138,7 +138,9 @@ def _build(name, configs, model_w, strict, where):
     values = _InitialValues(model_w, strict, where)
     model = Sequential(name=name)
     for i, layer in enumerate(layers):
-        layer.add_weight = values.guard(layer, i)   # shadows the method on this instance
+        # Shadows the method on this instance only, for the build; object.__setattr__ as
+        # this is no configuration of the layer's (Layer.__setattr__ may track those).
+        object.__setattr__(layer, "add_weight", values.guard(layer, i))
         try:
             model.add(layer)
         except _Refused as e:

@@ -107,7 +107,7 @@ def parse_json(data, where, what):
     except RecursionError:
         raise fail(where, f"{what} nests deeper than {limits.MAX_JSON_DEPTH} levels") from None
     except ValueError as e:   # JSONDecodeError, and ints longer than Python converts
-        raise fail(where, f"{what} is not valid JSON ({short(str(e), 200)})") from None
+        raise fail(where, f"{what} is not valid JSON ({clip(str(e), 200)})") from None
     stack = [(value, 1)]
     while stack:
         v, depth = stack.pop()
@@ -240,7 +240,7 @@ class ZipSource:
             except LoadError:
                 raise
             except _ZIP_ERRORS as e:
-                raise fail(where, f"is not a readable .treino file (a zip): {short(str(e), 200)}; "
+                raise fail(where, f"is not a readable .treino file (a zip): {clip(str(e), 200)}; "
                                   f"it may be truncated or corrupted") from None
             if len(infos) > limits.MAX_ZIP_MEMBERS:
                 raise fail(where, f"the zip holds {len(infos)} members; a .treino file has "
@@ -294,7 +294,7 @@ class ZipSource:
         except LoadError:
             raise
         except _ZIP_ERRORS as e:
-            raise fail(self.where, f"{what} is corrupted ({short(str(e), 200)})") from None
+            raise fail(self.where, f"{what} is corrupted ({clip(str(e), 200)})") from None
 
     def read_json(self, name, what):
         info = self._info(name, what)
