@@ -16,7 +16,7 @@ import math
 
 import numpy as np
 
-from .core import ops
+from .core import autodiff, ops
 from .core.creation import ones_like
 from .core.ops._util import tensor_arg
 from .core.tensor import Tensor
@@ -271,15 +271,18 @@ def sparse_categorical_crossentropy(y_true, y_pred):
         raise ValueError(f"{fn}: y_true must hold class indices of shape {list(lead)} or "
                          f"{list(lead + (1,))} for y_pred of shape {list(p.shape)}, received "
                          f"{list(t.shape)}")
-    if t.dtype == "float32" and not np.all(np.isfinite(t._data)):
-        raise ValueError(f"{fn}: y_true holds NaN or infinity; class indices expected")
-    idx = np.floor(t._data).astype(np.int64)  # TF.js floors float labels
-    bad = (idx < 0) | (idx >= classes)
-    if bad.any():  # TF.js's oneHot gives an all-zero row here, i.e. a silent zero loss
-        first = int(np.argmax(bad.ravel()))
-        raise ValueError(f"{fn}: y_true holds class index {idx.ravel()[first]} at flat "
-                         f"position {first}, outside [0, {classes}) for {classes} classes")
-    onehot = Tensor(np.eye(classes, dtype=np.float32)[idx.reshape(lead)])
+    def onehot(td):
+        # Checked here, on every run: a captured step sees a new batch of labels each time.
+        if td.dtype == np.float32 and not np.all(np.isfinite(td)):
+            raise ValueError(f"{fn}: y_true holds NaN or infinity; class indices expected")
+        idx = np.floor(td).astype(np.int64)  # TF.js floors float labels
+        bad = (idx < 0) | (idx >= classes)
+        if bad.any():  # TF.js's oneHot gives an all-zero row here, i.e. a silent zero loss
+            first = int(np.argmax(bad.ravel()))
+            raise ValueError(f"{fn}: y_true holds class index {idx.ravel()[first]} at flat "
+                             f"position {first}, outside [0, {classes}) for {classes} classes")
+        return np.eye(classes, dtype=np.float32)[idx.reshape(lead)], None
+    onehot = autodiff.apply("one_hot", onehot, (t,))
     return _categorical_crossentropy(onehot, ops.clip_by_value(p, EPSILON, 1.0 - EPSILON), False)
 
 

@@ -12,6 +12,7 @@ import numbers
 import numpy as np
 
 from . import losses
+from .core import autodiff
 from .core.dtypes import to_array
 from .core.tensor import Tensor
 
@@ -190,12 +191,24 @@ class Metric:
         self.fn, self.name, self.from_correct_count = fn, str(name), bool(from_correct_count)
 
     def __call__(self, y_true, y_pred):
-        v = self.fn(y_true, y_pred)
+        """The batch mean of fn(y_true, y_pred), as one node without gradient: a captured
+        step calls fn again at every replay (numpy inside fn, or a user's Python, is
+        fine)."""
+        t = y_true if isinstance(y_true, Tensor) else Tensor(_arr(y_true, self.name, "y_true"))
+        p = y_pred if isinstance(y_pred, Tensor) else Tensor(_arr(y_pred, self.name, "y_pred"))
+        return autodiff.apply(self.name, self._core, (t, p))
+
+    def _core(self, t, p):
+        token = autodiff._push(isolate=True)  # fn's own ops are recorded nowhere
+        try:
+            v = self.fn(Tensor(t), Tensor(p))
+        finally:
+            autodiff._active.reset(token)
         a = v._data if isinstance(v, Tensor) else np.asarray(v)
         if a.dtype.kind not in "biuf":
             raise TypeError(f"metric {self.name!r} must return numbers, received "
                             f"{type(v).__name__}")
-        return Tensor(np.asarray(a.mean(dtype=np.float64) if a.size else np.nan, np.float32))
+        return np.asarray(a.mean(dtype=np.float64) if a.size else np.nan, np.float32), None
 
     def __repr__(self):
         return f"Metric(name={self.name!r}, fn={getattr(self.fn, '__name__', self.fn)!r})"

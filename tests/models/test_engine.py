@@ -1,12 +1,17 @@
-"""fit's recorded native step (models/fast_step.py) against the eager tape step and the
-plain core-API loop: the same weights, bit for bit, after several epochs, including
-callbacks that read and change the learning rate, stop_training, freezing a layer
-mid-training, other optimizers, sparse labels, uneven last batches and fit_dataset."""
+"""The engine's captured and replayed steps (core/engine.py) against the eager tape step
+(compile(run_eagerly=True)) and the plain core-API loop: the same weights, optimizer
+state and logs, bit for bit, after several epochs, including callbacks that read and
+change the learning rate, stop_training, freezing a layer mid-training, every
+optimizer, sparse labels, uneven last batches, regularizers, batch and layer
+normalization, dropout, constraints, user layers, losses, metrics and optimizer
+subclasses, fit_dataset and train_on_batch."""
+import threading
+
 import numpy as np
 import pytest
 
 import treino as tn
-from treino.models.fast_step import StepPlan
+from treino.core.engine import Program
 
 from models_util import classification_data, dense_model
 
@@ -30,19 +35,31 @@ def _model(sizes=(12, 16, 9, 5), acts=("relu", "tanh", "softmax"), seed=3, **kw)
     return dense_model(sizes=sizes, activations=acts, seed=seed, **kw)
 
 
+def _count_eager_steps(model):
+    """model.eager_steps() counts the steps that ran in Python (captures, and every step
+    with run_eagerly): replayed steps never call _train_step."""
+    calls = []
+    model._train_step = lambda *a, _f=model._train_step: calls.append(1) or _f(*a)
+    model.eager_steps = lambda: len(calls)
+
+
 def _fit(record, make_model, compile_kw, fit_kw, x, y, callbacks=None):
     """Builds a fresh model (compile_kw: a function returning compile's arguments), fits
-    it with the recorded step on or off; returns the model and its history. The model
-    counts the steps that ran on the tape (model.eager_steps)."""
+    it replayed (record=True) or eagerly; returns the model and its history. The model
+    counts the steps that ran in Python (model.eager_steps)."""
     model = make_model()
-    model._record_step = record
-    eager_steps = []
-    model._train_batch = lambda *a, _f=model._train_batch: eager_steps.append(1) or _f(*a)
-    model.compile(**compile_kw())  # a fresh optimizer for each run
+    _count_eager_steps(model)
+    model.compile(**compile_kw(), run_eagerly=not record)  # a fresh optimizer each run
     tn.set_seed(42)  # the same shuffles in both runs
     hist = model.fit(x, y, verbose=0, callbacks=callbacks, **fit_kw)
-    model.eager_steps = len(eager_steps)
+    model.eager_steps = model.eager_steps()
     return model, hist
+
+
+def _replayed(model):
+    """Every step signature of the model was captured into a replayable program."""
+    programs = model._programs
+    return bool(programs) and all(isinstance(p, Program) for p in programs.values())
 
 
 def _assert_identical(a, b):
@@ -60,9 +77,10 @@ def _assert_identical(a, b):
 def _compare(make_model, compile_kw, fit_kw, x, y, callbacks=lambda: None):
     fast, hf = _fit(True, make_model, compile_kw, fit_kw, x, y, callbacks())
     eager, he = _fit(False, make_model, compile_kw, fit_kw, x, y, callbacks())
-    assert isinstance(fast._step_plan, StepPlan)
-    assert fast.eager_steps == 0 and eager.eager_steps > 0
-    assert eager._step_plan is None
+    assert _replayed(fast), fast._engine_reason
+    # One capture per signature (a full batch, a last partial batch, ...), never more.
+    assert fast.eager_steps <= sum(k[0] == "train" for k in fast._programs)
+    assert eager._programs == {} and eager.eager_steps > fast.eager_steps
     _assert_identical(fast, eager)
     assert hf.history == he.history  # exact: the logged losses and metrics too
     # Training moved the weights: the comparison is not vacuous.
@@ -130,7 +148,7 @@ def test_callbacks_that_change_the_learning_rate_and_stop_training():
     assert fast.optimizer.learning_rate == eager.optimizer.learning_rate < 0.2 * 0.93 ** 21
 
 
-def test_freezing_a_layer_mid_training_falls_back_for_those_steps():
+def test_freezing_a_layer_mid_training_captures_again():
     x, y, _ = _data()
 
     class Freeze(tn.callbacks.Callback):
@@ -144,7 +162,9 @@ def test_freezing_a_layer_mid_training_falls_back_for_those_steps():
     fit_kw = dict(batch_size=8, epochs=4)
     fast, _ = _fit(True, _model, compile_kw, fit_kw, x, y, callbacks())
     eager, _ = _fit(False, _model, compile_kw, fit_kw, x, y, callbacks())
-    assert fast.eager_steps == 2 * 7  # epochs 3 and 4 ran on the tape (frozen layer)
+    # 53 samples in batches of 8: a full and a partial batch signature, each captured
+    # before and after the freeze; every other step replayed.
+    assert fast.eager_steps == 4 and eager.eager_steps == 4 * 7
     _assert_identical(fast, eager)
 
 
@@ -156,7 +176,7 @@ def test_recorded_step_equals_the_plain_core_api_loop():
     ws = model.get_weights()
     model.compile(optimizer=tn.train.adam(0.01), loss="categoricalCrossentropy")
     model.fit(x, y, batch_size=8, epochs=3, shuffle=False, verbose=0)
-    assert isinstance(model._step_plan, StepPlan)
+    assert _replayed(model)
 
     k1, b1, k2, b2 = [tn.variable(w) for w in ws]
     opt = tn.train.adam(0.01)
@@ -175,13 +195,13 @@ def test_fit_dataset_and_train_on_batch_use_the_recorded_step():
     runs = []
     for record in (True, False):
         model = _model()
-        model._record_step = record
-        model.compile(optimizer="adagrad", loss="categoricalCrossentropy", metrics=["acc"])
+        model.compile(optimizer="adagrad", loss="categoricalCrossentropy", metrics=["acc"],
+                      run_eagerly=not record)
         hist = model.fit_dataset(ds, epochs=3, verbose=0)
-        out = model.train_on_batch(x[:5], y[:5])
+        out = [model.train_on_batch(x[:5], y[:5]) for _ in range(3)]
         runs.append((model, hist.history, out))
     (fast, hf, of), (eager, he, oe) = runs
-    assert isinstance(fast._step_plan, StepPlan)
+    assert _replayed(fast)
     _assert_identical(fast, eager)
     assert hf == he and of == oe
 
@@ -252,35 +272,41 @@ def test_dropout_replays_identically(kw):
              dict(batch_size=8, epochs=3), x, y)
 
 
-@pytest.mark.parametrize("case", ["regularizer", "batchnorm", "softmax-mse", "frozen"])
-def test_models_outside_the_pattern_train_eagerly(case):
+def _norm_model(layer):
+    def make():
+        m = tn.sequential()
+        m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
+        m.add(layer())
+        m.add(tn.layers.dense(units=5, activation="softmax"))
+        rng = np.random.default_rng(6)
+        m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
+        return m
+    return make
+
+
+@pytest.mark.parametrize("case", ["regularizer", "batchnorm", "layernorm", "softmax-mse",
+                                  "frozen"])
+def test_models_beyond_dense_stacks_replay_identically(case):
     x, y, _ = _data()
-    kw, fit_kw, loss = {}, {}, "categoricalCrossentropy"
-    make = _model
+    loss, make = "categoricalCrossentropy", _model
     if case == "regularizer":
-        kw = {"kernel_regularizer": tn.regularizers.l2(0.01)}
-        make = lambda: _model(**kw)  # noqa: E731
+        make = lambda: _model(kernel_regularizer=tn.regularizers.l1l2(0.01, 0.02))  # noqa: E731
     elif case == "softmax-mse":  # softmax is not a fused dense activation
         loss = "meanSquaredError"
     elif case == "batchnorm":
+        make = _norm_model(lambda: tn.layers.batch_normalization(momentum=0.9))
+    elif case == "layernorm":
+        make = _norm_model(tn.layers.layer_normalization)
+    elif case == "frozen":
         def make():
-            m = tn.sequential()
-            m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
-            m.add(tn.layers.batch_normalization())
-            m.add(tn.layers.dense(units=5, activation="softmax"))
+            m = _model()
+            m.layers[1].trainable = False
             return m
-    model = make()
-    if case == "frozen":
-        model.layers[0].trainable = False
-    before = model.get_weights()
-    model.compile(optimizer="sgd", loss=loss)
-    model.fit(x, y, batch_size=10, epochs=1, verbose=0, **fit_kw)
-    plan = model._step_plan
-    if case == "frozen":
-        assert isinstance(plan, StepPlan)  # recorded, but these batches replay nothing
-    else:
-        assert plan is False and model._fast_step_reason
-    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
+    fast, eager, _ = _compare(make, lambda: dict(optimizer="adam", loss=loss, metrics=["acc"]),
+                              dict(batch_size=10, epochs=3), x, y)
+    if case == "batchnorm":  # the moving statistics were updated, identically
+        stats = fast.layers[1].non_trainable_weights
+        assert len(stats) == 2 and np.abs(stats[0].val.numpy()).max() > 0.05
 
 
 def test_recompiling_or_adding_a_layer_records_again():
@@ -288,13 +314,17 @@ def test_recompiling_or_adding_a_layer_records_again():
     model = _model()
     model.compile(optimizer="sgd", loss="categoricalCrossentropy")
     model.fit(x, y, epochs=1, verbose=0)
-    first = model._step_plan
-    assert isinstance(first, StepPlan)
+    first = dict(model._programs)
+    assert _replayed(model)
     model.compile(optimizer="adam", loss="categoricalCrossentropy")
-    assert model._step_plan is None
+    assert model._programs == {}
     model.fit(x, y, epochs=1, verbose=0)
-    assert isinstance(model._step_plan, StepPlan) and model._step_plan is not first
-    assert model._step_plan.model.optimizer.class_name == "Adam"
+    assert _replayed(model) and not set(model._programs.values()) & set(first.values())
+    updates = [i for p in model._programs.values() for i in p.instructions if i[0] == "update"]
+    assert updates and all(i[1] is model.optimizer for i in updates)
+    assert model.optimizer.class_name == "Adam"
+    model.add(tn.layers.dense(units=5, activation="softmax"))
+    assert model._programs == {}
 
 
 def test_a_failing_metric_leaves_the_model_unchanged():
@@ -307,7 +337,7 @@ def test_a_failing_metric_leaves_the_model_unchanged():
     before = model.get_weights()
     with pytest.raises(RuntimeError, match="metric failed"):
         model.fit(x, y, epochs=1, verbose=0)
-    assert isinstance(model._step_plan, StepPlan)
+    assert model._programs == {}  # the capture raised: nothing kept
     assert all(np.array_equal(a, b) for a, b in zip(before, model.get_weights()))
     assert model.optimizer.iterations == 0
 
@@ -339,21 +369,24 @@ def test_flatten_dropout_and_constraints_replay_identically():
     assert (fast.layers[-1].bias.val.numpy() >= 0).all()
 
 
-def test_noise_shape_before_flatten_trains_eagerly():
+def test_noise_shape_before_flatten_replays_identically():
     x = np.random.default_rng(4).normal(size=(20, 3, 4)).astype(np.float32)
     _, y, _ = _data(n=20)
-    m = tn.sequential()
-    m.add(tn.layers.dropout(rate=0.5, noise_shape=[None, 1, 4], input_shape=[3, 4]))
-    m.add(tn.layers.flatten())
-    m.add(tn.layers.dense(units=5, activation="softmax"))
-    m.compile(optimizer="sgd", loss="categoricalCrossentropy")
-    m.fit(x, y, batch_size=8, verbose=0)
-    assert m._step_plan is False and "noise shape" in m._fast_step_reason
+
+    def make():
+        tn.set_seed(5)  # the same initial weights
+        m = tn.sequential()
+        m.add(tn.layers.dropout(rate=0.5, noise_shape=[None, 1, 4], input_shape=[3, 4]))
+        m.add(tn.layers.flatten())
+        m.add(tn.layers.dense(units=5, activation="softmax"))
+        return m
+    _compare(make, lambda: dict(optimizer="sgd", loss="categoricalCrossentropy"),
+             dict(batch_size=8, epochs=3), x, y)
 
 
 class _ClipSGD(tn.train.SGDOptimizer):
     def apply_gradients(self, grads):  # a user's override must run
-        super().apply_gradients({k: tn.clip_by_value(g, -1e-3, 1e-3) for k, g in grads.items()})
+        super().apply_gradients({k: tn.clip_by_value(g, -1e-2, 1e-2) for k, g in grads.items()})
 
 
 class _Shifted(tn.Sequential):
@@ -361,22 +394,62 @@ class _Shifted(tn.Sequential):
         return super().call(tn.add(x, 0.5), training, skip_last_activation)
 
 
-def test_subclasses_that_override_a_piece_of_the_step_train_eagerly():
+class _Scale(tn.layers.Layer):
+    """A user's layer: a weight of its own and Python in call (counted)."""
+    calls = 0
+
+    def build(self, input_shape):
+        self.k = self.add_weight("k", (input_shape[-1],), tn.initializers.constant(value=1.5))
+
+    def call(self, x, training=False):
+        _Scale.calls += 1
+        return tn.mul(tn.tanh(x), self.k.val)
+
+
+def test_user_code_runs_at_every_step_and_replays_identically():
+    """A user's layer, loss and metric run as Python slots: called at every replayed
+    step (their Python runs), with the same results as on the tape."""
     x, y, _ = _data()
-    # An optimizer subclass (checked at every step: the optimizer may be swapped).
-    fast, _ = _fit(True, _model, lambda: dict(optimizer=_ClipSGD(0.5),
-                                              loss="categoricalCrossentropy"),
-                   dict(batch_size=10, epochs=2), x, y)
-    eager, _ = _fit(False, _model, lambda: dict(optimizer=_ClipSGD(0.5),
-                                                loss="categoricalCrossentropy"),
-                    dict(batch_size=10, epochs=2), x, y)
-    assert fast.eager_steps == 12
-    _assert_identical(fast, eager)
-    # A model subclass overriding call.
-    model = _Shifted(layers=[tn.layers.dense(units=5, activation="softmax", input_shape=[12])])
-    model.compile(optimizer="sgd", loss="categoricalCrossentropy")
-    model.fit(x, y, verbose=0)
-    assert model._step_plan is False and "overrides call" in model._fast_step_reason
+    seen = []
+
+    def loss(y_true, y_pred):
+        seen.append(1)
+        return tn.mean(tn.square(tn.sub(y_true, y_pred)), -1)
+
+    def metric(y_true, y_pred):
+        return tn.mean(tn.abs(tn.sub(y_true, y_pred)))
+
+    def make():
+        m = tn.sequential()
+        m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
+        m.add(_Scale())
+        m.add(tn.layers.dense(units=5, activation="softmax"))
+        rng = np.random.default_rng(2)
+        m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
+        return m
+    _Scale.calls = 0
+    fast, eager, hist = _compare(make, lambda: dict(optimizer="adam", loss=loss,
+                                                    metrics=[metric]),
+                                 dict(batch_size=10, epochs=3), x, y)
+    steps = 3 * 6
+    assert _Scale.calls == 2 * steps and len(seen) == 2 * steps
+    assert "metric" in hist.history
+    # The user layer's own weight trained (its gradient flowed through the slot).
+    assert not np.allclose(fast.layers[1].k.val.numpy(), 1.5)
+
+
+def test_optimizer_and_model_subclasses_replay_identically():
+    x, y, _ = _data()
+    # An optimizer subclass clipping with ops in apply_gradients: captured too.
+    _compare(_model, lambda: dict(optimizer=_ClipSGD(0.5), loss="categoricalCrossentropy"),
+             dict(batch_size=10, epochs=2), x, y)
+    # A model subclass overriding call: its call runs as one Python slot.
+    def make():
+        tn.set_seed(9)  # the same initial weights
+        return _Shifted(layers=[tn.layers.dense(units=5, activation="softmax",
+                                                input_shape=[12])])
+    _compare(make, lambda: dict(optimizer="sgd", loss="categoricalCrossentropy"),
+             dict(batch_size=10, epochs=2), x, y)
 
 
 def test_a_regularizer_added_after_recording_is_honoured():
@@ -384,8 +457,7 @@ def test_a_regularizer_added_after_recording_is_honoured():
     runs = []
     for record in (True, False):
         model = _model()
-        model._record_step = record
-        model.compile(optimizer="sgd", loss="categoricalCrossentropy")
+        model.compile(optimizer="sgd", loss="categoricalCrossentropy", run_eagerly=not record)
         tn.set_seed(1)
         model.fit(x, y, batch_size=10, epochs=1, verbose=0)
         model.layers[0].kernel.regularizer = tn.regularizers.l2(1.0)
@@ -414,7 +486,7 @@ def test_a_loss_keeping_its_input_and_a_loss_ignoring_the_output():
                            dict(batch_size=10, epochs=2), x, y)
         runs.append((model, hist))
     _assert_identical(runs[0][0], runs[1][0])
-    assert runs[0][1].history == runs[1][1].history and runs[0][0].eager_steps == 0
+    assert runs[0][1].history == runs[1][1].history and runs[0][0].eager_steps == 1
     assert len(kept[True]) == 6
     assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(kept[True], kept[False]))
     for record in (True, False):
@@ -424,9 +496,55 @@ def test_a_loss_keeping_its_input_and_a_loss_ignoring_the_output():
                  dict(batch_size=10, epochs=2), x, y)
 
 
-def test_batch_buffers_are_freed_when_fit_ends():
+def test_batch_arrays_are_released_when_fit_ends():
     x, y, _ = _data()
     model = _model()
     model.compile(optimizer="sgd", loss="categoricalCrossentropy")
     model.fit(x, y, batch_size=10, verbose=0)
-    assert isinstance(model._step_plan, StepPlan) and not model._step_plan._buffers
+    assert _replayed(model)
+    assert all(p._vals is None and p._backwards is None for p in model._programs.values())
+
+
+def test_gradients_live_in_one_flat_buffer():
+    """The update reads every variable's gradient from views of one contiguous buffer,
+    in model.trainable_weights order."""
+    x, y, _ = _data()
+    model = _model()
+    model.compile(optimizer="sgd", loss="categoricalCrossentropy")
+    model.fit(x, y, batch_size=10, verbose=0)
+    program = next(iter(model._programs.values()))
+    (update,) = [i for i in program.instructions if i[0] == "update"]
+    assert update[2] == [w.val for w in model.trainable_weights]
+    views = [program.grad_views[s] for s in update[3]]
+    assert program.flat_grads.size == sum(w.val.size for w in model.trainable_weights)
+    assert all(v.base is program.flat_grads for v in views)
+    offsets = [v.__array_interface__["data"][0] for v in views]
+    assert offsets == sorted(offsets)
+
+
+def test_two_models_fit_in_two_threads_as_they_would_alone():
+    x, y, _ = classification_data(n=96, features=6, classes=3)
+
+    def run(seed, results, key, barrier=None):
+        model = dense_model(sizes=(6, 12, 3), seed=seed)
+        model.compile(optimizer=tn.train.adam(0.01), loss="categoricalCrossentropy",
+                      metrics=["acc"])
+        if barrier is not None:
+            barrier.wait(10)
+        hist = model.fit(x, y, batch_size=8, epochs=4, shuffle=False, verbose=0)
+        results[key] = (model.get_weights(), hist.history)
+    alone = {}
+    run(1, alone, "a")
+    run(2, alone, "b")
+    together = {}
+    barrier = threading.Barrier(2)
+    threads = [threading.Thread(target=run, args=(s, together, k, barrier))
+               for s, k in ((1, "a"), (2, "b"))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for k in ("a", "b"):
+        assert together[k][1] == alone[k][1]
+        for u, v in zip(together[k][0], alone[k][0]):
+            assert np.array_equal(u, v)

@@ -1,26 +1,50 @@
-"""Reverse-mode automatic differentiation with a tape.
+"""Reverse-mode automatic differentiation: tape nodes and the tape.
 
-While a gradient function runs `f`, a Tape is active. Every op asks `record()` to note
-(output, inputs, backward) when at least one input is tracked: a watched tensor, a
-trainable Variable (for variable_grads / minimize), or the output of a recorded op.
-With no active tape, `record` is a single falsy check, so predict-style code pays no
-autodiff cost. Backward functions work on numpy arrays: backward(dy, needs) returns one
-gradient array (or None) per input; `needs[i]` says whether input i wants one, so e.g.
-the first dense layer skips computing dX.
+Every op is one call of `apply(name, core, inputs)`. The op's public function checks
+its arguments and derives static attributes (axes, activation ids, ...); `core` is a
+function of the input *arrays* only (attributes are closed over), returning
+`(output, backward)`: the output array (or a tuple of arrays for several outputs) and
+`backward(dy, needs)` -> one gradient array (or None) per input, or `backward=None` for
+ops without a gradient. For a multi-output node, `dy` is a list with one entry per
+output (None where no gradient flows). `needs[i]` says whether input i wants a
+gradient, so e.g. the first dense layer skips dX.
+
+Because a core sees only arrays, the same node can run again on new arrays: the engine
+(engine.py) records the nodes of a training step once and replays their cores for
+later batches. That is the whole contract of an op: one forward and one backward on
+arrays, nothing else.
+
+While a gradient function runs `f`, a Tape is active. A node is put on it when at
+least one input is tracked: a watched tensor, a trainable Variable (variable_grads /
+minimize), or the output of a recorded node. The active tapes (and the engine's
+recorder) live in a ContextVar, so an op run in another thread never lands on this
+thread's tape. With nothing active, recording is one falsy check.
 
 Higher-order gradients (the gradient of a gradient) are not supported: backward
 functions are not themselves recorded.
 """
+import contextvars
+
 import numpy as np
 
 from .tensor import Tensor, Variable
+
+
+class Node:
+    """One recorded op: its core (to run again on new arrays), input tensors, output
+    tensors (a tuple) and the backward of this run."""
+    __slots__ = ("name", "core", "inputs", "outputs", "backward")
+
+    def __init__(self, name, core, inputs, outputs, backward):
+        self.name, self.core, self.inputs = name, core, inputs
+        self.outputs, self.backward = outputs, backward
 
 
 class Tape:
     __slots__ = ("nodes", "tracked", "watch_variables", "variables", "blocked")
 
     def __init__(self, watch_variables=False):
-        self.nodes = []             # (output, inputs, backward, op name), in run order
+        self.nodes = []             # Nodes whose output depends on a tracked tensor, in order
         self.tracked = {}           # id -> tensor; holding them keeps every id unique
         self.watch_variables = watch_variables
         self.variables = {}         # id -> trainable Variable that f touched
@@ -39,63 +63,123 @@ class Tape:
             return True
         return False
 
+    def add(self, node):
+        if any([self._tracks(x) for x in node.inputs]):  # a list: every variable gets noted
+            if node.backward is None:
+                for o in node.outputs:
+                    self.blocked[id(o)] = (node.name, o)
+            else:
+                self.nodes.append(node)
+                for o in node.outputs:
+                    self.tracked[id(o)] = o
 
-_tapes = []  # active tapes, innermost last
+
+class _Active:
+    """What records ops in this context: the gradient tapes (innermost last) and the
+    engine's recorder (or None)."""
+    __slots__ = ("tapes", "recorder")
+
+    def __init__(self, tapes, recorder):
+        self.tapes, self.recorder = tapes, recorder
+
+
+# None when nothing records (the common case for inference): ops test it and move on.
+_active = contextvars.ContextVar("treino_autodiff_active", default=None)
+
+
+def _push(tape=None, recorder=None, isolate=False):
+    """Activates a tape and/or a recorder on top of (or, isolated, instead of) the
+    current ones; returns the token to pass to _active.reset."""
+    cur = None if isolate else _active.get()
+    tapes = cur.tapes if cur is not None else ()
+    rec = cur.recorder if cur is not None else None
+    if tape is not None:
+        tapes = tapes + (tape,)
+    if recorder is not None:
+        rec = recorder
+    return _active.set(_Active(tapes, rec) if tapes or rec is not None else None)
+
+
+def active_recorder():
+    """The engine's recorder when a run is being captured, else None."""
+    a = _active.get()
+    return None if a is None else a.recorder
 
 
 def recording():
     """True while some gradient function is running (ops may skip saving work if not)."""
-    return bool(_tapes)
+    a = _active.get()
+    return a is not None and bool(a.tapes)
 
 
 def tracked(t):
     """True when the innermost active tape differentiates through t."""
-    return bool(_tapes) and id(t) in _tapes[-1].tracked
+    a = _active.get()
+    return a is not None and bool(a.tapes) and id(t) in a.tapes[-1].tracked
 
 
-def record(name, inputs, output, backward):
-    """Called by every differentiable op after computing `output`."""
-    for tape in _tapes:
-        if any([tape._tracks(x) for x in inputs]):  # list: every variable gets noted
-            tape.nodes.append((output, inputs, backward, name))
-            tape.tracked[id(output)] = output
-
-
-def record_non_differentiable(name, inputs, output):
-    """Called by ops with no gradient (argmax, comparisons, casts to int...): the output
-    is not tracked, but asking for a gradient through it gets a message naming `name`."""
-    for tape in _tapes:
-        if any([tape._tracks(x) for x in inputs]):
-            tape.blocked[id(output)] = (name, output)
+def apply(name, core, inputs):
+    """Runs an op: core(*input arrays) -> (output array(s), backward or None); wraps the
+    output(s) in Tensors and records the node where something records."""
+    out, backward = core(*[x._data for x in inputs])
+    if type(out) is tuple:
+        outputs = tuple([Tensor(o) for o in out])
+        result = outputs
+    else:
+        result = Tensor(out)
+        outputs = (result,)
+    a = _active.get()
+    if a is not None:
+        node = Node(name, core, inputs, outputs, backward)
+        for tape in a.tapes:
+            tape.add(node)
+        if a.recorder is not None:
+            a.recorder.node(node)
+    return result
 
 
 def _backprop(tape, y, dy, targets):
+    """Gradients of y (seeded with dy) for each target tensor (None where y does not
+    depend on it), walking the tape's nodes backwards."""
     grads = {id(y): dy}
     tracked = tape.tracked
-    for out, inputs, backward, _name in reversed(tape.nodes):
-        g = grads.pop(id(out), None)
-        if g is None:
-            continue
-        needs = tuple(id(x) in tracked for x in inputs)
-        for x, gx, need in zip(inputs, backward(g, needs), needs):
-            if need and gx is not None:
-                if gx.shape != x.shape:  # e.g. a (1,) gradient for a scalar input
-                    gx = gx.reshape(x.shape)
-                k = id(x)
-                prev = grads.get(k)
-                grads[k] = gx if prev is None else prev + gx
+    for node in reversed(tape.nodes):
+        outs = node.outputs
+        if len(outs) == 1:
+            g = grads.pop(id(outs[0]), None)
+            if g is None:
+                continue
+        else:
+            g = [grads.pop(id(o), None) for o in outs]
+            if all(v is None for v in g):
+                continue
+        inputs = node.inputs
+        needs = tuple([id(x) in tracked for x in inputs])
+        accumulate(grads, [id(x) for x in inputs], [x.shape for x in inputs],
+                   node.backward(g, needs), needs)
     return [grads.get(id(t)) for t in targets]
+
+
+def accumulate(grads, keys, shapes, gs, needs):
+    """Adds an op's input gradients gs into grads[key] (shared by the tape's backward and
+    the engine's replay, so both sum in the same order)."""
+    for k, shape, gx, need in zip(keys, shapes, gs, needs):
+        if need and gx is not None:
+            if gx.shape != shape:  # e.g. a (1,) gradient for a scalar input
+                gx = gx.reshape(shape)
+            prev = grads.get(k)
+            grads[k] = gx if prev is None else prev + gx
 
 
 def _run(f, args, watched, watch_variables):
     tape = Tape(watch_variables)
     for t in watched:
         tape.watch(t)
-    _tapes.append(tape)
+    token = _push(tape)
     try:
         y = f(*args)
     finally:
-        _tapes.remove(tape)
+        _active.reset(token)
     return tape, y
 
 
@@ -146,6 +230,11 @@ def _as_inputs(xs, fn):
     return out
 
 
+def grad_array(g, shape):
+    """A gradient as the float32 C-contiguous array of its variable's shape."""
+    return np.asarray(g, np.float32, order="C").reshape(shape)
+
+
 def _grads_of(f, xs, dy, fn):
     xs = _as_inputs(xs, fn)
     tape, y = _run(f, xs, xs, False)
@@ -154,7 +243,7 @@ def _grads_of(f, xs, dy, fn):
     for i, g in enumerate(gs):
         if g is None:
             raise _unconnected(tape, y, fn, f"input {i}" if len(xs) > 1 else "x")
-    return y, [Tensor(np.asarray(g, np.float32, order="C").reshape(x.shape)) for g, x in zip(gs, xs)]
+    return y, [Tensor(grad_array(g, x.shape)) for g, x in zip(gs, xs)]
 
 
 def grad(f):
@@ -186,19 +275,24 @@ def value_and_grads(f):
     return g
 
 
-def variable_grads(f, var_list=None):
-    """Runs f() and returns {'value': y, 'grads': {name: gradient}} over `var_list` or,
-    when None, every trainable Variable that f touched. y must be a scalar."""
-    fn = "variable_grads"
+def _check_var_list(var_list, fn):
+    var_list = list(var_list)
+    for i, v in enumerate(var_list):
+        if not isinstance(v, Variable):
+            raise TypeError(f"{fn}: var_list[{i}] must be a Variable, received "
+                            f"{type(v).__name__}")
+    if not any(v.trainable for v in var_list):
+        raise ValueError(f"{fn}: expects at least one of the {len(var_list)} variables in "
+                         f"var_list to be trainable, but none is")
+    return var_list
+
+
+def variable_gradients(f, var_list, fn):
+    """(y, [(variable, gradient array or None)]) for f() over var_list (trainable ones)
+    or, when None, every trainable Variable f touched: the engine-level form of
+    variable_grads, keyed by the Variable objects themselves."""
     if var_list is not None:
-        var_list = list(var_list)
-        for i, v in enumerate(var_list):
-            if not isinstance(v, Variable):
-                raise TypeError(f"{fn}: var_list[{i}] must be a Variable, received "
-                                f"{type(v).__name__}")
-        if not any(v.trainable for v in var_list):
-            raise ValueError(f"{fn}: expects at least one of the {len(var_list)} variables in "
-                             f"var_list to be trainable, but none is")
+        var_list = _check_var_list(var_list, fn)
     tape, y = _run(f, (), [v for v in var_list or () if v.trainable], var_list is None)
     _check_output(y, fn, scalar=True)
     targets = list(tape.variables.values()) if var_list is None else \
@@ -207,59 +301,87 @@ def variable_grads(f, var_list=None):
         raise ValueError(f"{fn}: f() touched no trainable variable, so there is nothing to "
                          f"differentiate with respect to")
     gs = _backprop(tape, y, np.ones((), np.float32), targets)
+    gs = [None if g is None else grad_array(g, t.shape) for g, t in zip(gs, targets)]
+    a = _active.get()
+    if a is not None and a.recorder is not None:
+        a.recorder.backprop(tape, y, targets, gs)
+    return y, list(zip(targets, gs))
+
+
+def variable_grads(f, var_list=None):
+    """Runs f() and returns {'value': y, 'grads': {name: gradient}} over `var_list` or,
+    when None, every trainable Variable that f touched. y must be a scalar."""
+    y, pairs = variable_gradients(f, var_list, "variable_grads")
     out = {}
-    for v, g in zip(targets, gs):
+    for v, g in pairs:
         if g is None and var_list is not None:
             continue  # as TF.js: variables f did not use get no entry
-        out[v.name] = Tensor(np.asarray(g, np.float32, order="C").reshape(v.shape)) \
-            if g is not None else Tensor(np.zeros(v.shape, np.float32))
+        out[v.name] = Tensor(g) if g is not None else Tensor(np.zeros(v.shape, np.float32))
     return {"value": y, "grads": out}
 
 
 def stop_gradient(x):
     """The same values, cut off from differentiation."""
     x = x if isinstance(x, Tensor) else _as_inputs([x], "stop_gradient")[0]
-    return Tensor(x._data.copy() if isinstance(x, Variable) else x._data)
+    copy = isinstance(x, Variable)
+    return apply("stop_gradient", lambda a: (a.copy() if copy else a, None), (x,))
 
 
 def custom_grad(f):
     """TF.js's customGrad. f(*inputs, save) returns {'value': Tensor, 'grad_func':
     fn(dy, saved) -> list of gradients (one per input)}; `save(list_of_tensors)` keeps
-    tensors for grad_func (camelCase 'gradFunc' accepted)."""
+    tensors for grad_func (camelCase 'gradFunc' accepted). One node: f's own ops are not
+    recorded (grad_func replaces them), and the engine replays it by calling f again."""
     def wrapped(*inputs):
         xs = [x if isinstance(x, Tensor) else _as_inputs([x], "custom_grad")[0] for x in inputs]
-        saved = []
-        outer = list(_tapes)
-        _tapes.clear()  # f's own ops are not recorded: grad_func replaces them
-        try:
-            res = f(*xs, lambda ts: saved.extend(ts))
-        finally:
-            _tapes.extend(outer)
-        if not isinstance(res, dict) or "value" not in res or \
-                not ({"grad_func", "gradFunc"} & res.keys()):
-            raise TypeError("custom_grad: f must return {'value': Tensor, 'grad_func': "
-                            "fn(dy, saved)}")
-        value = res["value"]
-        grad_func = res.get("grad_func") or res.get("gradFunc")
-        if not isinstance(value, Tensor):
-            raise TypeError("custom_grad: 'value' must be a Tensor, received "
-                            f"{type(value).__name__}")
-        out = Tensor(value._data.copy() if isinstance(value, Variable) else value._data)
-
-        def backward(dy, needs):
-            gs = grad_func(Tensor(dy), list(saved))
-            gs = list(gs) if isinstance(gs, (list, tuple)) else [gs]
-            if len(gs) != len(xs):
-                raise ValueError(f"custom_grad: grad_func returned {len(gs)} gradients for "
-                                 f"{len(xs)} inputs")
-            res = []
-            for i, (g, x) in enumerate(zip(gs, xs)):
-                a = g._data if isinstance(g, Tensor) else np.asarray(g, np.float32)
-                if a.shape != x.shape:
-                    raise ValueError(f"custom_grad: gradient {i} has shape {list(a.shape)}, "
-                                     f"expected the input's shape {list(x.shape)}")
-                res.append(a)
-            return res
-        record("custom_grad", xs, out, backward)
-        return out
+        return apply("custom_grad", lambda *arrays: _custom_core(f, xs, arrays), tuple(xs))
     return wrapped
+
+
+def _custom_core(f, xs, arrays):
+    saved = []
+    args = [Tensor(a) for a in arrays]
+    token = _push(isolate=True)  # f's own ops are recorded nowhere
+    try:
+        res = f(*args, lambda ts: saved.extend(ts))
+    finally:
+        _active.reset(token)
+    if not isinstance(res, dict) or "value" not in res or \
+            not ({"grad_func", "gradFunc"} & res.keys()):
+        raise TypeError("custom_grad: f must return {'value': Tensor, 'grad_func': "
+                        "fn(dy, saved)}")
+    value = res["value"]
+    grad_func = res.get("grad_func") or res.get("gradFunc")
+    if not isinstance(value, Tensor):
+        raise TypeError("custom_grad: 'value' must be a Tensor, received "
+                        f"{type(value).__name__}")
+    out = value._data.copy() if isinstance(value, Variable) else value._data
+
+    def backward(dy, needs):
+        token = _push(isolate=True)
+        try:
+            gs = grad_func(Tensor(dy), list(saved))
+        finally:
+            _active.reset(token)
+        gs = list(gs) if isinstance(gs, (list, tuple)) else [gs]
+        if len(gs) != len(xs):
+            raise ValueError(f"custom_grad: grad_func returned {len(gs)} gradients for "
+                             f"{len(xs)} inputs")
+        res = []
+        for i, (g, x) in enumerate(zip(gs, arrays)):
+            a = g._data if isinstance(g, Tensor) else np.asarray(g, np.float32)
+            if a.shape != x.shape:
+                raise ValueError(f"custom_grad: gradient {i} has shape {list(a.shape)}, "
+                                 f"expected the input's shape {list(x.shape)}")
+            res.append(a)
+        return res
+    return out, backward
+
+
+def _recorded_assign(variable, value):
+    a = _active.get()
+    if a is not None and a.recorder is not None:
+        a.recorder.assign(variable, value)
+
+
+Variable._on_assign = staticmethod(_recorded_assign)

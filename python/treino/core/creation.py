@@ -3,6 +3,7 @@ import numbers
 
 import numpy as np
 
+from . import autodiff
 from .dtypes import NP, check_dtype, to_array
 from .tensor import Tensor
 
@@ -76,28 +77,33 @@ def _like(x, fn):
 
 def zeros_like(x):
     x = _like(x, "zeros_like")
-    return Tensor(np.zeros_like(x._data))
+    return autodiff.apply("zeros_like", lambda d: (np.zeros_like(d), None), (x,))
 
 
 def ones_like(x):
     x = _like(x, "ones_like")
-    return Tensor(np.ones_like(x._data))
+    return autodiff.apply("ones_like", lambda d: (np.ones_like(d), None), (x,))
 
 
 def one_hot(indices, depth, on_value=1, off_value=0, dtype="int32"):
     """TF.js's oneHot: int indices (any shape) -> shape + [depth]; out-of-range indices
     give an all-off row, as in TF.js."""
-    idx = indices._data if isinstance(indices, Tensor) else to_array(indices, "int32", "one_hot", "indices")
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"one_hot: argument 'indices' must be int32, received {Tensor(idx).dtype}")
+    if not isinstance(indices, Tensor):
+        indices = Tensor(to_array(indices, "int32", "one_hot", "indices"))
+    if indices._data.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: argument 'indices' must be int32, received {indices.dtype}")
     if isinstance(depth, bool) or not isinstance(depth, (numbers.Integral, np.integer)) or depth < 1:
         raise ValueError(f"one_hot: argument 'depth' must be an int >= 1, received {depth!r}")
     dt = NP[_dtype(dtype, "one_hot")]
-    out = np.full(idx.shape + (int(depth),), off_value, dt)
-    valid = (idx >= 0) & (idx < depth)
-    rows = np.nonzero(valid.ravel())[0]
-    out.reshape(-1, depth)[rows, idx.ravel()[rows]] = on_value
-    return Tensor(out)
+    depth = int(depth)
+
+    def core(idx):  # a node: a captured step one-hot encodes each new batch
+        out = np.full(idx.shape + (depth,), off_value, dt)
+        valid = (idx >= 0) & (idx < depth)
+        rows = np.nonzero(valid.ravel())[0]
+        out.reshape(-1, depth)[rows, idx.ravel()[rows]] = on_value
+        return out, None
+    return autodiff.apply("one_hot", core, (indices,))
 
 
 def linspace(start, stop, num):

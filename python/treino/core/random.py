@@ -8,6 +8,7 @@ import numbers
 
 import numpy as np
 
+from . import autodiff
 from .creation import _shape
 from .dtypes import NP, check_dtype
 from .tensor import Tensor
@@ -32,36 +33,50 @@ def generator(seed=None):
     return np.random.default_rng(int(seed) & 0xFFFFFFFFFFFFFFFF)
 
 
-def _out(values, dtype, fn):
+def _draw(fn, dtype, draw):
+    """A node without inputs whose core draws `draw()` (numpy values) anew, so that a
+    captured step draws fresh values at every replay, from the generator current then."""
     dt = check_dtype(dtype, fn) or "float32"
     if dt == "bool":
         raise TypeError(f"{fn}: argument 'dtype' must be 'float32' or 'int32', received 'bool'")
-    return Tensor(np.ascontiguousarray(values.astype(NP[dt])) if values.ndim else
-                  np.asarray(values.astype(NP[dt])))
+    np_dtype = NP[dt]
+
+    def core():
+        values = draw()
+        return (np.ascontiguousarray(values.astype(np_dtype)) if values.ndim else
+                np.asarray(values.astype(np_dtype))), None
+    return autodiff.apply(fn, core, ())
 
 
 def random_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     shape = _shape(shape, "random_normal")
-    return _out(generator(seed).normal(mean, stddev, shape), dtype, "random_normal")
+    generator(seed)  # checks the seed now
+    return _draw("random_normal", dtype, lambda: generator(seed).normal(mean, stddev, shape))
 
 
 def random_uniform(shape, minval=0.0, maxval=1.0, dtype="float32", seed=None):
     shape = _shape(shape, "random_uniform")
     if maxval < minval:
         raise ValueError(f"random_uniform: maxval ({maxval}) must be >= minval ({minval})")
-    g = generator(seed)
+    generator(seed)
     if check_dtype(dtype, "random_uniform") == "int32":
-        return _out(g.integers(int(minval), int(maxval), shape), "int32", "random_uniform")
-    return _out(g.uniform(minval, maxval, shape), dtype, "random_uniform")
+        lo, hi = int(minval), int(maxval)
+        return _draw("random_uniform", "int32", lambda: generator(seed).integers(lo, hi, shape))
+    return _draw("random_uniform", dtype,
+                 lambda: generator(seed).uniform(minval, maxval, shape))
 
 
 def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
     """Normal draws re-drawn until within two standard deviations of the mean."""
     shape = _shape(shape, "truncated_normal")
-    g = generator(seed)
-    z = g.standard_normal(shape)
-    bad = np.abs(z) > 2
-    while bad.any():
-        z[bad] = g.standard_normal(int(bad.sum()))
+    generator(seed)
+
+    def draw():
+        g = generator(seed)
+        z = g.standard_normal(shape)
         bad = np.abs(z) > 2
-    return _out(mean + stddev * z, dtype, "truncated_normal")
+        while bad.any():
+            z[bad] = g.standard_normal(int(bad.sum()))
+            bad = np.abs(z) > 2
+        return mean + stddev * z
+    return _draw("truncated_normal", dtype, draw)

@@ -166,7 +166,12 @@ class Variable(Tensor):
                              f"a value of dtype {Tensor(new).dtype}")
         # Copy into the existing buffer: optimizers and saved references keep seeing it.
         np.copyto(self._data, new)
+        self._on_assign(self, new)
         return self
+
+    @staticmethod
+    def _on_assign(variable, value):
+        """Set by autodiff: tells the engine's recorder (when one runs) of the write."""
 
     def __array__(self, dtype=None, copy=None):
         return self._data.copy() if dtype is None else self._data.astype(dtype)

@@ -1,6 +1,7 @@
 """tn.sequential: a linear stack of layers (TF.js's Sequential)."""
 import itertools
 
+from ..core import engine
 from ..core.tensor import Tensor
 from ..layers.base import Layer, shape_str
 from .summary import summary_lines
@@ -75,8 +76,10 @@ class Sequential(Model):
         for i, layer in enumerate(layers):
             if i == last and skip_last_activation:
                 x = layer.call_logits(x)
-            else:
+            elif _builtin_call(type(layer)):
                 x = layer.call(x, training=training)
+            else:  # a user's layer: one Python slot of the engine (see core/engine.py)
+                x = engine.python_slot(layer.name, lambda t, l=layer: l.call(t, training=training), (x,))
         return x
 
     def summary(self, line_length=None, positions=None, print_fn=None):
@@ -93,6 +96,17 @@ class Sequential(Model):
         if not self._layers:
             raise ValueError(f"{fn}: the model has no layers yet; add some with model.add")
 
+
+
+_BUILTIN = {}
+
+
+def _builtin_call(cls):
+    """True when cls.call is treino's own (captured op by op), not a user's."""
+    known = _BUILTIN.get(cls)
+    if known is None:
+        known = _BUILTIN[cls] = (cls.call.__module__ or "").startswith("treino.")
+    return known
 
 
 def sequential(layers=None, name=None):

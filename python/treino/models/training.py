@@ -34,7 +34,8 @@ from ..layers.base import assign_all
 from .data_checks import (as_array, check_count, check_initial_epoch, check_input, positive_int,
                           sample_weights)
 from .dataset_training import DatasetTraining
-from .fast_step import plan_for
+from ..core import engine
+from ..layers import base as layers_base
 
 _OPTIMIZERS = {
     "sgd": lambda: train.sgd(0.01),
@@ -72,11 +73,24 @@ def loss_ignores_output(loss):
                       f"computed from y_pred with tensor ops")
 
 
-class Model(DatasetTraining):
-    # fit replays a recorded native step when the model allows (fast_step.py); False
-    # forces the eager tape path (the reference the tests compare the replay with).
-    _record_step = True
+# Captured programs kept per model (one per signature: a last partial batch, train and
+# evaluate each have their own).
+_MAX_PROGRAMS = 8
 
+
+def _is_builtin(fn):
+    return (getattr(fn, "__module__", None) or "").startswith("treino.")
+
+
+def _user_code(fn, call, name, inputs):
+    """call(*inputs): treino's own functions run (and are captured) op by op; a user's
+    function runs as one Python slot of the engine, called again at every replay."""
+    if _is_builtin(fn):
+        return call(*inputs)
+    return engine.python_slot(name, call, inputs)
+
+
+class Model(DatasetTraining):
     def __init__(self, name):
         self.name = name
         self.optimizer = None
@@ -85,7 +99,9 @@ class Model(DatasetTraining):
         self.stop_training = False
         self.history = None
         self._compiled = None
-        self._step_plan = None  # fast_step.StepPlan, False (not eligible) or None (not yet)
+        self.run_eagerly = False
+        self._programs = {}  # signature -> engine.Program, or False (runs eagerly)
+        self._engine_reason = None  # why the last captured step is not replayable
         # Held while fit / fit_dataset / train_on_batch runs: the step's buffers and the
         # optimizer state are not safe to share between two training calls.
         self._training = threading.Lock()
@@ -123,17 +139,22 @@ class Model(DatasetTraining):
 
     def _invalidate(self):
         self._compiled = None  # the layers changed: compile again
-        self._step_plan = None
+        self._programs = {}
 
     # -- compile -----------------------------------------------------------------------
-    def compile(self, optimizer, loss, metrics=None):
+    def compile(self, optimizer, loss, metrics=None, run_eagerly=False):
         """optimizer, loss and metrics as ids (both spellings), instances or callables;
         checked against each other and the model's output now. A failed compile leaves
-        the model as it was."""
+        the model as it was. run_eagerly=True (Keras's name) runs every step on the
+        tape instead of replaying its captured program: slower, for debugging."""
         self._check_layers("compile")
+        if not isinstance(run_eagerly, (bool, np.bool_)):
+            raise TypeError(f"compile: argument 'run_eagerly' must be a bool, received "
+                            f"{run_eagerly!r}")
         plan = self._compile_plan(optimizer, loss, metrics)
         self._compiled = plan
-        self._step_plan = None
+        self.run_eagerly = bool(run_eagerly)
+        self._programs = {}
         _, _, _, self.optimizer, self.loss, self.metrics, _ = plan
 
     def _compile_plan(self, optimizer, loss, metrics):
@@ -230,13 +251,16 @@ class Model(DatasetTraining):
     def _step_loss(self, x, y, w, cache, training=True):
         """The scalar training loss (and what the metrics need, in cache)."""
         fused = self._compiled[6]
+        call = type(self).call
         if fused:
-            logits = self.call(x, training=training, skip_last_activation=True)
+            logits = _user_code(call, lambda t: self.call(t, training=training,
+                                                          skip_last_activation=True),
+                                "call", (x,))
             per, correct = ops.softmax_cross_entropy_with_logits(y, logits)
             cache["logits"], cache["correct"] = logits, correct
         else:
-            out = self.call(x, training=training)
-            per = self.loss(y, out)
+            out = _user_code(call, lambda t: self.call(t, training=training), "call", (x,))
+            per = _user_code(self.loss, self.loss, "loss", (y, out))
             if training and autodiff.tracked(out) and not autodiff.tracked(per):
                 raise loss_ignores_output(self.loss)
             cache["out"] = out
@@ -256,21 +280,43 @@ class Model(DatasetTraining):
             per = ops.mean(per, list(range(1, per.rank)))
         return ops.mean(per) if w is None else ops.mean(ops.mul(per, w))
 
-    def _metric_values(self, y, cache):
+    def _metric_tensors(self, y, cache):
+        """The compiled metrics' values as tensors (the fused loss's correct count for
+        accuracy; see _values)."""
         values = []
         for m in self.metrics:
             if "correct" in cache and getattr(m, "from_correct_count", False):
-                values.append(cache["correct"] / cache["logits"].shape[0])
+                values.append(cache["correct"])
                 continue
             if "out" not in cache:
                 cache["out"] = ops.softmax(cache["logits"])
-            values.append(float(m(y, cache["out"]).item()))
+            values.append(m(y, cache["out"]))  # one node whose core calls the metric
         return values
 
-    def _train_batch(self, x, y, w):
-        """One step: minimize's two halves (compute_gradients, apply_gradients) with the
-        metrics in between, so a step that raises anywhere changes nothing: layers queue
-        their state updates (batch-norm statistics) until the step has succeeded."""
+    def _divisors(self, n):
+        """What each value of a step is divided by to give its log entry: the batch
+        size for a correct count, else 1."""
+        fused = self._compiled[6]
+        return [1] + [n if fused and getattr(m, "from_correct_count", False) else 1
+                      for m in self.metrics]
+
+    @staticmethod
+    def _values(arrays, divisors):
+        """A step's result arrays as the floats of the logs (a count becomes a ratio)."""
+        out = []
+        for a, d in zip(arrays, divisors):
+            if d == 1:
+                out.append(float(a.item()) if a.dtype.kind == "f" else int(a.item()))
+            else:
+                out.append(int(a.item()) / d)
+        return out
+
+    def _train_step(self, x, y, w):
+        """One training step, eager: minimize's two halves (compute_gradients,
+        apply_gradients) with the metrics in between, so a step that raises anywhere
+        changes nothing (layers queue their state updates, such as batch-norm
+        statistics, until the step has succeeded). Returns [loss, metric...] tensors.
+        The engine captures it once per signature and replays it (see _run_step)."""
         cache = {}
         var_list = [lv.val for lv in self.trainable_weights]
         layers = self._layers
@@ -283,7 +329,11 @@ class Model(DatasetTraining):
                 loss = res["value"]
             else:  # everything frozen: the loss is still computed and reported
                 loss = self._step_loss(x, y, w, cache)
-            vals = [float(loss.item())] + self._metric_values(y, cache)
+            values = [loss] + self._metric_tensors(y, cache)
+            for v in values:  # a metric must give one number
+                if v.size != 1:
+                    raise ValueError(f"fit: a metric returned a tensor of shape "
+                                     f"{list(v.shape)}; metrics must return one value")
             if var_list:
                 self.optimizer.apply_gradients(res["grads"])
             for layer in layers:
@@ -292,20 +342,50 @@ class Model(DatasetTraining):
         finally:
             for layer in layers:
                 layer.end_step()
-        return vals
+        return values
+
+    def _eval_step(self, x, y, w):
+        """The loss and metrics of one batch without training (evaluate)."""
+        cache = {}
+        loss = self._step_loss(x, y, w, cache, training=False)
+        return [loss] + self._metric_tensors(y, cache)
+
+    def _run_step(self, kind, step, x, y, w):
+        """step(x, y, w) -> tensors, run through the engine: captured on the first batch
+        of each signature (input shapes and dtypes, trainable variables, optimizer,
+        compile settings), replayed after; eagerly every time with run_eagerly.
+        Returns the step's values as floats."""
+        divisors = self._divisors(x.shape[0])
+        if self.run_eagerly:
+            return self._values([t._data for t in step(x, y, w)], divisors)
+        key = self._signature(kind, x, y, w)
+        program = self._programs.get(key)
+        if program is None:
+            if len(self._programs) >= _MAX_PROGRAMS:  # many signatures: keep few
+                self._programs.clear()
+            result, program, self._engine_reason = engine.capture(step, (x, y, w))
+            self._programs[key] = program or False
+            return self._values([t._data for t in result], divisors)
+        if program is False:  # not replayable (see _engine_reason): eager
+            return self._values([t._data for t in step(x, y, w)], divisors)
+        try:
+            arrays = program.run((x._data, y._data, None if w is None else w._data))
+        except engine.NotReplayable:
+            del self._programs[key]
+            return self._run_step(kind, step, x, y, w)
+        return self._values(arrays, divisors)
+
+    def _signature(self, kind, x, y, w):
+        """What a captured program depends on besides the batch's values."""
+        return (kind, x.shape, x._data.dtype, y.shape, y._data.dtype,
+                None if w is None else w.shape, id(self._compiled),
+                tuple([(id(lv.val), lv.val.trainable, id(lv.regularizer), id(lv.constraint))
+                       for lv in self.weights]),
+                id(self.optimizer), layers_base.config_version())
 
     def _fit_step(self, x, y, w):
-        """One training step on batch Tensors: the recorded native step when the model
-        allows it (bit-identical to the eager one, see fast_step.py), else _train_batch."""
-        if self._record_step:
-            plan = self._step_plan
-            if plan is None:
-                plan = self._step_plan = plan_for(self) or False
-            if plan:
-                vals = plan.replay(x._data, y._data, None if w is None else w._data)
-                if vals is not None:
-                    return vals
-        return self._train_batch(x, y, w)
+        """One training step on batch Tensors; returns [loss, metric...] as floats."""
+        return self._run_step("train", self._train_step, x, y, w)
 
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One update on one batch; returns the loss, or [loss, metric...]."""
@@ -342,9 +422,7 @@ class Model(DatasetTraining):
         (x, y, sample_weight or None) Tensors; None when there was no batch."""
         totals, count = None, 0
         for x, y, w in batches:
-            cache = {}
-            loss = self._step_loss(x, y, w, cache, training=False)
-            vals = np.array([float(loss.item())] + self._metric_values(y, cache)) * x.shape[0]
+            vals = np.array(self._run_step("eval", self._eval_step, x, y, w)) * x.shape[0]
             totals = vals if totals is None else totals + vals
             count += x.shape[0]
         return None if count == 0 else list(totals / count)
@@ -457,8 +535,9 @@ class Model(DatasetTraining):
                 self._run_epochs(epoch_batches, epochs, initial_epoch, names, callback_list,
                                  validate, validation_freq)
             finally:
-                if self._step_plan:
-                    self._step_plan.release()  # batch-sized buffers: not kept after fit
+                for program in self._programs.values():
+                    if program:
+                        program.release()  # the last batch's arrays: not kept after fit
         return history
 
     def _run_epochs(self, epoch_batches, epochs, initial_epoch, names, callback_list,

@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from ... import _kernels as K
+from .. import autodiff
 from ..dtypes import NP, to_array
 from ..tensor import Tensor, Variable
 
@@ -49,9 +50,16 @@ def pair(a, b, fn):
     da, db = a.dtype, b.dtype
     if da != db:
         target = da if _RANK[da] > _RANK[db] else db
-        a = a if da == target else Tensor(a._data.astype(NP[target]))
-        b = b if db == target else Tensor(b._data.astype(NP[target]))
+        a = a if da == target else upcast(a, target)
+        b = b if db == target else upcast(b, target)
     return a, b
+
+
+def upcast(x, dtype):
+    """x converted to a wider dtype, as a node (no gradient: only float32 has one), so
+    that a captured step converts each new batch too."""
+    np_dtype = NP[dtype]
+    return autodiff.apply("cast", lambda d: (d.astype(np_dtype), None), (x,))
 
 
 def _convert(v, other, fn, arg):

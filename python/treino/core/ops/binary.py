@@ -34,41 +34,48 @@ def _make(name, kernel, backward_of):
     """The op `name`: kernel(a, b) for float32 (native, one call), numpy for int32/bool.
     backward_of(dy, a, b, y, needs) -> (da, db) before the sum over broadcast axes; None
     for ops without a gradient."""
+    def core(ad, bd):
+        try:
+            y = kernel(ad, bd)
+        except ValueError:
+            _check_broadcast(ad, bd, name)  # the same error, with TF.js-style shapes
+            raise
+        if backward_of is None:
+            return y, None
+
+        def backward(dy, needs):
+            ga, gb = backward_of(dy, ad, bd, y, needs)
+            return (unbroadcast(ga, ad.shape) if needs[0] and ga is not None else None,
+                    unbroadcast(gb, bd.shape) if needs[1] and gb is not None else None)
+        return y, backward
+
+    def int_core(ad, bd):
+        return _int_binary(name, ad, bd), None
+
     def op(a, b):
         # Fast path (two float32 tensors) first: this is the per-op overhead users feel.
         if not (isinstance(a, Tensor) and isinstance(b, Tensor) and a._data.dtype is _F32
                 and b._data.dtype is _F32):
             a, b = pair(a, b, name)
             if a._data.dtype != np.float32:
-                return _int_binary(name, a._data, b._data)
-        ad, bd = a._data, b._data
-        try:
-            y = Tensor(kernel(ad, bd))
-        except ValueError:
-            _check_broadcast(ad, bd, name)  # the same error, with TF.js-style shapes
-            raise
-        if autodiff._tapes:
-            if backward_of is None:
-                autodiff.record_non_differentiable(name, (a, b), y)
-            else:
-                def backward(dy, needs):
-                    ga, gb = backward_of(dy, ad, bd, y._data, needs)
-                    return (unbroadcast(ga, ad.shape) if needs[0] and ga is not None else None,
-                            unbroadcast(gb, bd.shape) if needs[1] and gb is not None else None)
-                autodiff.record(name, (a, b), y, backward)
-        return y
+                _int_checks(name, a._data, b._data)
+                return autodiff.apply(name, int_core, (a, b))
+        return autodiff.apply(name, core, (a, b))
     op.__name__ = op.__qualname__ = name
     return op
 
 
-def _int_binary(name, ad, bd):
+def _int_checks(name, ad, bd):
     _check_broadcast(ad, bd, name)
     if name == "pow" and ad.dtype == np.int32 and np.any(bd < 0):
         raise ValueError("pow: an int32 base cannot take negative int32 exponents; cast "
                          "to float32")
+
+
+def _int_binary(name, ad, bd):
     if ad.dtype == np.bool_:
         ad, bd = ad.astype(np.int32), bd.astype(np.int32)
-    return Tensor(contiguous(_INT[name](ad, bd), np.int32))
+    return contiguous(_INT[name](ad, bd), np.int32)
 
 
 # Gradients: (dy, a, b, y, needs) -> (da, db) before summing back over broadcast axes.
@@ -131,10 +138,7 @@ squared_difference = _make("squared_difference", K.squared_difference, _squared_
 def _compare(name, ufunc, a, b):
     a, b = pair(a, b, name)
     _check_broadcast(a._data, b._data, name)
-    y = Tensor(contiguous(ufunc(a._data, b._data)))
-    if autodiff._tapes:
-        autodiff.record_non_differentiable(name, (a, b), y)
-    return y
+    return autodiff.apply(name, lambda ad, bd: (contiguous(ufunc(ad, bd)), None), (a, b))
 
 
 def equal(a, b):
@@ -185,7 +189,7 @@ def logical_xor(a, b):
 
 def logical_not(x):
     x = _bool_arg(x, "logical_not", "x")
-    return Tensor(np.logical_not(x._data))
+    return autodiff.apply("logical_not", lambda xd: (np.logical_not(xd), None), (x,))
 
 
 def where(condition, a, b):
@@ -197,15 +201,19 @@ def where(condition, a, b):
     except ValueError:
         raise ValueError(f"where: condition {list(cond.shape)}, a {list(a.shape)} and b "
                          f"{list(b.shape)} could not be broadcast together") from None
-    c = cond._data
-    y = Tensor(contiguous(np.where(c, a._data, b._data)))
-    if autodiff._tapes and y.dtype == "float32":
+    float_out = a.dtype == "float32"
+
+    def core(c, ad, bd):
+        y = contiguous(np.where(c, ad, bd))
+        if not float_out:
+            return y, None
+
         def backward(dy, needs):
             return (None,
-                    unbroadcast(np.where(c, dy, 0).astype(np.float32), a.shape) if needs[1] else None,
-                    unbroadcast(np.where(c, 0, dy).astype(np.float32), b.shape) if needs[2] else None)
-        autodiff.record("where", (cond, a, b), y, backward)
-    return y
+                    unbroadcast(np.where(c, dy, 0).astype(np.float32), ad.shape) if needs[1] else None,
+                    unbroadcast(np.where(c, 0, dy).astype(np.float32), bd.shape) if needs[2] else None)
+        return y, backward
+    return autodiff.apply("where", core, (cond, a, b))
 
 
 def clip_by_value(x, clip_value_min, clip_value_max):
@@ -214,9 +222,11 @@ def clip_by_value(x, clip_value_min, clip_value_max):
     lo, hi = float(clip_value_min), float(clip_value_max)
     if lo > hi:
         raise ValueError(f"clip_by_value: clip_value_min ({lo}) must be <= clip_value_max ({hi})")
-    xd = x._data
-    y = Tensor(np.clip(xd, lo, hi).astype(xd.dtype))
-    if autodiff._tapes and x.dtype == "float32":
-        autodiff.record("clip_by_value", (x,), y, lambda dy, needs: (
-            dy * ((xd >= lo) & (xd <= hi)),))
-    return y
+    float_in = x.dtype == "float32"
+
+    def core(xd):
+        y = np.clip(xd, lo, hi).astype(xd.dtype)
+        if not float_in:
+            return y, None
+        return y, lambda dy, needs: (dy * ((xd >= lo) & (xd <= hi)),)
+    return autodiff.apply("clip_by_value", core, (x,))

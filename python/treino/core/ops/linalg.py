@@ -23,20 +23,21 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
     if a.rank < 2 or b.rank < 2:
         raise ValueError(f"matmul: both operands must have rank >= 2, received a of shape "
                          f"{list(a.shape)} and b of shape {list(b.shape)} (use tn.dot for vectors)")
-    ad, bd = a._data, b._data
-    ka = ad.shape[-2] if transpose_a else ad.shape[-1]
-    kb = bd.shape[-1] if transpose_b else bd.shape[-2]
+    sa, sb = a.shape, b.shape
+    ka = sa[-2] if transpose_a else sa[-1]
+    kb = sb[-1] if transpose_b else sb[-2]
     if ka != kb:
-        raise ValueError(f"matmul: inner dimensions differ: a is {list(ad.shape)}"
-                         f"{' transposed' if transpose_a else ''}, b is {list(bd.shape)}"
+        raise ValueError(f"matmul: inner dimensions differ: a is {list(sa)}"
+                         f"{' transposed' if transpose_a else ''}, b is {list(sb)}"
                          f"{' transposed' if transpose_b else ''} ({ka} != {kb})")
-    if ad.dtype != np.float32:
-        am = np.swapaxes(ad, -1, -2) if transpose_a else ad
-        bm = np.swapaxes(bd, -1, -2) if transpose_b else bd
-        return Tensor(contiguous(np.matmul(am, bm)).astype(ad.dtype))
+    if a.dtype != "float32":
+        def int_core(ad, bd):
+            am = np.swapaxes(ad, -1, -2) if transpose_a else ad
+            bm = np.swapaxes(bd, -1, -2) if transpose_b else bd
+            return contiguous(np.matmul(am, bm)).astype(ad.dtype), None
+        return autodiff.apply("matmul", int_core, (a, b))
     if a.rank == 2 and b.rank == 2:
-        y = Tensor(_mm(ad, bd, transpose_a, transpose_b))
-        if autodiff._tapes:
+        def core(ad, bd):
             def backward(dy, needs):
                 ga = gb = None
                 if needs[0]:  # dA = dy @ op(B)^T, laid out as A
@@ -44,17 +45,18 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
                 if needs[1]:  # dB = op(A)^T @ dy, laid out as B
                     gb = _mm(dy, ad, True, transpose_a) if transpose_b else _mm(ad, dy, not transpose_a, False)
                 return ga, gb
-            autodiff.record("matmul", (a, b), y, backward)
-        return y
+            return _mm(ad, bd, transpose_a, transpose_b), backward
+        return autodiff.apply("matmul", core, (a, b))
     try:
-        np.broadcast_shapes(ad.shape[:-2], bd.shape[:-2])
+        np.broadcast_shapes(sa[:-2], sb[:-2])
     except ValueError:
-        raise ValueError(f"matmul: batch dimensions of a {list(ad.shape)} and b "
-                         f"{list(bd.shape)} do not broadcast") from None
-    am = np.swapaxes(ad, -1, -2) if transpose_a else ad
-    bm = np.swapaxes(bd, -1, -2) if transpose_b else bd
-    y = Tensor(contiguous(np.matmul(am, bm)))
-    if autodiff._tapes:
+        raise ValueError(f"matmul: batch dimensions of a {list(sa)} and b "
+                         f"{list(sb)} do not broadcast") from None
+
+    def batched_core(ad, bd):
+        am = np.swapaxes(ad, -1, -2) if transpose_a else ad
+        bm = np.swapaxes(bd, -1, -2) if transpose_b else bd
+
         def backward(dy, needs):
             ga = gb = None
             if needs[0]:
@@ -66,8 +68,8 @@ def matmul(a, b, transpose_a=False, transpose_b=False):
                 g = np.swapaxes(g, -1, -2) if transpose_b else g
                 gb = unbroadcast(contiguous(g), bd.shape)
             return ga, gb
-        autodiff.record("matmul", (a, b), y, backward)
-    return y
+        return contiguous(np.matmul(am, bm)), backward
+    return autodiff.apply("matmul", batched_core, (a, b))
 
 
 def dot(a, b):
@@ -96,16 +98,21 @@ def dense(x, w, b=None, activation="linear", alpha=None):
         b = pair(b, w, "dense")[0]
     if x.dtype != "float32":
         raise TypeError(f"dense: x and w must be float32, received {x.dtype}")
-    xd, wd = x._data, w._data
-    bd = None if b is None else b._data
-    y = Tensor(K.dense_forward(xd, wd, bd, activation, alpha))
-    if autodiff._tapes:
-        inputs = (x, w) if b is None else (x, w, b)
+    if b is None:
+        def core(xd, wd):
+            y = K.dense_forward(xd, wd, None, activation, alpha)
+
+            def backward(dy, needs):
+                dx, dw, _ = K.dense_backward(dy, xd, wd, y, activation, alpha, needs[0],
+                                             False)
+                return dx, dw
+            return y, backward
+        return autodiff.apply("dense", core, (x, w))
+
+    def core_bias(xd, wd, bd):
+        y = K.dense_forward(xd, wd, bd, activation, alpha)
 
         def backward(dy, needs):
-            need_db = b is not None and needs[2]
-            dx, dw, db = K.dense_backward(dy, xd, wd, y._data, activation, alpha,
-                                          need_dx=needs[0], need_db=need_db)
-            return (dx, dw) if b is None else (dx, dw, db)
-        autodiff.record("dense", inputs, y, backward)
-    return y
+            return K.dense_backward(dy, xd, wd, y, activation, alpha, needs[0], needs[2])
+        return y, backward
+    return autodiff.apply("dense", core_bias, (x, w, b))

@@ -4,7 +4,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
-from ._util import contiguous, float_data, pair, tensor_arg, unbroadcast
+from ._util import contiguous, f32, pair, tensor_arg, unbroadcast
 
 
 def _last_axis(x, dim, fn):
@@ -18,42 +18,41 @@ def _last_axis(x, dim, fn):
 def softmax(logits, dim=-1):
     x = tensor_arg(logits, "softmax", "logits")
     _last_axis(x, dim, "softmax")
-    y = Tensor(K.softmax(float_data(x, "softmax")))
-    if autodiff._tapes:
-        autodiff.record("softmax", (x,), y, lambda dy, needs: (K.softmax_backward(dy, y._data),))
-    return y
+    def core(xd):
+        y = K.softmax(f32(xd))
+        return y, lambda dy, needs: (K.softmax_backward(dy, y),)
+    return autodiff.apply("softmax", core, (x,))
 
 
 def log_softmax(logits, axis=-1):
     x = tensor_arg(logits, "log_softmax", "logits")
     _last_axis(x, axis, "log_softmax")
-    y = Tensor(K.log_softmax(float_data(x, "log_softmax")))
-    if autodiff._tapes:
-        autodiff.record("log_softmax", (x,), y,
-                        lambda dy, needs: (K.log_softmax_backward(dy, y._data),))
-    return y
+    def core(xd):
+        y = K.log_softmax(f32(xd))
+        return y, lambda dy, needs: (K.log_softmax_backward(dy, y),)
+    return autodiff.apply("log_softmax", core, (x,))
 
 
 def prelu(x, alpha):
     """x where x > 0, alpha * x elsewhere (alpha broadcasts against x)."""
     x, a = pair(x, alpha, "prelu")
-    xd, ad = x._data, a._data
-    pos = xd > 0
-    y = Tensor(contiguous(np.where(pos, xd, ad * xd)).astype(xd.dtype))
-    if autodiff._tapes:
+    def core(xd, ad):
+        pos = xd > 0
+
         def backward(dy, needs):
             gx = np.where(pos, dy, dy * ad).astype(np.float32) if needs[0] else None
             ga = unbroadcast(np.where(pos, 0, dy * xd).astype(np.float32), ad.shape) if needs[1] else None
             return gx, ga
-        autodiff.record("prelu", (x, a), y, backward)
-    return y
+        return contiguous(np.where(pos, xd, ad * xd)).astype(xd.dtype), backward
+    return autodiff.apply("prelu", core, (x, a))
 
 
 def softmax_cross_entropy_with_logits(labels, logits, label_smoothing=0.0):
     """Per-row -sum(t * log_softmax(logits)) over the last axis of 2-D logits, with
     labels as float (N, C) probabilities or int32 (N,) class indices, computed (with the
     gradient and the correct-prediction count) in one native pass.
-    Returns (losses Tensor (N,), correct count: int)."""
+    Returns (losses Tensor (N,), correct count: an int32 scalar Tensor); one node with
+    both outputs (only the losses have a gradient)."""
     z = tensor_arg(logits, "softmax_cross_entropy", "logits")
     t = tensor_arg(labels, "softmax_cross_entropy", "labels")
     if z.dtype != "float32":
@@ -67,21 +66,26 @@ def softmax_cross_entropy_with_logits(labels, logits, label_smoothing=0.0):
             raise ValueError(f"softmax_cross_entropy: labels must have the logits' shape "
                              f"{list(z.shape)} (or be int32 class indices of shape "
                              f"[{z.shape[0]}]), received {list(t.shape)}")
-        td = float_data(t, "softmax_cross_entropy")
-    else:
-        td = t._data
     want_grad = autodiff.recording()
-    losses, dlogits, correct = K.softmax_cross_entropy(
-        z._data, td, label_smoothing=float(label_smoothing), compute_grad=want_grad)
-    y = Tensor(losses)
-    if want_grad:
-        zd = z._data
+    smoothing = float(label_smoothing)
 
-        def backward(dy, needs):
+    def core(zd, td):
+        if not sparse:
+            td = f32(td)
+        losses, dlogits, correct = K.softmax_cross_entropy(zd, td, None, None, None, 1.0,
+                                                           smoothing, want_grad)
+        count = np.asarray(correct, np.int32)
+        if not want_grad:
+            return (losses, count), None
+
+        def backward(dys, needs):
+            dy = dys[0]
+            if dy is None:
+                return None, None
             dz = dlogits * dy[:, None] if needs[0] else None
             dt = None
             if needs[1] and not sparse:
-                dt = -K.log_softmax(zd) * dy[:, None] * np.float32(1 - label_smoothing)
+                dt = -K.log_softmax(zd) * dy[:, None] * np.float32(1 - smoothing)
             return dz, dt
-        autodiff.record("softmax_cross_entropy", (z, t), y, backward)
-    return y, correct
+        return (losses, count), backward
+    return autodiff.apply("softmax_cross_entropy", core, (z, t))

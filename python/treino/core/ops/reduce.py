@@ -11,7 +11,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
-from ._util import axes_arg, contiguous, float_data, tensor_arg
+from ._util import axes_arg, contiguous, f32, tensor_arg
 
 
 def _kept_shape(shape, axes):
@@ -43,8 +43,10 @@ def _count(shape, axes):
 
 
 def _int_reduce(name, ufunc, x, axes, keepdims):
-    d = x._data.astype(np.int32) if x.dtype == "bool" else x._data
-    return Tensor(np.asarray(ufunc(d, axis=axes, keepdims=keepdims).astype(np.int32), order="C"))
+    def core(d):
+        d = d.astype(np.int32) if d.dtype == np.bool_ else d
+        return np.asarray(ufunc(d, axis=axes, keepdims=keepdims).astype(np.int32), order="C"), None
+    return autodiff.apply(name, core, (x,))
 
 
 _F32 = np.dtype(np.float32)
@@ -52,34 +54,45 @@ _F32 = np.dtype(np.float32)
 
 def sum(x, axis=None, keepdims=False):  # noqa: A001 (tn.sum, as TF.js)
     if axis is None and isinstance(x, Tensor) and x._data.dtype is _F32:
-        xd = x._data  # the common case (a loss): one kernel call, no axis bookkeeping
-        axes = tuple(range(xd.ndim))
-        y = Tensor(K.reduce_sum(xd, None, keepdims))
-    else:
-        x = tensor_arg(x, "sum")
-        axes = axes_arg(axis, x.rank, "sum")
-        if x.dtype != "float32":
-            return _int_reduce("sum", np.sum, x, axes, keepdims)
-        xd = x._data
-        y = Tensor(_reduce_f32(K.reduce_sum, xd, axes, keepdims))
-    if autodiff._tapes:
-        kept = _kept_shape(xd.shape, axes)
-        autodiff.record("sum", (x,), y, lambda dy, needs: (
-            contiguous(np.broadcast_to(dy.reshape(kept), xd.shape)),))
-    return y
+        # The common case (a loss): one kernel call, no axis bookkeeping.
+        return autodiff.apply("sum", _sum_all_core if not keepdims else _sum_all_kept, (x,))
+    x = tensor_arg(x, "sum")
+    axes = axes_arg(axis, x.rank, "sum")
+    if x.dtype != "float32":
+        return _int_reduce("sum", np.sum, x, axes, keepdims)
+    kept = _kept_shape(x.shape, axes)
+
+    def core(xd):
+        return _reduce_f32(K.reduce_sum, xd, axes, keepdims), lambda dy, needs: (
+            contiguous(np.broadcast_to(dy.reshape(kept), xd.shape)),)
+    return autodiff.apply("sum", core, (x,))
+
+
+def _sum_all(xd, keepdims):
+    kept = (1,) * xd.ndim
+    return K.reduce_sum(xd, None, keepdims), lambda dy, needs: (
+        contiguous(np.broadcast_to(dy.reshape(kept), xd.shape)),)
+
+
+def _sum_all_core(xd):
+    return _sum_all(xd, False)
+
+
+def _sum_all_kept(xd):
+    return _sum_all(xd, True)
 
 
 def mean(x, axis=None, keepdims=False):
     x = tensor_arg(x, "mean")
     axes = axes_arg(axis, x.rank, "mean")
-    xd = float_data(x, "mean")
-    y = Tensor(_reduce_f32(K.reduce_mean, xd, axes, keepdims))
-    if autodiff._tapes:
-        kept = _kept_shape(xd.shape, axes)
-        n = builtins.max(1, _count(xd.shape, axes))
-        autodiff.record("mean", (x,), y, lambda dy, needs: (
-            contiguous(np.broadcast_to(dy.reshape(kept) / np.float32(n), xd.shape)),))
-    return y
+    kept = _kept_shape(x.shape, axes)
+    n = np.float32(builtins.max(1, _count(x.shape, axes)))
+
+    def core(xd):
+        xd = f32(xd)
+        return _reduce_f32(K.reduce_mean, xd, axes, keepdims), lambda dy, needs: (
+            contiguous(np.broadcast_to(dy.reshape(kept) / n, xd.shape)),)
+    return autodiff.apply("mean", core, (x,))
 
 
 def _extreme(name, kernel, ufunc, x, axis, keepdims):
@@ -91,17 +104,17 @@ def _extreme(name, kernel, ufunc, x, axis, keepdims):
                          f"and the {name} of no values is undefined")
     if x.dtype != "float32":
         return _int_reduce(name, ufunc, x, axes, keepdims)
-    xd = x._data
-    y = Tensor(_reduce_f32(kernel, xd, axes, keepdims))
-    if autodiff._tapes:
-        kept = _kept_shape(xd.shape, axes)
+    kept = _kept_shape(x.shape, axes)
+
+    def core(xd):
+        y = _reduce_f32(kernel, xd, axes, keepdims)
 
         def backward(dy, needs):
             # TF.js: every element equal to the extreme gets the gradient.
-            mask = xd == y._data.reshape(kept)
+            mask = xd == y.reshape(kept)
             return (contiguous(dy.reshape(kept) * mask, np.float32),)
-        autodiff.record(name, (x,), y, backward)
-    return y
+        return y, backward
+    return autodiff.apply(name, core, (x,))
 
 
 def max(x, axis=None, keepdims=False):  # noqa: A001
@@ -117,9 +130,7 @@ def prod(x, axis=None, keepdims=False):
     axes = axes_arg(axis, x.rank, "prod")
     if x.dtype != "float32":
         return _int_reduce("prod", np.prod, x, axes, keepdims)
-    xd = x._data
-    y = Tensor(_reduce_f32(K.reduce_prod, xd, axes, keepdims))
-    if autodiff._tapes:
+    def core(xd):
         def backward(dy, needs):
             # d prod / d x_i = product of the others: exclusive cumulative products from
             # both sides, exact with zeros (no division by x).
@@ -133,26 +144,27 @@ def prod(x, axis=None, keepdims=False):
             others = others.transpose(np.argsort(perm))
             kept = _kept_shape(xd.shape, axes)
             return (contiguous(dy.reshape(kept) * others, np.float32),)
-        autodiff.record("prod", (x,), y, backward)
-    return y
+        return _reduce_f32(K.reduce_prod, xd, axes, keepdims), backward
+    return autodiff.apply("prod", core, (x,))
 
 
 def logsumexp(x, axis=None, keepdims=False):
     """log(sum(exp(x))) along axis, computed stably (shifted by the max)."""
     x = tensor_arg(x, "logsumexp")
     axes = axes_arg(axis, x.rank, "logsumexp")
-    xd = float_data(x, "logsumexp")
-    m = np.max(xd, axis=axes, keepdims=True) if xd.size else np.zeros(_kept_shape(xd.shape, axes), np.float32)
-    m = np.where(np.isfinite(m), m, 0).astype(np.float32)
-    s = _reduce_f32(K.reduce_sum, contiguous(K.exp(contiguous(xd - m))), axes, True)
-    with np.errstate(divide="ignore"):
-        out = (np.log(s) + m).astype(np.float32)
-    y = Tensor(np.asarray(out if keepdims else out.reshape([d for i, d in enumerate(xd.shape) if i not in axes]), order="C"))
-    if autodiff._tapes:
-        kept = _kept_shape(xd.shape, axes)
-        autodiff.record("logsumexp", (x,), y, lambda dy, needs: (
-            contiguous(dy.reshape(kept) * np.exp(xd - out), np.float32),))
-    return y
+    kept = _kept_shape(x.shape, axes)
+    reduced = [d for i, d in enumerate(x.shape) if i not in axes]
+
+    def core(xd):
+        xd = f32(xd)
+        m = np.max(xd, axis=axes, keepdims=True) if xd.size else np.zeros(kept, np.float32)
+        m = np.where(np.isfinite(m), m, 0).astype(np.float32)
+        s = _reduce_f32(K.reduce_sum, contiguous(K.exp(contiguous(xd - m))), axes, True)
+        with np.errstate(divide="ignore"):
+            out = (np.log(s) + m).astype(np.float32)
+        y = np.asarray(out if keepdims else out.reshape(reduced), order="C")
+        return y, lambda dy, needs: (contiguous(dy.reshape(kept) * np.exp(xd - out), np.float32),)
+    return autodiff.apply("logsumexp", core, (x,))
 
 
 def _arg(name, kernel, ufunc, x, axis, keepdims):
@@ -165,14 +177,13 @@ def _arg(name, kernel, ufunc, x, axis, keepdims):
     if x.shape[axis] == 0:  # an empty result (another axis is 0) is fine, as numpy
         raise ValueError(f"{name}: axis {axis} of x (shape {list(x.shape)}) is empty, so "
                          f"there is no index to return")
-    if x.dtype == "float32":
-        out = kernel(x._data, axis, keepdims)
-    else:
-        out = ufunc(x._data, axis=axis, keepdims=keepdims).astype(np.int32)
-    y = Tensor(np.asarray(out, order="C"))
-    if autodiff._tapes:
-        autodiff.record_non_differentiable(name, (x,), y)
-    return y
+    def core(xd):
+        if xd.dtype == np.float32:
+            out = kernel(xd, axis, keepdims)
+        else:
+            out = ufunc(xd, axis=axis, keepdims=keepdims).astype(np.int32)
+        return np.asarray(out, order="C"), None
+    return autodiff.apply(name, core, (x,))
 
 
 def argmax(x, axis=0, keepdims=False):

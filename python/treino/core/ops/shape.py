@@ -13,12 +13,19 @@ from ..tensor import Tensor, Variable
 from ._util import axes_arg, contiguous, frozen_data, tensor_arg
 
 
-def _record(name, inputs, y, backward):
-    if autodiff._tapes:
-        if y.dtype == "float32":
-            autodiff.record(name, inputs, y, backward)
-        else:
-            autodiff.record_non_differentiable(name, inputs, y)
+def _op(name, inputs, core):
+    """Runs core(*arrays) -> (y, backward) as a node; only float32 results keep the
+    backward (int32 and bool values have no gradient)."""
+    def node_core(*arrays):
+        y, backward = core(*arrays)
+        return y, backward if y.dtype == np.float32 else None
+    return autodiff.apply(name, node_core, inputs)
+
+
+def _view_source(x):
+    """How a view-returning op reads x: a Variable's buffer changes in place (assign,
+    optimizer updates), so a view of it is copied to stay immutable."""
+    return (lambda d: d.copy()) if isinstance(x, Variable) else (lambda d: d)
 
 
 def _ints(v, fn, arg):
@@ -46,10 +53,11 @@ def reshape(x, shape):
     if (-1 in dims and (known == 0 or x.size % known)) or (-1 not in dims and known != x.size):
         raise ValueError(f"reshape: cannot reshape a tensor of shape {list(x.shape)} "
                          f"({x.size} values) into shape {dims}")
-    xd = frozen_data(x)
-    y = Tensor(xd.reshape(dims))
-    _record("reshape", (x,), y, lambda dy, needs: (dy.reshape(xd.shape),))
-    return y
+    src = _view_source(x)
+
+    def core(xd):
+        return src(xd).reshape(dims), lambda dy, needs: (dy.reshape(xd.shape),)
+    return _op("reshape", (x,), core)
 
 
 def transpose(x, perm=None):
@@ -58,10 +66,14 @@ def transpose(x, perm=None):
     if sorted(perm) != list(range(x.rank)):
         raise ValueError(f"transpose: argument 'perm' must be a permutation of "
                          f"{list(range(x.rank))}, received {perm}")
-    y = Tensor(contiguous(frozen_data(x).transpose(perm)))
     inv = list(np.argsort(perm))
-    _record("transpose", (x,), y, lambda dy, needs: (contiguous(dy.transpose(inv)),))
-    return y
+
+    src = _view_source(x)
+
+    def core(xd):
+        return contiguous(src(xd).transpose(perm)), lambda dy, needs: (
+            contiguous(dy.transpose(inv)),)
+    return _op("transpose", (x,), core)
 
 
 def expand_dims(x, axis=0):
@@ -70,26 +82,29 @@ def expand_dims(x, axis=0):
     if not -(x.rank + 1) <= a <= x.rank:
         raise ValueError(f"expand_dims: argument 'axis' must be in [{-(x.rank + 1)}, "
                          f"{x.rank}] for a tensor of rank {x.rank}, received {a}")
-    xd = frozen_data(x)
-    y = Tensor(np.expand_dims(xd, a))
-    _record("expand_dims", (x,), y, lambda dy, needs: (dy.reshape(xd.shape),))
-    return y
+    src = _view_source(x)
+
+    def core(xd):
+        return np.expand_dims(src(xd), a), lambda dy, needs: (dy.reshape(xd.shape),)
+    return _op("expand_dims", (x,), core)
 
 
 def squeeze(x, axis=None):
     x = tensor_arg(x, "squeeze")
-    xd = frozen_data(x)
+    shape = x.shape
     if axis is None:
-        axes = tuple(i for i, d in enumerate(xd.shape) if d == 1)
+        axes = tuple(i for i, d in enumerate(shape) if d == 1)
     else:
         axes = axes_arg(axis, x.rank, "squeeze")
         for a in axes:
-            if xd.shape[a] != 1:
-                raise ValueError(f"squeeze: cannot squeeze axis {a} of extent {xd.shape[a]} "
-                                 f"(shape {list(xd.shape)}); only extent-1 axes can be removed")
-    y = Tensor(np.squeeze(xd, axis=axes))
-    _record("squeeze", (x,), y, lambda dy, needs: (dy.reshape(xd.shape),))
-    return y
+            if shape[a] != 1:
+                raise ValueError(f"squeeze: cannot squeeze axis {a} of extent {shape[a]} "
+                                 f"(shape {list(shape)}); only extent-1 axes can be removed")
+    src = _view_source(x)
+
+    def core(xd):
+        return np.squeeze(src(xd), axis=axes), lambda dy, needs: (dy.reshape(xd.shape),)
+    return _op("squeeze", (x,), core)
 
 
 def _tensor_list(xs, fn):
@@ -112,11 +127,12 @@ def concat(tensors, axis=0):
         if t.rank != rank or any(t.shape[d] != ts[0].shape[d] for d in range(rank) if d != a):
             raise ValueError(f"concat: tensors[{i}] has shape {list(t.shape)}, which does not "
                              f"match tensors[0] {list(ts[0].shape)} outside axis {a}")
-    y = Tensor(contiguous(np.concatenate([t._data for t in ts], axis=a)))
     bounds = np.cumsum([t.shape[a] for t in ts])[:-1]
-    _record("concat", tuple(ts), y, lambda dy, needs: tuple(
-        contiguous(p) for p in np.split(dy, bounds, axis=a)))
-    return y
+
+    def core(*arrays):
+        return contiguous(np.concatenate(arrays, axis=a)), lambda dy, needs: tuple(
+            contiguous(p) for p in np.split(dy, bounds, axis=a))
+    return _op("concat", tuple(ts), core)
 
 
 def stack(tensors, axis=0):
@@ -130,10 +146,10 @@ def stack(tensors, axis=0):
     if not -rank <= a < rank:
         raise ValueError(f"stack: argument 'axis' must be in [{-rank}, {rank - 1}], received {a}")
     a %= rank
-    y = Tensor(contiguous(np.stack([t._data for t in ts], axis=a)))
-    _record("stack", tuple(ts), y, lambda dy, needs: tuple(
-        contiguous(np.take(dy, i, axis=a)) for i in range(len(ts))))
-    return y
+    def core(*arrays):
+        return contiguous(np.stack(arrays, axis=a)), lambda dy, needs: tuple(
+            contiguous(np.take(dy, i, axis=a)) for i in range(len(arrays)))
+    return _op("stack", tuple(ts), core)
 
 
 def unstack(x, axis=0):
@@ -189,43 +205,44 @@ def slice(x, begin, size=None):  # noqa: A001 (tn.slice, as TF.js)
                              f"of shape {list(x.shape)} (axis {d})")
         idx.append(np.s_[bd:bd + sd])
     idx = tuple(idx)
-    xd = frozen_data(x)
-    y = Tensor(contiguous(xd[idx]))
+    src = _view_source(x)
 
-    def backward(dy, needs):
-        g = np.zeros(xd.shape, np.float32)
-        g[idx] = dy
-        return (g,)
-    _record("slice", (x,), y, backward)
-    return y
+    def core(xd):
+        def backward(dy, needs):
+            g = np.zeros(xd.shape, np.float32)
+            g[idx] = dy
+            return (g,)
+        return contiguous(src(xd)[idx]), backward
+    return _op("slice", (x,), core)
 
 
 def gather(x, indices, axis=0):
     x = tensor_arg(x, "gather")
     idx = tensor_arg(indices, "gather", "indices")
-    if idx.dtype != "int32":
-        if idx.dtype == "float32" and np.all(np.mod(idx._data, 1) == 0):
-            idx = Tensor(idx._data.astype(np.int32))
-        else:
-            raise TypeError(f"gather: argument 'indices' must be int32, received {idx.dtype}")
+    if idx.dtype != "int32" and not (idx.dtype == "float32" and np.all(np.mod(idx._data, 1) == 0)):
+        raise TypeError(f"gather: argument 'indices' must be int32, received {idx.dtype}")
     (a,) = axes_arg(axis, x.rank, "gather")
-    ind = idx._data
-    n = x.shape[a]
-    if ind.size and (ind.min() < 0 or ind.max() >= n):
-        bad = ind[(ind < 0) | (ind >= n)].ravel()[0]
-        raise ValueError(f"gather: index {bad} is out of range [0, {n}) for axis {a} of a "
-                         f"tensor of shape {list(x.shape)}")
-    xd = x._data
-    y = Tensor(contiguous(np.take(xd, ind, axis=a)))
 
-    def backward(dy, needs):
-        g = np.zeros(xd.shape, np.float32)
-        moved = np.moveaxis(g, a, 0)
-        dyv = dy.reshape(xd.shape[:a] + (ind.size,) + xd.shape[a + 1:])
-        np.add.at(moved, ind.ravel(), np.moveaxis(dyv, a, 0))
-        return (g, None)
-    _record("gather", (x, idx), y, backward)
-    return y
+    def core(xd, ind):
+        # Checked here, on every run: the indices may be a new batch each step.
+        if ind.dtype != np.int32:
+            if not np.all(np.mod(ind, 1) == 0):
+                raise TypeError("gather: argument 'indices' must hold integers")
+            ind = ind.astype(np.int32)
+        n = xd.shape[a]
+        if ind.size and (ind.min() < 0 or ind.max() >= n):
+            bad = ind[(ind < 0) | (ind >= n)].ravel()[0]
+            raise ValueError(f"gather: index {bad} is out of range [0, {n}) for axis {a} of "
+                             f"a tensor of shape {list(xd.shape)}")
+
+        def backward(dy, needs):
+            g = np.zeros(xd.shape, np.float32)
+            moved = np.moveaxis(g, a, 0)
+            dyv = dy.reshape(xd.shape[:a] + (ind.size,) + xd.shape[a + 1:])
+            np.add.at(moved, ind.ravel(), np.moveaxis(dyv, a, 0))
+            return (g, None)
+        return contiguous(np.take(xd, ind, axis=a)), backward
+    return _op("gather", (x, idx), core)
 
 
 def tile(x, reps):
@@ -234,15 +251,14 @@ def tile(x, reps):
     if len(r) != x.rank or any(v < 0 for v in r):
         raise ValueError(f"tile: argument 'reps' must have one non-negative int per axis "
                          f"({x.rank}), received {r}")
-    xd = x._data
-    y = Tensor(contiguous(np.tile(xd, r)))
-
-    def backward(dy, needs):
-        split_shape = [v for pair in zip(r, xd.shape) for v in pair]
-        g = dy.reshape(split_shape).sum(axis=tuple(range(0, 2 * xd.ndim, 2)), dtype=np.float32)
-        return (contiguous(g),)
-    _record("tile", (x,), y, backward)
-    return y
+    def core(xd):
+        def backward(dy, needs):
+            split_shape = [v for pair in zip(r, xd.shape) for v in pair]
+            g = dy.reshape(split_shape).sum(axis=tuple(range(0, 2 * xd.ndim, 2)),
+                                            dtype=np.float32)
+            return (contiguous(g),)
+        return contiguous(np.tile(xd, r)), backward
+    return _op("tile", (x,), core)
 
 
 def pad(x, paddings, constant_value=0):
@@ -256,11 +272,12 @@ def pad(x, paddings, constant_value=0):
     if len(pads) != x.rank or any(len(p) != 2 or min(p) < 0 for p in pads):
         raise ValueError(f"pad: argument 'paddings' must hold one non-negative [before, "
                          f"after] pair per axis ({x.rank}), received {paddings!r}")
-    xd = x._data
-    y = Tensor(contiguous(np.pad(xd, pads, constant_values=constant_value)))
-    idx = tuple(np.s_[b:b + n] for (b, _), n in zip(pads, xd.shape))
-    _record("pad", (x,), y, lambda dy, needs: (contiguous(dy[idx]),))
-    return y
+    idx = tuple(np.s_[b:b + n] for (b, _), n in zip(pads, x.shape))
+
+    def core(xd):
+        return contiguous(np.pad(xd, pads, constant_values=constant_value)), \
+            lambda dy, needs: (contiguous(dy[idx]),)
+    return _op("pad", (x,), core)
 
 
 def cast(x, dtype):
@@ -274,19 +291,17 @@ def cast(x, dtype):
     x = tensor_arg(x, "cast")
     dt = check_dtype(dtype, "cast")
     if dt == x.dtype:
-        return x if not isinstance(x, Variable) else Tensor(x._data.copy())
-    xd = x._data
-    if dt == "int32" and x.dtype == "float32":
-        out = _to_int32_wrapping(xd)
-    else:
-        out = xd.astype(NP[dt])
-    y = Tensor(contiguous(out))
-    if autodiff._tapes:
-        if dt == "float32" and x.dtype == "float32":
-            autodiff.record("cast", (x,), y, lambda dy, needs: (dy,))
-        else:
-            autodiff.record_non_differentiable("cast", (x,), y)
-    return y
+        if not isinstance(x, Variable):
+            return x
+        # A Variable changes in place: its cast is a copy (a float32 one is differentiable).
+        return _op("cast", (x,), lambda xd: (xd.copy(), lambda dy, needs: (dy,)))
+    to_int = dt == "int32" and x.dtype == "float32"
+    np_dtype = NP[dt]
+
+    def core(xd):
+        out = _to_int32_wrapping(xd) if to_int else xd.astype(np_dtype)
+        return contiguous(out), None
+    return autodiff.apply("cast", core, (x,))
 
 
 def _to_int32_wrapping(xd):

@@ -11,7 +11,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
-from ._util import float_data, tensor_arg
+from ._util import f32, tensor_arg
 
 # Integer versions (numpy) of the ops closed over the integers.
 _INT = {
@@ -28,21 +28,26 @@ def _make(name, saves):
     bwd = getattr(K, name + "_backward")
     int_fn = _INT.get(name)
 
+    if saves == "x":
+        def core(xd):
+            xd = f32(xd)
+            return fwd(xd), lambda dy, needs: (bwd(dy, xd),)
+    elif saves == "y":
+        def core(xd):
+            y = fwd(f32(xd))
+            return y, lambda dy, needs: (bwd(dy, y),)
+    else:
+        def core(xd):
+            return fwd(f32(xd)), lambda dy, needs: (bwd(dy),)
+
+    def int_core(xd):
+        return int_fn(xd).astype(np.int32), None
+
     def op(x):
         x = tensor_arg(x, name)
         if int_fn is not None and x._data.dtype == np.int32:
-            return Tensor(int_fn(x._data).astype(np.int32))
-        xd = float_data(x, name)
-        y = Tensor(fwd(xd))
-        if autodiff._tapes:
-            if saves == "x":
-                backward = lambda dy, needs: (bwd(dy, xd),)  # noqa: E731
-            elif saves == "y":
-                backward = lambda dy, needs: (bwd(dy, y._data),)  # noqa: E731
-            else:
-                backward = lambda dy, needs: (bwd(dy),)  # noqa: E731
-            autodiff.record(name, (x,), y, backward)
-        return y
+            return autodiff.apply(name, int_core, (x,))
+        return autodiff.apply(name, core, (x,))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"tn.{name}(x): elementwise {name} ({(fwd.__doc__ or '').splitlines()[2:3]})."
     return op
@@ -55,12 +60,13 @@ def _make_alpha(name, saves, default):
     def op(x, alpha=default):
         x = tensor_arg(x, name)
         alpha = float(alpha)
-        xd = float_data(x, name)
-        y = Tensor(fwd(xd, alpha))
-        if autodiff._tapes:
-            saved = xd if saves == "x" else y._data
-            autodiff.record(name, (x,), y, lambda dy, needs: (bwd(dy, saved, alpha),))
-        return y
+
+        def core(xd):
+            xd = f32(xd)
+            y = fwd(xd, alpha)
+            saved = xd if saves == "x" else y
+            return y, lambda dy, needs: (bwd(dy, saved, alpha),)
+        return autodiff.apply(name, core, (x,))
     op.__name__ = op.__qualname__ = name
     return op
 

@@ -1,0 +1,361 @@
+"""Capture and replay: the one training engine's fast path (see docs/engine.md).
+
+A function over tensors (a model's training step, its evaluation or prediction step)
+runs eagerly once under a Recorder. Every op is a tape node whose core is a function of
+arrays (autodiff.py), so the recorded list of nodes, together with the gradient
+computations, optimizer updates and variable assignments that happened between them,
+is a flat Program: replaying it runs the same cores, backward functions and native
+updates on the arrays of a new batch, in the same order, with no Tensor per op, no
+tape and no Python between the calls but the loop itself. Results are bit-identical to
+the eager run: the very same functions compute them.
+
+What a Program reads and writes:
+- placeholders: the step's inputs (batch x, y, sample weights), given to `run`;
+- variables: read from the Variable at each replay (optimizers update them in place);
+- constants: any other tensor an op received (a Python number converted by an op, a
+  tensor made before the step): kept as captured;
+- node outputs and gradients: slots of a list, overwritten at each replay.
+The gradients of every variable the step updates live in one flat float32 buffer, in a
+fixed order; the optimizer's one native call updates all variables from views of it.
+
+User code is never traced through: a user's Layer `call`, loss or metric runs as a
+Python slot, one node whose core calls the user function again at every replay (with
+its own small tape for the backward), so Python side effects and data-dependent
+branches in user code behave exactly as on the tape.
+
+A step the recorder cannot express (an op without a core, an update from arrays no op
+produced) gives no Program: the caller runs that step eagerly, and `reason` says why.
+"""
+import numpy as np
+
+from . import autodiff
+from .autodiff import _active, _push, accumulate
+from .tensor import Tensor, Variable
+
+
+class NotReplayable(Exception):
+    """Raised inside a replay when the program no longer describes the step (a Python
+    slot touched other variables than when captured): capture again."""
+
+
+class Recorder:
+    """Collects what happens while a function runs: nodes, gradient computations,
+    optimizer updates and variable assignments, in order."""
+
+    def __init__(self):
+        self.events = []
+        self.reason = None  # why the run cannot be replayed, or None
+
+    def fail(self, reason):
+        if self.reason is None:
+            self.reason = reason
+
+    def node(self, node):
+        self.events.append(("node", node))
+
+    def backprop(self, tape, y, targets, grads):
+        self.events.append(("backprop", tape, y, targets, grads))
+
+    def update(self, optimizer, variables, grads):
+        self.events.append(("update", optimizer, list(variables), list(grads)))
+
+    def assign(self, variable, value):
+        self.events.append(("assign", variable, value))
+
+
+def capture(fn, placeholders):
+    """Runs fn(*placeholders) eagerly under a Recorder. Returns (result, Program or
+    None, reason): the Program replays fn on new arrays for the placeholders."""
+    rec = Recorder()
+    token = _push(recorder=rec)
+    try:
+        result = fn(*placeholders)
+    finally:
+        _active.reset(token)
+    if rec.reason is not None:
+        return result, None, rec.reason
+    try:
+        program = Program(rec.events, placeholders, result)
+    except _Unreplayable as e:
+        return result, None, str(e)
+    return result, program, None
+
+
+class _Unreplayable(Exception):
+    pass
+
+
+def _flatten(result):
+    if isinstance(result, Tensor):
+        return [result]
+    if isinstance(result, (list, tuple)):
+        out = []
+        for r in result:
+            out.extend(_flatten(r))
+        return out
+    return []
+
+
+class Program:
+    """The flat program of one captured run (see the module docstring)."""
+
+    def __init__(self, events, placeholders, result):
+        self._tensor_slot = {}   # id(tensor) -> slot
+        self._array_slot = {}    # id(array) -> slot (for updates and assignments)
+        self._keep = []          # tensors and arrays whose ids are keys above
+        self.init = []           # slot -> constant array (None for computed slots)
+        self.variable_slots = []  # (slot, Variable): refreshed at each replay
+        self.placeholder_slots = []
+        for t in placeholders:
+            self.placeholder_slots.append(None if t is None else self._new_slot(t))
+        self.instructions = []
+        self.n_nodes = 0
+        node_index = {}          # id(Node) -> index among the program's nodes
+        for ev in events:
+            kind = ev[0]
+            if kind == "node":
+                node = ev[1]
+                ins = [self._input_slot(t) for t in node.inputs]
+                outs = [self._new_slot(o) for o in node.outputs]
+                node_index[id(node)] = self.n_nodes
+                self.instructions.append(("node", node.core, ins, outs, self.n_nodes))
+                self.n_nodes += 1
+            elif kind == "backprop":
+                self.instructions.append(self._backprop(ev, node_index))
+            elif kind == "update":
+                _, optimizer, variables, grads = ev
+                slots = [self._array_input(g, "an optimizer update") for g in grads]
+                self.instructions.append(("update", optimizer, variables, slots))
+            else:
+                _, variable, value = ev
+                self.instructions.append(("assign", variable,
+                                          self._array_input(value, "a variable assignment")))
+        self.result_slots = [self._computed_slot(t) for t in _flatten(result)]
+        if any(s is None for s in self.result_slots):
+            raise _Unreplayable("the step returned a tensor no op computed")
+        self._flat_gradients()
+        self._keep = None
+        self._tensor_slot = self._array_slot = None
+        self._vals = None
+        self._backwards = None
+
+    # -- building ------------------------------------------------------------------------
+    def _new_slot(self, t, constant=None):
+        slot = len(self.init)
+        self.init.append(constant)
+        self._tensor_slot[id(t)] = slot
+        self._array_slot[id(t._data)] = slot
+        self._keep.append(t)
+        return slot
+
+    def _computed_slot(self, t):
+        """t's slot, or None. Another Tensor over a computed array (variable_grads wraps
+        the gradients it computed) has that array's slot."""
+        slot = self._tensor_slot.get(id(t))
+        return slot if slot is not None else self._array_slot.get(id(t._data))
+
+    def _input_slot(self, t):
+        slot = self._computed_slot(t)
+        if slot is not None:
+            return slot
+        if isinstance(t, Variable):
+            slot = self._new_slot(t)
+            self.variable_slots.append((slot, t))
+            return slot
+        return self._new_slot(t, constant=t._data)
+
+    def _array_input(self, a, what):
+        slot = self._array_slot.get(id(a))
+        if slot is None:
+            raise _Unreplayable(f"{what} used values that no op computed")
+        return slot
+
+    def _backprop(self, ev, node_index):
+        _, tape, y, targets, grads = ev
+        steps = []
+        for node in tape.nodes:
+            i = node_index.get(id(node))
+            if i is None:
+                raise _Unreplayable(f"a gradient went through op '{node.name}', computed "
+                                    f"outside the captured run")
+            ins = [self._tensor_slot[id(x)] if id(x) in self._tensor_slot
+                   else self._input_slot(x) for x in node.inputs]
+            outs = [self._tensor_slot[id(o)] for o in node.outputs]
+            needs = tuple([id(x) in tape.tracked for x in node.inputs])
+            shapes = [x.shape for x in node.inputs]
+            steps.append((i, ins, outs, needs, shapes))
+        y_slot = self._tensor_slot[id(y)]
+        target_slots = [self._input_slot(t) for t in targets]
+        out_slots = []
+        for t, g in zip(targets, grads):
+            if g is None:
+                out_slots.append(None)
+                continue
+            holder = Tensor(g)  # keeps the id of g's array unique while building
+            out_slots.append(self._new_slot(holder))
+        return ["backprop", steps[::-1], y_slot, target_slots,
+                [t.shape for t in targets], out_slots, None]
+
+    def _flat_gradients(self):
+        """Every gradient an update consumes gets a view into one flat buffer, written
+        by the backward; the update reads the views."""
+        consumed = {}
+        for ins in self.instructions:
+            if ins[0] == "update":
+                for s in ins[3]:
+                    consumed[s] = None
+        sizes = {}
+        for ins in self.instructions:
+            if ins[0] == "backprop":
+                for shape, s in zip(ins[4], ins[5]):
+                    if s is not None and s in consumed:
+                        sizes[s] = shape
+        total = sum(int(np.prod(shape, dtype=np.int64)) for shape in sizes.values())
+        self.flat_grads = np.empty(total, np.float32)
+        self.grad_views = {}
+        off = 0
+        for s, shape in sizes.items():
+            n = int(np.prod(shape, dtype=np.int64))
+            self.grad_views[s] = self.flat_grads[off:off + n].reshape(shape)
+            off += n
+        for ins in self.instructions:
+            if ins[0] == "backprop":
+                ins[6] = [self.grad_views.get(s) if s is not None else None for s in ins[5]]
+
+    # -- replay --------------------------------------------------------------------------
+    def run(self, arrays):
+        """Replays the captured run on new placeholder arrays (None for an absent one);
+        returns the result tensors' arrays (valid until the next run)."""
+        vals = list(self.init)
+        for slot, a in zip(self.placeholder_slots, arrays):
+            if slot is not None:
+                vals[slot] = a
+        for slot, v in self.variable_slots:
+            vals[slot] = v._data
+        backwards = [None] * self.n_nodes
+        self._vals, self._backwards = vals, backwards
+        for ins in self.instructions:
+            kind = ins[0]
+            if kind == "node":
+                _, core, in_slots, out_slots, index = ins
+                out, backward = core(*[vals[i] for i in in_slots])
+                if len(out_slots) == 1:
+                    vals[out_slots[0]] = out
+                else:
+                    for s, o in zip(out_slots, out):
+                        vals[s] = o
+                backwards[index] = backward
+            elif kind == "backprop":
+                self._run_backprop(ins, vals, backwards)
+            elif kind == "update":
+                _, optimizer, variables, slots = ins
+                optimizer._apply_arrays(variables, [vals[s] for s in slots])
+            else:
+                _, variable, slot = ins
+                np.copyto(variable._data, vals[slot])
+        return [vals[s] for s in self.result_slots]
+
+    @staticmethod
+    def _run_backprop(ins, vals, backwards):
+        _, steps, y_slot, target_slots, shapes, out_slots, views = ins
+        grads = {y_slot: np.ones(vals[y_slot].shape, np.float32)}
+        for index, in_slots, outs, needs, in_shapes in steps:
+            if len(outs) == 1:
+                g = grads.pop(outs[0], None)
+                if g is None:
+                    continue
+            else:
+                g = [grads.pop(o, None) for o in outs]
+                if all(v is None for v in g):
+                    continue
+            accumulate(grads, in_slots, in_shapes, backwards[index](g, needs), needs)
+        for t, shape, out, view in zip(target_slots, shapes, out_slots, views):
+            if out is None:
+                continue
+            g = grads.get(t)
+            if g is None:
+                raise NotReplayable("a variable that had a gradient when captured has none")
+            if view is not None:
+                np.copyto(view, g.reshape(shape) if g.shape != shape else g)
+                vals[out] = view
+            else:
+                vals[out] = autodiff.grad_array(g, shape)
+
+    def release(self):
+        """Drops the arrays of the last replay (the batch, intermediates)."""
+        self._vals = self._backwards = None
+
+
+def python_slot(name, fn, inputs):
+    """fn(*inputs) -> Tensor (or a list of Tensors). While a run is captured, this is
+    one node whose core calls fn again at every replay, with a tape of its own for the
+    backward (user code is not traced through); otherwise a plain call."""
+    a = _active.get()
+    if a is None or a.recorder is None:
+        return fn(*inputs)
+    variables = {}
+    first = [True]
+    # Only the inputs an outer tape differentiates through get gradients (not labels).
+    watched = [any(id(t) in tape.tracked for tape in a.tapes) for t in inputs]
+
+    def core(*arrays):
+        args = [Tensor(x) for x in arrays[:len(inputs)]]
+        tape = autodiff.Tape(watch_variables=True)
+        for t, w in zip(args, watched):
+            if w:
+                tape.watch(t)
+        token = _push(tape, isolate=True)
+        try:
+            out = fn(*args)
+        finally:
+            _active.reset(token)
+        outs = out if isinstance(out, (list, tuple)) else [out]
+        for o in outs:
+            if not isinstance(o, Tensor):
+                raise TypeError(f"{name} must return a Tensor, received {type(o).__name__}")
+        if first[0]:
+            variables.update(tape.variables)
+        elif tape.variables.keys() != variables.keys():
+            raise NotReplayable(f"{name} used other variables than when captured")
+        targets = args + list(variables.values())
+        if not any(id(o) in tape.tracked for o in outs):
+            return _arrays_of(out, outs), None  # no gradient flows through fn's result
+
+        def backward(dy, needs):
+            res = []
+            dys = dy if isinstance(out, (list, tuple)) else [dy]
+            for o, d in zip(outs, dys):
+                if d is None:
+                    continue
+                res.append(autodiff._backprop(tape, o, d, targets))
+            total = []
+            for i, t in enumerate(targets):
+                gs = [r[i] for r in res if r[i] is not None]
+                total.append(None if not gs else gs[0] if len(gs) == 1 else sum(gs[1:], gs[0]))
+            return total
+        return _arrays_of(out, outs), backward
+
+    # The first run discovers the variables fn touches; they become inputs of the node,
+    # so that gradients flow to them through the outer tape.
+    out_arrays, backward = core(*[t._data for t in inputs])
+    first[0] = False
+    node_inputs = tuple(inputs) + tuple(variables.values())
+    return autodiff.apply(name, _once(core, out_arrays, backward), node_inputs)
+
+
+def _arrays_of(out, outs):
+    arrays = tuple(o._data for o in outs)
+    return arrays if isinstance(out, (list, tuple)) else arrays[0]
+
+
+def _once(core, out, backward):
+    """A core that returns a precomputed first result once, then runs `core` (so the
+    capturing run does not call the user function twice)."""
+    state = [True]
+
+    def wrapped(*arrays):
+        if state[0]:
+            state[0] = False
+            return out, backward
+        return core(*arrays)
+    return wrapped
