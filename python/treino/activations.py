@@ -8,7 +8,7 @@ the activation has to run as its own op after the matmul.
 """
 import re
 
-from ._config import canon
+from ._config import canon, split_config_dict
 from .core import ops
 from .core.tensor import Tensor
 
@@ -125,29 +125,31 @@ def _valid_list():
     return ", ".join(VALID_IDS)
 
 
-def get(identifier):
+def get(identifier, where="activation"):
     """An Activation from a TF.js id (either spelling), None (linear), an Activation, a
-    {'class_name': id, 'config': {}} dict or a callable x -> Tensor."""
+    {'class_name': id, 'config': {}} dict (TF.js's own activations take no config) or a
+    callable x -> Tensor. Errors start with `where`."""
     if identifier is None:
         return Linear()
     if isinstance(identifier, Activation):
         return identifier
     if isinstance(identifier, dict):
-        if "class_name" not in identifier and "className" not in identifier:
-            raise ValueError(f"activation: a config dict needs a 'class_name' key, received "
-                             f"{identifier!r}")
-        return get(identifier.get("class_name", identifier.get("className")))
+        name, config = split_config_dict(identifier, where)
+        if config:
+            raise ValueError(f"{where}: the activation {name!r} takes no config, received "
+                             f"{identifier['config']!r}")
+        return get(name, where)
     if isinstance(identifier, str):
         name = _BY_CANON.get(canon(identifier))
         if name is None:
-            raise ValueError(f"activation: unknown activation {identifier!r}; valid ids: "
+            raise ValueError(f"{where}: unknown activation {identifier!r}; valid ids: "
                              f"{_valid_list()} (camelCase or snake_case)")
         return _make(name)
     if callable(identifier):
         name = getattr(identifier, "_activation_id", None)
         return _make(name) if name else CallableActivation(identifier)
-    raise TypeError(f"activation: expected an activation id (str), None, an Activation or a "
-                    f"callable, received {type(identifier).__name__}")
+    raise TypeError(f"{where}: expected an activation id (str), None, an Activation or a "
+                    f"callable, received {identifier!r} (of type {type(identifier).__name__})")
 
 
 def serialize(activation):

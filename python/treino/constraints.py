@@ -2,34 +2,11 @@
 back onto the constraint (applied after each optimizer update). Norms are L2 norms over
 `axis` (for a Dense kernel [in, out], axis 0 constrains each unit's incoming weights);
 TF.js's epsilon (1e-7) goes in the denominator beside the norm: w * desired / (eps + norm)."""
-import math
-import numbers
-
-import numpy as np
-
-from ._config import Configurable, canon, from_config_dict
+from ._config import Configurable, canon, check_axes, check_number, from_config_dict
 from .core import ops
 from .core.tensor import Tensor
 
 EPSILON = 1e-7
-
-
-def _number(v, who, arg):
-    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or not math.isfinite(v):
-        raise ValueError(f"{who}: argument '{arg}' must be a finite number, received {v!r}")
-    return float(v)
-
-
-def _axis(axis, who):
-    items = [axis] if isinstance(axis, (numbers.Integral, np.integer)) else axis
-    try:
-        out = [int(a) for a in items]
-    except (TypeError, ValueError):
-        out = None
-    if out is None or any(isinstance(a, bool) for a in items):
-        raise ValueError(f"{who}: argument 'axis' must be an int or a list of ints, "
-                         f"received {axis!r}")
-    return out[0] if isinstance(axis, (numbers.Integral, np.integer)) else out
 
 
 def _norms(w, axis):
@@ -52,10 +29,8 @@ class MaxNorm(Constraint):
     class_name = "MaxNorm"
 
     def __init__(self, max_value=2.0, axis=0):
-        self.max_value = _number(max_value, "max_norm", "max_value")
-        if self.max_value < 0:
-            raise ValueError(f"max_norm: argument 'max_value' must be >= 0, received {max_value!r}")
-        self.axis = _axis(axis, "max_norm")
+        self.max_value = check_number(max_value, "MaxNorm", "max_value", low=0.0)
+        self.axis = check_axes(axis, "MaxNorm")
 
     def _apply(self, w):
         norms = _norms(w, self.axis)
@@ -71,15 +46,13 @@ class MinMaxNorm(Constraint):
     class_name = "MinMaxNorm"
 
     def __init__(self, min_value=0.0, max_value=1.0, axis=0, rate=1.0):
-        self.min_value = _number(min_value, "min_max_norm", "min_value")
-        self.max_value = _number(max_value, "min_max_norm", "max_value")
-        if not 0 <= self.min_value <= self.max_value:
-            raise ValueError(f"min_max_norm: need 0 <= min_value <= max_value, received "
+        self.min_value = check_number(min_value, "MinMaxNorm", "min_value", low=0.0)
+        self.max_value = check_number(max_value, "MinMaxNorm", "max_value")
+        if self.max_value < self.min_value:
+            raise ValueError(f"MinMaxNorm: need 0 <= min_value <= max_value, received "
                              f"min_value={min_value!r}, max_value={max_value!r}")
-        self.rate = _number(rate, "min_max_norm", "rate")
-        if not 0 <= self.rate <= 1:
-            raise ValueError(f"min_max_norm: argument 'rate' must be in [0, 1], received {rate!r}")
-        self.axis = _axis(axis, "min_max_norm")
+        self.rate = check_number(rate, "MinMaxNorm", "rate", low=0.0, high=1.0)
+        self.axis = check_axes(axis, "MinMaxNorm")
 
     def _apply(self, w):
         norms = _norms(w, self.axis)
@@ -103,7 +76,7 @@ class UnitNorm(Constraint):
     class_name = "UnitNorm"
 
     def __init__(self, axis=0):
-        self.axis = _axis(axis, "unit_norm")
+        self.axis = check_axes(axis, "UnitNorm")
 
     def _apply(self, w):
         return ops.div(w, ops.add(EPSILON, _norms(w, self.axis)))
@@ -133,22 +106,24 @@ _CLASSES = {"maxnorm": MaxNorm, "minmaxnorm": MinMaxNorm, "nonneg": NonNeg,
 VALID_IDS = ["maxNorm", "minMaxNorm", "nonNeg", "unitNorm"]
 
 
-def get(identifier):
+def get(identifier, where="constraint"):
     """A Constraint from None (none), an id (either spelling, default arguments), a
-    Constraint, or a config dict {'class_name': 'MaxNorm', 'config': {...}}."""
+    Constraint, or a config dict {'class_name': 'MaxNorm', 'config': {...}}. Errors start
+    with `where`."""
     if identifier is None or isinstance(identifier, Constraint):
         return identifier
     if isinstance(identifier, str):
         cls = _CLASSES.get(canon(identifier))
         if cls is None:
-            raise ValueError(f"constraint: unknown constraint {identifier!r}; valid ids: "
+            raise ValueError(f"{where}: unknown constraint {identifier!r}; valid ids: "
                              f"{', '.join(VALID_IDS)} (camelCase or snake_case)")
         return cls()
     if isinstance(identifier, dict):
-        return from_config_dict(identifier, _CLASSES, "constraint",
+        return from_config_dict(identifier, _CLASSES, where,
                                 "MaxNorm, MinMaxNorm, NonNeg, UnitNorm")
-    raise TypeError(f"constraint: expected None, a constraint id (str), a Constraint or a "
-                    f"config dict, received {type(identifier).__name__}")
+    raise TypeError(f"{where}: expected None, a constraint id (str), a Constraint or a "
+                    f"config dict, received {identifier!r} (of type "
+                    f"{type(identifier).__name__})")
 
 
 def serialize(constraint):

@@ -11,45 +11,27 @@ the VarianceScaling they are ('class_name': 'VarianceScaling'), as TF.js does fo
 compatibility.
 """
 import math
-import numbers
 
 import numpy as np
 
-from ._config import Configurable, canon, from_config_dict, to_snake
+from ._config import (Configurable, canon, check_choice, check_config, check_dims, check_int,
+                      check_number, from_config_dict, to_snake, type_error, value_error)
 from .core.random import generator
 
 _NP = {"float32": np.float32, "int32": np.int32}
 
 
 def _dtype(dtype, who):
-    dtype = dtype or "float32"
+    dtype = "float32" if dtype is None else dtype
+    if not isinstance(dtype, str):
+        raise type_error(who, "dtype", "'float32' or 'int32'", dtype)
     if dtype not in _NP:
-        raise ValueError(f"{who}: dtype must be 'float32' or 'int32', received {dtype!r}")
+        raise value_error(who, "dtype", "'float32' or 'int32'", dtype)
     return _NP[dtype]
 
 
-def _number(v, who, arg):
-    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or not math.isfinite(v):
-        raise ValueError(f"{who}: argument '{arg}' must be a finite number, received {v!r}")
-    return float(v)
-
-
 def _seed(seed, who):
-    if seed is None:
-        return None
-    if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)):
-        raise ValueError(f"{who}: argument 'seed' must be an int or None, received {seed!r}")
-    return int(seed)
-
-
-def _shape(shape, who):
-    try:
-        dims = tuple(int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{who}: shape must be a list of ints, received {shape!r}") from None
-    if any(d < 0 for d in dims):
-        raise ValueError(f"{who}: shape must not hold negative sizes, received {list(dims)}")
-    return dims
+    return check_int(seed, who, "seed", allow_none=True)
 
 
 def compute_fans(shape):
@@ -69,12 +51,16 @@ class Initializer(Configurable):
     class_name = None
 
     def __call__(self, shape, dtype="float32"):
-        shape = _shape(shape, self.class_name)
-        return np.ascontiguousarray(self._values(shape).astype(_dtype(dtype, self.class_name)))
+        shape = check_dims(shape, self.class_name, "shape", free=False)
+        np_dtype = _dtype(dtype, self.class_name)
+        self._check_shape(shape)
+        return np.ascontiguousarray(self._values(shape).astype(np_dtype))
+
+    def _check_shape(self, shape):
+        """Refuses shapes the initializer cannot fill (a ValueError naming the shape)."""
 
     def _values(self, shape):
         raise NotImplementedError
-
 
 
 class Zeros(Initializer):
@@ -95,7 +81,7 @@ class Constant(Initializer):
     class_name = "Constant"
 
     def __init__(self, value):
-        self.value = _number(value, "constant", "value")
+        self.value = check_number(value, "Constant", "value")
 
     def _values(self, shape):
         return np.full(shape, self.value)
@@ -108,11 +94,12 @@ class RandomUniform(Initializer):
     class_name = "RandomUniform"
 
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
-        self.minval = _number(minval, "random_uniform", "minval")
-        self.maxval = _number(maxval, "random_uniform", "maxval")
+        self.minval = check_number(minval, "RandomUniform", "minval")
+        self.maxval = check_number(maxval, "RandomUniform", "maxval")
         if self.maxval < self.minval:
-            raise ValueError(f"random_uniform: 'maxval' ({maxval}) must be >= 'minval' ({minval})")
-        self.seed = _seed(seed, "random_uniform")
+            raise ValueError(f"RandomUniform: argument 'maxval' must be >= 'minval' "
+                             f"({minval!r}), received {maxval!r}")
+        self.seed = _seed(seed, "RandomUniform")
 
     def _values(self, shape):
         return generator(self.seed).uniform(self.minval, self.maxval, shape)
@@ -136,11 +123,10 @@ class RandomNormal(Initializer):
     class_name = "RandomNormal"
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        self.mean = _number(mean, "random_normal", "mean")
-        self.stddev = _number(stddev, "random_normal", "stddev")
-        if self.stddev < 0:
-            raise ValueError(f"random_normal: 'stddev' must be >= 0, received {stddev!r}")
-        self.seed = _seed(seed, "random_normal")
+        who = type(self).__name__
+        self.mean = check_number(mean, who, "mean")
+        self.stddev = check_number(stddev, who, "stddev", low=0.0)
+        self.seed = _seed(seed, who)
 
     def _values(self, shape):
         return self.mean + self.stddev * generator(self.seed).standard_normal(shape)
@@ -160,14 +146,6 @@ _MODES = {"fanin": "fanIn", "fanout": "fanOut", "fanavg": "fanAvg"}
 _DISTS = {"normal": "normal", "uniform": "uniform", "truncatednormal": "truncatedNormal"}
 
 
-def _choice(value, table, who, arg):
-    key = canon(value) if isinstance(value, str) else None
-    if key not in table:
-        raise ValueError(f"{who}: argument '{arg}' must be one of {list(table.values())} "
-                         f"(camelCase or snake_case), received {value!r}")
-    return table[key]
-
-
 class VarianceScaling(Initializer):
     """stddev or limit from scale / fan: 'normal' (and 'truncatedNormal') draw a normal
     truncated at two stddevs with stddev sqrt(scale) (TF.js applies no correction for the
@@ -175,13 +153,13 @@ class VarianceScaling(Initializer):
     class_name = "VarianceScaling"
 
     def __init__(self, scale=1.0, mode="fanIn", distribution="normal", seed=None):
-        self.scale = _number(scale, "variance_scaling", "scale")
-        if self.scale <= 0:
-            raise ValueError(f"variance_scaling: argument 'scale' must be positive, received "
-                             f"{scale!r}")
-        self.mode = _choice(mode, _MODES, "variance_scaling", "mode")
-        self.distribution = _choice(distribution, _DISTS, "variance_scaling", "distribution")
-        self.seed = _seed(seed, "variance_scaling")
+        # TF.js's message asks for "a positive float" (its check lets 0 through; Keras's
+        # does not): a zero scale would make every weight 0.
+        who = type(self).__name__
+        self.scale = check_number(scale, who, "scale", low=0.0, low_open=True)
+        self.mode = check_choice(mode, _MODES, who, "mode")
+        self.distribution = check_choice(distribution, _DISTS, who, "distribution")
+        self.seed = _seed(seed, who)
 
     def _values(self, shape):
         fan_in, fan_out = compute_fans(shape)
@@ -207,7 +185,21 @@ def _variance_preset(cls_name, scale, mode, distribution):
 
         @classmethod
         def from_config(cls, config):
-            return cls(seed=config.get("seed"))
+            """Takes {'seed': ...}, as Keras writes a preset, and also the full
+            VarianceScaling config get_config gives, whose scale, mode and distribution
+            must then be the preset's own (a config that asks for another is refused,
+            not silently ignored as TF.js does)."""
+            config = dict(check_config(cls, config, extra=("scale", "mode", "distribution")))
+            own = {"scale": scale, "mode": mode, "distribution": distribution}
+            for key in [k for k in own if k in config]:
+                given = config.pop(key)
+                ok = (check_number(given, cls.__name__, key) == own[key] if key == "scale" else
+                      check_choice(given, _MODES if key == "mode" else _DISTS, cls.__name__,
+                                   key) == own[key])
+                if not ok:
+                    raise value_error(cls.__name__, key, f"{own[key]!r} (fixed for "
+                                      f"{cls.__name__}; use VarianceScaling for others)", given)
+            return cls(**config)
     Preset.__name__ = Preset.__qualname__ = Preset.class_name = cls_name
     return Preset
 
@@ -226,14 +218,13 @@ class Orthogonal(Initializer):
     class_name = "Orthogonal"
 
     def __init__(self, gain=1.0, seed=None):
-        self.gain = _number(gain, "orthogonal", "gain")
-        self.seed = _seed(seed, "orthogonal")
+        self.gain = check_number(gain, "Orthogonal", "gain")
+        self.seed = _seed(seed, "Orthogonal")
 
-    def __call__(self, shape, dtype="float32"):
+    def _check_shape(self, shape):
         if len(shape) < 2:
-            raise ValueError(f"orthogonal: the shape must have at least 2 dimensions, "
+            raise ValueError(f"Orthogonal: the shape must have at least 2 dimensions, "
                              f"received {list(shape)}")
-        return super().__call__(shape, dtype)
 
     def _values(self, shape):
         rows, cols = math.prod(shape[:-1]), shape[-1]
@@ -252,13 +243,12 @@ class Identity(Initializer):
     class_name = "Identity"
 
     def __init__(self, gain=1.0):
-        self.gain = _number(gain, "identity", "gain")
+        self.gain = check_number(gain, "Identity", "gain")
 
-    def __call__(self, shape, dtype="float32"):
+    def _check_shape(self, shape):
         if len(shape) != 2 or shape[0] != shape[1]:
-            raise ValueError(f"identity: the initializer makes square 2-D matrices only, "
+            raise ValueError(f"Identity: the initializer makes square 2-D matrices only, "
                              f"received shape {list(shape)}")
-        return super().__call__(shape, dtype)
 
     def _values(self, shape):
         return self.gain * np.eye(shape[0])
@@ -339,24 +329,26 @@ VALID_IDS = ["zeros", "ones", "constant", "randomNormal", "randomUniform", "trun
 # Keras spells LeCun 'lecun_normal': the canonical form ('lecunnormal') covers both.
 
 
-def get(identifier):
+def get(identifier, where="initializer"):
     """An Initializer from an id (either spelling: 'glorotNormal', 'glorot_normal'), an
-    Initializer, or a config dict {'class_name': ..., 'config': {...}}."""
+    Initializer, or a config dict {'class_name': ..., 'config': {...}}. Errors start with
+    `where` (a layer passes "Dense: argument 'kernel_initializer'")."""
     if isinstance(identifier, Initializer):
         return identifier
     if isinstance(identifier, str):
         cls = _BY_CANON.get(canon(identifier))
         if cls is None:
-            raise ValueError(f"initializer: unknown initializer {identifier!r}; valid ids: "
+            raise ValueError(f"{where}: unknown initializer {identifier!r}; valid ids: "
                              f"{', '.join(VALID_IDS)} (camelCase or snake_case)")
         if cls is Constant:
-            raise ValueError("initializer: 'constant' needs a value: use "
-                             "tn.initializers.constant(value)")
+            raise ValueError(f"{where}: 'constant' needs a value: use "
+                             f"tn.initializers.constant(value)")
         return cls()
     if isinstance(identifier, dict):
-        return from_config_dict(identifier, _BY_CANON, "initializer", ", ".join(_CLASSES))
-    raise TypeError(f"initializer: expected an initializer id (str), an Initializer or a "
-                    f"config dict, received {type(identifier).__name__}")
+        return from_config_dict(identifier, _BY_CANON, where, ", ".join(_CLASSES))
+    raise TypeError(f"{where}: expected an initializer id (str), an Initializer or a "
+                    f"config dict, received {identifier!r} (of type "
+                    f"{type(identifier).__name__})")
 
 
 def _snake_value(v):

@@ -1,20 +1,10 @@
 """Weight regularizers (TF.js's L1L2): `reg(weight) -> scalar Tensor`, computed with core
 ops so that the penalty is differentiable and can be added to the loss."""
-import math
-import numbers
-
 import numpy as np
 
-from ._config import Configurable, canon
+from ._config import Configurable, canon, check_number, from_config_dict
 from .core import ops
 from .core.tensor import Tensor
-
-
-def _rate(v, who, arg):
-    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or \
-            not math.isfinite(v) or v < 0:
-        raise ValueError(f"{who}: argument '{arg}' must be a finite number >= 0, received {v!r}")
-    return float(v)
 
 
 class Regularizer(Configurable):
@@ -31,8 +21,8 @@ class L1L2(Regularizer):
     class_name = "L1L2"
 
     def __init__(self, l1=0.01, l2=0.01):
-        self.l1 = _rate(l1, "l1l2", "l1")
-        self.l2 = _rate(l2, "l1l2", "l2")
+        self.l1 = check_number(l1, "L1L2", "l1", low=0.0)
+        self.l2 = check_number(l2, "L1L2", "l2", low=0.0)
 
     def __call__(self, x):
         if not isinstance(x, Tensor):
@@ -68,25 +58,23 @@ _IDS = {"l1l2": l1l2, "l1": l1, "l2": l2}
 VALID_IDS = ["l1l2", "l1", "l2"]
 
 
-def get(identifier):
+def get(identifier, where="regularizer"):
     """A Regularizer from None (none), an id ('l1l2' / 'L1L2', 'l1', 'l2', with the TF.js
-    default rates), a Regularizer, or a config dict {'class_name': 'L1L2', 'config': ...}."""
+    default rates), a Regularizer, or a config dict {'class_name': 'L1L2', 'config': ...}
+    (TF.js registers no other class). Errors start with `where`."""
     if identifier is None or isinstance(identifier, Regularizer):
         return identifier
     if isinstance(identifier, str):
         f = _IDS.get(canon(identifier))
         if f is None:
-            raise ValueError(f"regularizer: unknown regularizer {identifier!r}; valid ids: "
+            raise ValueError(f"{where}: unknown regularizer {identifier!r}; valid ids: "
                              f"{', '.join(VALID_IDS)}")
         return f()
     if isinstance(identifier, dict):
-        name = identifier.get("class_name", identifier.get("className"))
-        if not isinstance(name, str) or canon(name) != "l1l2":
-            raise ValueError(f"regularizer: unknown class_name {name!r}; valid: L1L2")
-        config = identifier.get("config") or {}
-        return L1L2(l1=config.get("l1", 0.01), l2=config.get("l2", 0.01))
-    raise TypeError(f"regularizer: expected None, a regularizer id (str), a Regularizer or a "
-                    f"config dict, received {type(identifier).__name__}")
+        return from_config_dict(identifier, {"l1l2": L1L2}, where, "L1L2")
+    raise TypeError(f"{where}: expected None, a regularizer id (str), a Regularizer or a "
+                    f"config dict, received {identifier!r} (of type "
+                    f"{type(identifier).__name__})")
 
 
 def serialize(regularizer):

@@ -354,17 +354,19 @@ def test_flatten_reshape_activation_input_forward():
 
 
 def test_bad_arguments_raise_clear_errors():
-    for units in (0, -3, 2.5, True, "8"):
-        with pytest.raises(ValueError, match=r"dense: argument 'units' must be a positive int"):
+    for units, error in ((0, ValueError), (-3, ValueError), (2.5, TypeError), (True, TypeError),
+                         ("8", TypeError)):
+        with pytest.raises(error, match=r"Dense: argument 'units' must be a positive int"):
             L.dense(units)
-    for rate in (1, 1.5, -0.1, "0.5"):
-        with pytest.raises(ValueError, match=r"dropout: argument 'rate' must be a number in \[0, 1\)"):
+    for rate, error in ((1, ValueError), (1.5, ValueError), (-0.1, ValueError),
+                        ("0.5", TypeError)):
+        with pytest.raises(error, match=r"Dropout: argument 'rate' must be a finite number in \[0, 1\)"):
             L.dropout(rate)
-    with pytest.raises(ValueError, match="unknown activation 'rellu'.*relu6.*softmax"):
+    with pytest.raises(ValueError, match="Dense: argument 'activation': unknown activation 'rellu'.*relu6.*softmax"):
         L.dense(2, activation="rellu")
     with pytest.raises(ValueError, match="unknown initializer 'glorot'.*glorotNormal"):
         L.dense(2, kernel_initializer="glorot")
-    with pytest.raises(ValueError, match="input_shape' or 'batch_input_shape', not both"):
+    with pytest.raises(ValueError, match="give one of 'input_shape', 'input_dim' and 'batch_input_shape'"):
         L.input_layer(input_shape=[2], batch_input_shape=[None, 2])
     with pytest.raises(ValueError, match="target_shape"):
         L.reshape([-1, -1])

@@ -13,7 +13,9 @@ from collections import defaultdict
 
 import numpy as np
 
-from ..core.dtypes import NP
+from .._config import (check_bool, check_config, check_dims, check_int, check_name,
+                       type_error, unknown_arguments, value_error)
+from ..core.dtypes import DTYPES, NP
 from ..core.tensor import Tensor, Variable, variables_by_name
 
 _counters = defaultdict(lambda: itertools.count(1))
@@ -44,18 +46,45 @@ def unique_variable_name(name):
             return f"{name}_{i}"
 
 
-def _shape_tuple(shape, fn, arg):
-    if shape is None:
-        return None
-    try:
-        dims = tuple(None if d is None else int(d) for d in shape)
-    except (TypeError, ValueError):
-        raise TypeError(f"{fn}: argument '{arg}' must be a list of ints (None for a free "
-                        f"dimension), received {shape!r}") from None
-    if any(d is not None and d < 0 for d in dims):
-        raise ValueError(f"{fn}: argument '{arg}' must not hold negative sizes, received "
-                         f"{list(shape)}")
-    return dims
+def check_dtype(dtype, who):
+    """A layer's dtype: one of treino's dtype names ('float32' when None). TF.js takes
+    the name of any of its dtypes; complex64 and string do not exist in treino."""
+    if dtype is None:
+        return "float32"
+    expected = f"one of {', '.join(map(repr, DTYPES))} or None"
+    if not isinstance(dtype, str):
+        raise type_error(who, "dtype", expected, dtype)
+    if dtype not in DTYPES:
+        raise value_error(who, "dtype", expected, dtype)
+    return dtype
+
+
+def batch_input_shape_of(who, input_shape=None, batch_input_shape=None, batch_size=None,
+                         input_dim=None):
+    """The batch input shape (None for a free dimension) that the shape arguments give,
+    or None when none is given. One of input_shape, input_dim and batch_input_shape at
+    most, and batch_size only beside input_shape or input_dim: TF.js and Keras quietly
+    let batch_input_shape win, which hides a mistake. Dimensions may be 0 (TF.js and
+    Keras accept empty tensors), never negative."""
+    given = [a for a, v in (("input_shape", input_shape), ("input_dim", input_dim),
+                            ("batch_input_shape", batch_input_shape)) if v is not None]
+    if len(given) > 1:
+        raise ValueError(f"{who}: give one of 'input_shape', 'input_dim' and "
+                         f"'batch_input_shape', not several (received {' and '.join(given)})")
+    batch_size = check_int(batch_size, who, "batch_size", minimum=1, allow_none=True)
+    if batch_input_shape is not None:
+        if batch_size is not None:
+            raise ValueError(f"{who}: 'batch_size' cannot be combined with "
+                             f"'batch_input_shape' (it already holds the batch size)")
+        return check_dims(batch_input_shape, who, "batch_input_shape", empty=False)
+    if batch_size is not None and not given:
+        raise ValueError(f"{who}: 'batch_size' needs 'input_shape' or 'input_dim' (the "
+                         f"shape it is the batch size of), received batch_size={batch_size}")
+    if input_dim is not None:
+        return (batch_size, check_int(input_dim, who, "input_dim", minimum=0))
+    if input_shape is not None:
+        return (batch_size,) + check_dims(input_shape, who, "input_shape")
+    return None
 
 
 def assign_all(layer_variables, weights, fn):
@@ -110,7 +139,7 @@ class LayerVariable:
 
     @trainable.setter
     def trainable(self, value):
-        self._trainable = bool(value)
+        self._trainable = check_bool(value, f"weight {self.name!r}", "trainable")
         self.sync_trainable()
 
     def sync_trainable(self):
@@ -134,21 +163,22 @@ class Layer:
     compute_output_shape (if the shape changes) and get_config."""
 
     def __init__(self, name=None, trainable=True, input_shape=None, batch_input_shape=None,
-                 batch_size=None, dtype=None, input_dim=None):
+                 batch_size=None, dtype=None, input_dim=None, **unknown):
+        # Every argument is checked before a default name is drawn: a refused layer
+        # leaves the per-class counter (dense_Dense1, dense_Dense2...) where it was.
         cls = type(self).__name__
-        if name is not None and (not isinstance(name, str) or not name):
-            raise TypeError(f"{cls}: argument 'name' must be a non-empty string, received {name!r}")
-        self.name = name or default_name(cls)
-        self._trainable = bool(trainable)
-        if input_dim is not None and input_shape is None:
-            input_shape = (input_dim,)
-        if batch_input_shape is not None:
-            self.batch_input_shape = _shape_tuple(batch_input_shape, cls, "batch_input_shape")
-        elif input_shape is not None:
-            self.batch_input_shape = (batch_size,) + _shape_tuple(input_shape, cls, "input_shape")
-        else:
-            self.batch_input_shape = None
-        self.dtype = dtype or "float32"
+        if unknown:
+            raise unknown_arguments(type(self), list(unknown))
+        if name is not None:
+            check_name(name, cls)
+        trainable = check_bool(trainable, cls, "trainable")
+        batch_input_shape = batch_input_shape_of(cls, input_shape, batch_input_shape,
+                                                 batch_size, input_dim)
+        dtype = check_dtype(dtype, cls)
+        self.name = name if name is not None else self._default_name()
+        self._trainable = trainable
+        self.batch_input_shape = batch_input_shape
+        self.dtype = dtype
         self._weights = []          # LayerVariables in creation order
         self._pending = None        # state writes queued during a training step
         self.built = False
@@ -186,7 +216,8 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
-        self._trainable = bool(value)
+        self._trainable = check_bool(value, f"{type(self).__name__} {self.name!r}",
+                                     "trainable")
         for w in self._weights:
             w.sync_trainable()
 
@@ -248,7 +279,13 @@ class Layer:
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        """cls(**config), after checking the config's form: a dict holding only
+        arguments cls accepts (a TypeError names the unknown ones) and every
+        required one. The values are checked by the constructor, as for any call."""
+        return cls(**check_config(cls, config))
+
+    def _default_name(self):
+        return default_name(type(self).__name__)
 
     def __call__(self, inputs, training=False):
         if not isinstance(inputs, Tensor):

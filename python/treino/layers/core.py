@@ -1,7 +1,6 @@
 """Core layers: InputLayer, Dense, Activation, Dropout, Flatten, Reshape (TF.js's
 tfjs-layers/src/layers/core.ts and engine/input_layer.ts, spelled the Python way)."""
 import math
-import numbers
 
 import numpy as np
 
@@ -9,28 +8,33 @@ from .. import activations as _activations
 from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
+from .._config import (check_bool, check_choice, check_dims, check_int, check_number, is_int,
+                       type_error, value_error)
 from ..core import ops
 from ..core.random import generator
 from ..core.tensor import Tensor
 from .base import Layer, _counters, shape_str
 
 
-
 def incompatible(layer, message):
     return ValueError(f"Input 0 is incompatible with layer {layer.name}: {message}")
 
 
-def _positive_int(v, who, arg):
-    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or v <= 0:
-        raise ValueError(f"{who}: argument '{arg}' must be a positive int, received {v!r}")
-    return int(v)
+def component(module, value, who, arg):
+    """module.get(value) for a layer argument (an activation, initializer, regularizer
+    or constraint); errors start with the layer class and the argument."""
+    return module.get(value, f"{who}: argument '{arg}'")
 
 
-def _fraction(v, who, arg):
-    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or \
-            not 0 <= v < 1:
-        raise ValueError(f"{who}: argument '{arg}' must be a number in [0, 1), received {v!r}")
-    return float(v)
+_MODULES = {"initializer": _initializers, "regularizer": _regularizers,
+            "constraint": _constraints}
+
+
+def components(who, **args):
+    """{argument: object} for initializer, regularizer and constraint arguments (the
+    kind read from the name's ending: 'kernel_initializer' -> initializers.get)."""
+    return {arg: component(_MODULES[arg.rpartition("_")[2]], value, who, arg)
+            for arg, value in args.items()}
 
 
 class InputLayer(Layer):
@@ -40,20 +44,15 @@ class InputLayer(Layer):
 
     def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None,
                  sparse=False, name=None):
-        if input_shape is not None and batch_input_shape is not None:
-            raise ValueError("input_layer: give 'input_shape' or 'batch_input_shape', not both")
         if input_shape is None and batch_input_shape is None:
-            raise ValueError("input_layer: needs 'input_shape' (without the batch axis) or "
+            raise ValueError("InputLayer: needs 'input_shape' (without the batch axis) or "
                              "'batch_input_shape'")
-        if batch_input_shape is not None and batch_size is not None:
-            raise ValueError("input_layer: 'batch_size' cannot be combined with "
-                             "'batch_input_shape' (it already holds the batch size)")
-        if name is None:
-            name = f"input{next(_counters['input'])}"  # TF.js: getUid('input')
+        # TF.js accepts sparse=True and then has no sparse support either.
+        sparse = check_bool(sparse, "InputLayer", "sparse")
         super().__init__(name=name, trainable=False, input_shape=input_shape,
                          batch_input_shape=batch_input_shape, batch_size=batch_size,
                          dtype=dtype)
-        self.sparse = bool(sparse)
+        self.sparse = sparse
         self.built = True
         self.input_shape = self.output_shape = self.batch_input_shape
 
@@ -70,6 +69,9 @@ class InputLayer(Layer):
         return {"batch_input_shape": list(self.batch_input_shape), "dtype": self.dtype,
                 "sparse": self.sparse, "name": self.name}
 
+    def _default_name(self):
+        return f"input{next(_counters['input'])}"  # TF.js: getUid('input')
+
 
 class Dense(Layer):
     """activation(x @ kernel + bias) over the last axis of x. With a fusable activation
@@ -78,17 +80,20 @@ class Dense(Layer):
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorotNormal",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
-        # Everything is checked before Layer.__init__ takes a name from the counter.
-        self.units = _positive_int(units, "dense", "units")
-        self.activation = _activations.get(activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = _initializers.get(kernel_initializer)
-        self.bias_initializer = _initializers.get(bias_initializer)
-        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
-        self.bias_regularizer = _regularizers.get(bias_regularizer)
-        self.kernel_constraint = _constraints.get(kernel_constraint)
-        self.bias_constraint = _constraints.get(bias_constraint)
+        # Everything is checked, here and then in Layer.__init__, before the layer takes a
+        # name from the counter or sets an attribute.
+        config = {
+            "units": check_int(units, "Dense", "units", minimum=1),
+            "activation": component(_activations, activation, "Dense", "activation"),
+            "use_bias": check_bool(use_bias, "Dense", "use_bias"),
+            **components("Dense", kernel_initializer=kernel_initializer,
+                         bias_initializer=bias_initializer,
+                         kernel_regularizer=kernel_regularizer,
+                         bias_regularizer=bias_regularizer,
+                         kernel_constraint=kernel_constraint, bias_constraint=bias_constraint)}
         super().__init__(**kwargs)
+        for arg, value in config.items():
+            setattr(self, arg, value)
         self.kernel = self.bias = None
         self._in = None
 
@@ -156,19 +161,22 @@ class Dense(Layer):
 
     @classmethod
     def from_config(cls, config):
-        config = dict(config)
-        if config.pop("activity_regularizer", None) is not None:
-            raise ValueError("Dense.from_config: activity regularizers are not supported, "
-                             "received a non-null 'activity_regularizer'")
-        return cls(**config)
+        # TF.js writes 'activity_regularizer' (null unless one is set); treino has none.
+        if isinstance(config, dict) and "activity_regularizer" in config:
+            config = dict(config)
+            if config.pop("activity_regularizer") is not None:
+                raise ValueError("Dense.from_config: activity regularizers are not "
+                                 "supported, received a non-null 'activity_regularizer'")
+        return super().from_config(config)
 
 
 class Activation(Layer):
     """Applies an activation (an id, either spelling, or a callable)."""
 
     def __init__(self, activation, **kwargs):
-        self.activation = _activations.get(activation)
+        activation = component(_activations, activation, "Activation", "activation")
         super().__init__(**kwargs)
+        self.activation = activation
 
     def call(self, inputs, training=False):
         return self.activation.apply(inputs)
@@ -187,19 +195,17 @@ class Dropout(Layer):
     reproducible (the layer owns a generator seeded once)."""
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
-        self.rate = _fraction(rate, "dropout", "rate")
-        if noise_shape is not None:
-            try:
-                noise_shape = [None if d is None else int(d) for d in noise_shape]
-            except (TypeError, ValueError):
-                raise ValueError(f"dropout: argument 'noise_shape' must be a list of ints or "
-                                 f"None, received {noise_shape!r}") from None
-        self.noise_shape = noise_shape
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, numbers.Integral)):
-            raise ValueError(f"dropout: argument 'seed' must be an int or None, received {seed!r}")
-        self.seed = seed
-        self._rng = generator(seed) if seed is not None else None
+        # TF.js clamps the rate into [0, 1]; a rate outside is a mistake, and 1 would
+        # scale the kept inputs by 1 / 0.
+        rate = check_number(rate, "Dropout", "rate", low=0.0, high=1.0, high_open=True)
+        # Each mask dimension is 1 (shared) or the input's size (None): never 0 or negative;
+        # an empty noise_shape would be a mask for a rank-0 input, which has no batch axis.
+        noise_shape = None if noise_shape is None else list(
+            check_dims(noise_shape, "Dropout", "noise_shape", minimum=1, empty=False))
+        seed = check_int(seed, "Dropout", "seed", allow_none=True)
         super().__init__(**kwargs)
+        self.rate, self.noise_shape, self.seed = rate, noise_shape, seed
+        self._rng = generator(seed) if seed is not None else None
 
     def _mask_shape(self, shape):
         if self.noise_shape is None:
@@ -242,14 +248,10 @@ class Flatten(Layer):
     order matches a channels-last model."""
 
     def __init__(self, data_format=None, **kwargs):
-        if data_format is not None:
-            key = data_format.replace("_", "").lower() if isinstance(data_format, str) else None
-            if key not in _FORMATS:
-                raise ValueError(f"flatten: argument 'data_format' must be 'channels_last' or "
-                                 f"'channels_first', received {data_format!r}")
-            data_format = _FORMATS[key]
-        self.data_format = data_format
+        data_format = None if data_format is None else check_choice(
+            data_format, _FORMATS, "Flatten", "data_format")
         super().__init__(**kwargs)
+        self.data_format = data_format
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) < 3:
@@ -283,16 +285,18 @@ class Reshape(Layer):
     -1 or None, inferred from the size)."""
 
     def __init__(self, target_shape, **kwargs):
-        try:
-            dims = [None if d is None or int(d) == -1 else int(d) for d in target_shape]
-        except (TypeError, ValueError):
-            raise ValueError(f"reshape: argument 'target_shape' must be a list of ints, "
-                             f"received {target_shape!r}") from None
+        # TF.js checks the target shape only when the layer is first applied.
+        expected = "a list of ints >= 0 with at most one -1 (or None) for an inferred size"
+        if not isinstance(target_shape, (list, tuple)):
+            raise type_error("Reshape", "target_shape", expected, target_shape)
+        for d in target_shape:
+            if d is not None and not is_int(d):
+                raise type_error("Reshape", "target_shape", expected, target_shape, item=d)
+        dims = [None if d is None or d == -1 else int(d) for d in target_shape]
         if dims.count(None) > 1 or any(d is not None and d < 0 for d in dims):
-            raise ValueError(f"reshape: argument 'target_shape' may hold one -1 (or None) and "
-                             f"otherwise non-negative ints, received {list(target_shape)}")
-        self.target_shape = dims
+            raise value_error("Reshape", "target_shape", expected, target_shape)
         super().__init__(**kwargs)
+        self.target_shape = dims
 
     def _resolve(self, sample_shape):
         """target_shape with its unknown entry filled in, for one sample's shape."""

@@ -1,41 +1,19 @@
 """BatchNormalization and LayerNormalization (TF.js's layers/normalization.ts), in core
 ops so that both are differentiable."""
-import numbers
-
 import numpy as np
 
 from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
+from .._config import check_axes, check_bool, check_int, check_number
 from ..core import ops
 from .base import Layer, shape_str
-from .core import incompatible
-
-
-def _float(v, who, arg, ok, expected):
-    if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)) or not ok(v):
-        raise ValueError(f"{who}: argument '{arg}' must be {expected}, received {v!r}")
-    return float(v)
-
-
-def _momentum(v, who):
-    return _float(v, who, "momentum", lambda m: 0 <= m <= 1, "a number in [0, 1]")
+from .core import components, incompatible
 
 
 def _epsilon(v, who):
-    return _float(v, who, "epsilon", lambda e: e > 0, "a positive number")
-
-
-def _axis_list(axis, who):
-    items = [axis] if isinstance(axis, (numbers.Integral, np.integer)) else axis
-    try:
-        out = [int(a) for a in items]
-        if any(isinstance(a, bool) for a in items) or not out:
-            raise TypeError
-    except (TypeError, ValueError):
-        raise ValueError(f"{who}: argument 'axis' must be an int or a non-empty list of ints, "
-                         f"received {axis!r}") from None
-    return out
+    # TF.js takes any number; epsilon keeps the variance's square root away from 0.
+    return check_number(v, who, "epsilon", low=0.0, low_open=True)
 
 
 def _normalise_axes(layer, axes, input_shape):
@@ -92,22 +70,23 @@ class BatchNormalization(_Normalization):
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
                  beta_regularizer=None, gamma_regularizer=None, beta_constraint=None,
                  gamma_constraint=None, **kwargs):
-        if isinstance(axis, bool) or not isinstance(axis, (numbers.Integral, np.integer)):
-            raise ValueError(f"batch_normalization: argument 'axis' must be an int, received "
-                             f"{axis!r}")
-        self.axis = int(axis)
-        self.momentum = _momentum(momentum, "batch_normalization")
-        self.epsilon = _epsilon(epsilon, "batch_normalization")
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = _initializers.get(beta_initializer)
-        self.gamma_initializer = _initializers.get(gamma_initializer)
-        self.moving_mean_initializer = _initializers.get(moving_mean_initializer)
-        self.moving_variance_initializer = _initializers.get(moving_variance_initializer)
-        self.beta_regularizer = _regularizers.get(beta_regularizer)
-        self.gamma_regularizer = _regularizers.get(gamma_regularizer)
-        self.beta_constraint = _constraints.get(beta_constraint)
-        self.gamma_constraint = _constraints.get(gamma_constraint)
+        who = "BatchNormalization"
+        config = {
+            "axis": check_int(axis, who, "axis"),
+            # The moving statistics' decay: outside [0, 1] they would diverge.
+            "momentum": check_number(momentum, who, "momentum", low=0.0, high=1.0),
+            "epsilon": _epsilon(epsilon, who),
+            "center": check_bool(center, who, "center"),
+            "scale": check_bool(scale, who, "scale"),
+            **components(who, beta_initializer=beta_initializer,
+                         gamma_initializer=gamma_initializer,
+                         moving_mean_initializer=moving_mean_initializer,
+                         moving_variance_initializer=moving_variance_initializer,
+                         beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer,
+                         beta_constraint=beta_constraint, gamma_constraint=gamma_constraint)}
         super().__init__(**kwargs)
+        for arg, value in config.items():
+            setattr(self, arg, value)
         self.gamma = self.beta = self.moving_mean = self.moving_variance = None
 
     def build(self, input_shape):
@@ -175,15 +154,20 @@ class LayerNormalization(_Normalization):
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,
                  gamma_regularizer=None, **kwargs):
-        self.axis = _axis_list(axis, "layer_normalization")
-        self._axis_arg = axis if isinstance(axis, (numbers.Integral, np.integer)) else list(axis)
-        self.epsilon = _epsilon(epsilon, "layer_normalization")
-        self.center, self.scale = bool(center), bool(scale)
-        self.beta_initializer = _initializers.get(beta_initializer)
-        self.gamma_initializer = _initializers.get(gamma_initializer)
-        self.beta_regularizer = _regularizers.get(beta_regularizer)
-        self.gamma_regularizer = _regularizers.get(gamma_regularizer)
+        who = "LayerNormalization"
+        axis = check_axes(axis, who)
+        config = {
+            "epsilon": _epsilon(epsilon, who),
+            "center": check_bool(center, who, "center"),
+            "scale": check_bool(scale, who, "scale"),
+            **components(who, beta_initializer=beta_initializer,
+                         gamma_initializer=gamma_initializer,
+                         beta_regularizer=beta_regularizer, gamma_regularizer=gamma_regularizer)}
         super().__init__(**kwargs)
+        self._axis_arg = axis  # as given (an int or a list), for get_config
+        self.axis = [axis] if isinstance(axis, int) else list(axis)
+        for arg, value in config.items():
+            setattr(self, arg, value)
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -210,7 +194,8 @@ class LayerNormalization(_Normalization):
 
     def get_config(self):
         config = {
-            "axis": self._axis_arg, "epsilon": self.epsilon, "center": self.center,
+            "axis": self._axis_arg if isinstance(self._axis_arg, int) else list(self._axis_arg),
+            "epsilon": self.epsilon, "center": self.center,
             "scale": self.scale,
             "beta_initializer": _initializers.serialize(self.beta_initializer),
             "gamma_initializer": _initializers.serialize(self.gamma_initializer),

@@ -1,50 +1,70 @@
 """Optimizer base class: the books (slots, step count, learning rate, weights I/O,
 minimize/compute_gradients/apply_gradients). Each subclass names its slots and writes
 one `_update`, a single native call over every variable."""
-import math
-import numbers
 import weakref
 
 import numpy as np
 
-from .._config import Configurable
+from .._config import Configurable, check_bool, check_number
 from ..core import autodiff
 from ..core.tensor import Tensor, Variable, variables_by_name
 
+_MAX_STEP = 2 ** 31 - 1  # get_weights writes the step count as TF.js does, in int32
 
-def check_hyper(value, name, fn, minimum=None, maximum=None, strict_min=False,
-                strict_max=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
-        raise ValueError(f"{fn}: argument '{name}' must be a finite number, received {value!r}")
-    value = float(value)
-    if minimum is not None and (value < minimum or (strict_min and value == minimum)):
-        raise ValueError(f"{fn}: argument '{name}' must be {'>' if strict_min else '>='} "
-                         f"{minimum}, received {value}")
-    if maximum is not None and (value > maximum or (strict_max and value == maximum)):
-        raise ValueError(f"{fn}: argument '{name}' must be {'<' if strict_max else '<='} "
-                         f"{maximum}, received {value}")
-    return value
+
+class Hyper:
+    """A hyper-parameter attribute, checked on every assignment (in the constructor and
+    between steps, `opt.learning_rate = 0.01`): a finite number within the bounds given
+    (check_number's), so a bad value is refused before it reaches the native update.
+    TF.js checks none of them; the bounds are where each formula stays meaningful."""
+
+    def __init__(self, **bounds):
+        self.bounds = bounds
+
+    def __set_name__(self, owner, name):
+        self.name = name
+
+    def __get__(self, obj, owner=None):
+        return self if obj is None else obj.__dict__[self.name]
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = check_number(value, type(obj).__name__, self.name,
+                                               **self.bounds)
+
+
+class Flag(Hyper):
+    """A True/False hyper-parameter (never a truthy string: bool('false') is True)."""
+
+    def __set__(self, obj, value):
+        obj.__dict__[self.name] = check_bool(value, type(obj).__name__, self.name)
+
+
+def _step_count(arr, fn):
+    """The step count an 'iter' entry holds: one whole number in [0, 2**31 - 1]. Any
+    numeric dtype, as a file may store it as a float; its value must still be whole."""
+    if arr.size != 1:
+        raise ValueError(f"{fn}: 'iter' must hold one number (the step count), received "
+                         f"shape {list(arr.shape)}")
+    value = arr.reshape(()).item()
+    if not (np.isfinite(value) and value == int(value) and 0 <= value <= _MAX_STEP):
+        raise ValueError(f"{fn}: 'iter' must be a whole number from 0 to {_MAX_STEP}, "
+                         f"received {value!r}")
+    return int(value)
 
 
 class Optimizer(Configurable):
     """Subclasses set `slot_names` (per-variable state arrays, e.g. ('m', 'v')),
-    `class_name` (TF.js's) and implement `_update(params, grads, slots)`."""
+    `class_name` (TF.js's) and implement `_update(params, grads, slots)`; their
+    hyper-parameters are Hyper attributes."""
     slot_names = ()
     class_name = "Optimizer"
+    learning_rate = Hyper(low=0.0)
 
     def __init__(self, learning_rate):
         self.learning_rate = learning_rate
         self.iterations = 0
         # Per-variable state: name -> (weak reference to the variable, {slot: array}).
         self._slots = {}
-
-    @property
-    def learning_rate(self):
-        return self._lr
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        self._lr = check_hyper(value, "learning_rate", type(self).__name__, minimum=0.0)
 
     # -- the TF.js surface -------------------------------------------------------------
     def minimize(self, f, return_cost=False, var_list=None):
@@ -131,15 +151,34 @@ class Optimizer(Configurable):
         return out
 
     def set_weights(self, weights):
-        """Restores what get_weights returned (matched by name); checked before any
-        state changes."""
-        fn = "set_weights"
-        staged, iterations = [], self.iterations
-        for w in weights:
+        """Restores what get_weights returned: a list of {'name': 'iter' or
+        'variable/slot', 'tensor': values}, matched by name (TF.js matches by position).
+        Everything is checked before any state changes: each entry's form, the step
+        count, each slot's variable, shape and finite values, and no name twice."""
+        fn = f"{type(self).__name__}.set_weights"
+        if isinstance(weights, (dict, str, bytes, Tensor, np.ndarray)) or \
+                not hasattr(weights, "__iter__"):
+            raise TypeError(f"{fn}: expected a list of {{'name': ..., 'tensor': ...}} dicts, "
+                            f"received {type(weights).__name__}")
+        staged, seen, iterations = [], set(), self.iterations
+        for i, w in enumerate(weights):
+            if not isinstance(w, dict) or set(w) != {"name", "tensor"} or \
+                    not isinstance(w["name"], str):
+                raise TypeError(f"{fn}: entry {i} must be a dict {{'name': str, 'tensor': "
+                                f"values}}, received {w!r:.200}")
             name, t = w["name"], w["tensor"]
-            arr = t._data if isinstance(t, Tensor) else np.asarray(t)
+            if name in seen:
+                raise ValueError(f"{fn}: {name!r} is given twice")
+            seen.add(name)
+            try:
+                arr = t._data if isinstance(t, Tensor) else np.asarray(t)
+            except (TypeError, ValueError):
+                arr = None
+            if arr is None or arr.dtype.kind not in "iuf":
+                raise TypeError(f"{fn}: {name!r} must hold numbers, received "
+                                f"{type(t).__name__ if arr is None else arr.dtype}")
             if name == "iter":
-                iterations = int(arr)
+                iterations = _step_count(arr, fn)
                 continue
             var_name, _, slot = name.rpartition("/")
             var = variables_by_name.get(var_name)
@@ -149,7 +188,12 @@ class Optimizer(Configurable):
             if arr.shape != var.shape:
                 raise ValueError(f"{fn}: {name!r} has shape {list(arr.shape)}, the variable "
                                  f"{list(var.shape)}")
-            staged.append((var, slot, np.array(arr, np.float32)))
+            with np.errstate(over="ignore"):
+                values = np.array(arr, np.float32)
+            if not np.isfinite(values).all():
+                raise ValueError(f"{fn}: {name!r} holds NaN or infinite values (or values "
+                                 f"beyond float32's range)")
+            staged.append((var, slot, values))
         for var, slot, arr in staged:
             self._slot(var, slot)[...] = arr
         self.iterations = iterations

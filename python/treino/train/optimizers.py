@@ -5,7 +5,8 @@ one native call over all variables."""
 import numpy as np
 
 from .. import _kernels as K
-from .optimizer import Optimizer, check_hyper
+from .._config import check_bool
+from .optimizer import Flag, Hyper, Optimizer
 
 
 class SGDOptimizer(Optimizer):
@@ -18,11 +19,13 @@ class SGDOptimizer(Optimizer):
 class MomentumOptimizer(Optimizer):
     class_name = "Momentum"
     slot_names = ("momentum",)
+    momentum = Hyper(low=0.0)
+    use_nesterov = Flag()
 
     def __init__(self, learning_rate, momentum, use_nesterov=False):
         super().__init__(learning_rate)
-        self.momentum = check_hyper(momentum, "momentum", "momentum", minimum=0.0)
-        self.use_nesterov = bool(use_nesterov)
+        self.momentum = momentum
+        self.use_nesterov = use_nesterov
 
     def _update(self, params, grads, slots, step):
         K.momentum_update(params, grads, slots[0], self.learning_rate, self.momentum,
@@ -36,11 +39,11 @@ class MomentumOptimizer(Optimizer):
 class AdagradOptimizer(Optimizer):
     class_name = "Adagrad"
     slot_names = ("accumulator",)
+    initial_accumulator_value = Hyper(low=0.0)
 
     def __init__(self, learning_rate, initial_accumulator_value=0.1):
         super().__init__(learning_rate)
-        self.initial_accumulator_value = check_hyper(
-            initial_accumulator_value, "initial_accumulator_value", "adagrad", minimum=0.0)
+        self.initial_accumulator_value = initial_accumulator_value
 
     def _initial_slot(self, slot, var):
         return np.full(var.shape, self.initial_accumulator_value, np.float32)
@@ -56,11 +59,13 @@ class AdagradOptimizer(Optimizer):
 class AdadeltaOptimizer(Optimizer):
     class_name = "Adadelta"
     slot_names = ("accum_grad", "accum_var")
+    rho = Hyper(low=0.0, high=1.0)
+    epsilon = Hyper(low=0.0)
 
     def __init__(self, learning_rate=0.001, rho=0.95, epsilon=1e-7):
         super().__init__(learning_rate)
-        self.rho = check_hyper(rho, "rho", "adadelta", 0.0, 1.0)
-        self.epsilon = check_hyper(epsilon, "epsilon", "adadelta", minimum=0.0)
+        self.rho = rho
+        self.epsilon = epsilon
 
     def _update(self, params, grads, slots, step):
         K.adadelta_update(params, grads, slots[0], slots[1], self.learning_rate, self.rho,
@@ -73,12 +78,16 @@ class AdadeltaOptimizer(Optimizer):
 class AdamOptimizer(Optimizer):
     class_name = "Adam"
     slot_names = ("m", "v")
+    # beta = 1 would divide by 1 - beta ** t = 0 in the bias correction.
+    beta1 = Hyper(low=0.0, high=1.0, high_open=True)
+    beta2 = Hyper(low=0.0, high=1.0, high_open=True)
+    epsilon = Hyper(low=0.0)
 
     def __init__(self, learning_rate=0.001, beta1=0.9, beta2=0.999, epsilon=1e-7):
         super().__init__(learning_rate)
-        self.beta1 = check_hyper(beta1, "beta1", "adam", 0.0, 1.0, strict_max=True)
-        self.beta2 = check_hyper(beta2, "beta2", "adam", 0.0, 1.0, strict_max=True)
-        self.epsilon = check_hyper(epsilon, "epsilon", "adam", minimum=0.0)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
 
     def _update(self, params, grads, slots, step):
         K.adam_update(params, grads, slots[0], slots[1], self.learning_rate, self.beta1,
@@ -92,13 +101,17 @@ class AdamOptimizer(Optimizer):
 class AdamaxOptimizer(Optimizer):
     class_name = "Adamax"
     slot_names = ("m", "u")
+    beta1 = Hyper(low=0.0, high=1.0, high_open=True)
+    beta2 = Hyper(low=0.0, high=1.0, high_open=True)
+    epsilon = Hyper(low=0.0)
+    decay = Hyper(low=0.0)
 
     def __init__(self, learning_rate=0.002, beta1=0.9, beta2=0.999, epsilon=1e-7, decay=0.0):
         super().__init__(learning_rate)
-        self.beta1 = check_hyper(beta1, "beta1", "adamax", 0.0, 1.0, strict_max=True)
-        self.beta2 = check_hyper(beta2, "beta2", "adamax", 0.0, 1.0, strict_max=True)
-        self.epsilon = check_hyper(epsilon, "epsilon", "adamax", minimum=0.0)
-        self.decay = check_hyper(decay, "decay", "adamax", minimum=0.0)
+        self.beta1 = beta1
+        self.beta2 = beta2
+        self.epsilon = epsilon
+        self.decay = decay
 
     def _update(self, params, grads, slots, step):
         K.adamax_update(params, grads, slots[0], slots[1], self.learning_rate, self.beta1,
@@ -111,14 +124,22 @@ class AdamaxOptimizer(Optimizer):
 
 class RMSPropOptimizer(Optimizer):
     class_name = "RMSProp"
+    decay = Hyper(low=0.0, high=1.0)
+    momentum = Hyper(low=0.0)
+    epsilon = Hyper(low=0.0)
 
     def __init__(self, learning_rate, decay=0.9, momentum=0.0, epsilon=1e-7, centered=False):
         super().__init__(learning_rate)
-        self.decay = check_hyper(decay, "decay", "rmsprop", 0.0, 1.0)
-        self.momentum = check_hyper(momentum, "momentum", "rmsprop", minimum=0.0)
-        self.epsilon = check_hyper(epsilon, "epsilon", "rmsprop", minimum=0.0)
-        self.centered = bool(centered)
+        self.decay = decay
+        self.momentum = momentum
+        self.epsilon = epsilon
+        self._centered = check_bool(centered, "RMSPropOptimizer", "centered")
         self.slot_names = ("rms", "momentum", "mg") if centered else ("rms", "momentum")
+
+    @property
+    def centered(self):
+        """Fixed at construction: it decides the slots (a centered RMSProp keeps 'mg')."""
+        return self._centered
 
     def _update(self, params, grads, slots, step):
         K.rmsprop_update(params, grads, slots[0], slots[1], self.learning_rate, self.decay,
