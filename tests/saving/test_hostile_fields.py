@@ -228,3 +228,22 @@ def test_undecodable_treino_json(treino):
     write_treino(treino, members)
     refused(treino, r"treino.json is not UTF-8 text")
 
+
+
+# -- found by tests/fuzz: constructors failing with Python's own errors ---------------------
+
+@pytest.mark.parametrize("layer, key, value", [
+    (0, "kernel_initializer", {"class_name": "VarianceScaling", "config": "fan_avg"}),
+    (0, "kernel_regularizer", {"class_name": "L1L2", "config": [1]}),
+    (0, "bias_initializer", {"class_name": "VarianceScaling",
+                             "config": {"distributeon": "normal"}}),
+    (0, "batch_input_shape", [None, 1e400]),
+    (0, "kernel_regulari_regularizer", None),
+])
+def test_constructor_errors_of_any_type_name_the_layer(folder, layer, key, value):
+    """Whatever a constructor raises (AttributeError, OverflowError, TypeError...), the
+    load fails with the loader's ValueError naming the layer."""
+    mj = read_json(folder)
+    mj["modelTopology"]["config"]["layers"][layer]["config"][key] = value
+    write_json(folder, mj)
+    refused(folder, rf"layer {layer} \(Dense 'dense_Dense\d+'\) has an invalid config: ")

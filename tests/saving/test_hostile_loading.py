@@ -198,17 +198,24 @@ def treino(tmp_path):
 
 
 def test_json_member_bomb(treino, monkeypatch):
-    """A zip member that inflates far beyond the JSON limit is refused from its declared
-    size, and a member whose header lies about its size is read no further than that."""
+    """A JSON member that inflates far beyond its compressed size, or beyond the JSON
+    limit, is refused from the sizes its zip entry declares; one whose header lies about
+    its size is read no further than that size."""
     path, _ = treino
     members = treino_members(path)
-    monkeypatch.setattr(limits, "MAX_JSON_BYTES", 1 << 20)
     members["model.json"] = members["model.json"] + b" " * (8 << 20)   # 8 MB of spaces
     write_treino(path, members)
     assert os.path.getsize(path) < 64 << 10
-    refused(path, r"model.json declares 8\d+ bytes; a loader reads at most 1048576", peak_mb=3)
+    refused(path, r"member 'model.json' declares 8\d{6} bytes from \d+ compressed, more "
+                  r"than 100 to 1: a decompression bomb", peak_mb=3)
 
-    # The same member with its declared size rewritten to 100 bytes (in both headers).
+    monkeypatch.setattr(limits, "MAX_JSON_BYTES", 1 << 20)
+    write_treino(path, members, zipfile.ZIP_STORED)
+    refused(path, r"model.json declares 8\d{6} bytes; a loader reads at most 1048576",
+            peak_mb=3)
+
+    # Deflated, with the declared size rewritten to 100 bytes (in both headers).
+    write_treino(path, members)
     blob, info, central = zip_headers(path, "model.json")
     blob[info.header_offset + 22:info.header_offset + 26] = (100).to_bytes(4, "little")
     blob[central + 24:central + 28] = (100).to_bytes(4, "little")
@@ -320,3 +327,21 @@ def test_successful_load_draws_nothing(saved):
     same_predictions(load_layers_model(str(folder)), m)
     assert process_state()[0] == before[0]
     assert trandom.generator().bit_generator.state == before[0]
+
+
+def test_weight_member_bomb(tmp_path):
+    """A small .treino whose shards inflate from a few KB each to 64 MB (a model
+    consistent in every declaration) is refused from the sizes in its zip directory."""
+    tn.set_seed(0)
+    m = tn.sequential(layers=[tn.layers.dense(units=4096, input_shape=[4096],
+                                              kernel_initializer="zeros")])
+    path = tmp_path / "zeros.treino"
+    m.save(str(path))
+    members = treino_members(path)
+    write_treino(path, members)          # every member deflated: 64 MB of zeros -> 65 KB
+    assert os.path.getsize(path) < 1 << 20
+    refused(path, r"member 'group1-shard1of17.bin' declares 4194304 bytes from \d+ "
+                  r"compressed, more than 100 to 1", peak_mb=4)
+    # As treino writes it (the shard stored), the same model loads.
+    m.save(str(path))
+    assert not load_layers_model(str(path)).layers[0].kernel.val.numpy().any()

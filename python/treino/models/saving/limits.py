@@ -33,3 +33,7 @@ MAX_DIM = 2 ** 31 - 1         # one dimension (TF.js sizes are int32)
 # KB; parsing a huge one would allocate per member before any size can be checked.
 MAX_ZIP_DIRECTORY_BYTES = 1024 * 1024
 MAX_ZIP_MEMBERS = 1_000
+# A member may inflate to at most this many times its compressed size, plus 1 MiB:
+# float weights barely compress (treino stores its shards uncompressed), so a small
+# file declaring gigabytes of weights is a decompression bomb, not a model.
+MAX_COMPRESSION_RATIO = 100

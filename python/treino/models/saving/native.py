@@ -39,16 +39,19 @@ def _random_state(model):
 
 
 def save(model, path, include_optimizer=True):
+    # The JSON members are deflated; the weights, which barely compress, are stored (a
+    # loader refuses members that inflate more than limits.MAX_COMPRESSION_RATIO).
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         shards, mj = model_files(model, include_optimizer)
-        for name, data in shards + [("model.json", mj)]:
-            z.writestr(name, data)
+        for name, data in shards:
+            z.writestr(name, data, zipfile.ZIP_STORED)
+        z.writestr("model.json", mj)
         if include_optimizer and model.optimizer is not None and model._compiled is not None:
             specs, data = encode_weights(optimizer_state(model), group="optimizer")
             z.writestr("optimizer.json", json.dumps(
                 {"weightsManifest": [{"paths": ["optimizer.bin"], "weights": specs}]}))
-            z.writestr("optimizer.bin", data)
+            z.writestr("optimizer.bin", data, zipfile.ZIP_STORED)
         z.writestr("treino.json", json.dumps(
             {"format": "treino", "version": FORMAT_VERSION, "random_state": _random_state(model)}))
     atomic.write_file(path, buf.getvalue())

@@ -262,6 +262,11 @@ class ZipSource:
         if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
             raise fail(self.where, f"member {short(name)} uses compression method "
                                    f"{info.compress_type}; a .treino file is stored or deflated")
+        if info.file_size > limits.MAX_COMPRESSION_RATIO * info.compress_size + (1 << 20):
+            raise fail(self.where, f"member {short(name)} declares {info.file_size} bytes "
+                                   f"from {info.compress_size} compressed, more than "
+                                   f"{limits.MAX_COMPRESSION_RATIO} to 1: a decompression "
+                                   f"bomb or a corrupted file")
         self.members[name] = info
 
     def close(self):
