@@ -247,3 +247,22 @@ def test_constructor_errors_of_any_type_name_the_layer(folder, layer, key, value
     mj["modelTopology"]["config"]["layers"][layer]["config"][key] = value
     write_json(folder, mj)
     refused(folder, rf"layer {layer} \(Dense 'dense_Dense\d+'\) has an invalid config: ")
+
+
+# -- layer configs the constructors refuse, named by the loader ---------------------------
+
+@pytest.mark.parametrize("layer, key, value, match", [
+    (0, "batch_input_shape", [None, 2.5], r"layer 0 \(Dense 'dense_Dense\d+'\) has an invalid "
+                                          r"config: .*batch_input_shape"),
+    (0, "trainable", "false", r"layer 0 \(Dense .*invalid config: .*trainable"),
+    (0, "dtype", "float64", r"layer 0 \(Dense .*invalid config: .*dtype"),
+    (0, "dtype", "complex64", r"layer 0 \(Dense .*invalid config: .*dtype"),
+    (1, "noise_shape", [], r"layer 1 \(Dropout 'dropout_Dropout\d+'\) has an invalid config: "
+                           r".*noise_shape"),
+    (1, "rate", 1.5, r"layer 1 \(Dropout .*invalid config: .*rate"),
+])
+def test_invalid_layer_configs(folder, layer, key, value, match):
+    mj = read_json(folder)
+    mj["modelTopology"]["config"]["layers"][layer]["config"][key] = value
+    write_json(folder, mj)
+    refused(folder, match)
