@@ -502,7 +502,9 @@ def test_batch_arrays_are_released_when_fit_ends():
     model.compile(optimizer="sgd", loss="categoricalCrossentropy")
     model.fit(x, y, batch_size=10, verbose=0)
     assert _replayed(model)
-    assert all(p._vals is None and p._backwards is None for p in model._programs.values())
+    # A replay's arrays are locals of the generated function: nothing outlives it.
+    program = next(iter(model._programs.values()))
+    assert "def replay(arrays):" in program.source and not hasattr(program, "_vals")
 
 
 def test_gradients_live_in_one_flat_buffer():

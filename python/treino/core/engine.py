@@ -29,7 +29,7 @@ produced) gives no Program: the caller runs that step eagerly, and `reason` says
 import numpy as np
 
 from . import autodiff
-from .autodiff import _active, _push, accumulate
+from .autodiff import _active, _push
 from .tensor import Tensor, Variable
 
 
@@ -136,8 +136,8 @@ class Program:
         self._flat_gradients()
         self._keep = None
         self._tensor_slot = self._array_slot = None
-        self._vals = None
-        self._backwards = None
+        self._compile()
+        self.init = None  # the constants live in the generated function's namespace
 
     # -- building ------------------------------------------------------------------------
     def _new_slot(self, t, constant=None):
@@ -182,8 +182,11 @@ class Program:
                    else self._input_slot(x) for x in node.inputs]
             outs = [self._tensor_slot[id(o)] for o in node.outputs]
             needs = tuple([id(x) in tape.tracked for x in node.inputs])
-            shapes = [x.shape for x in node.inputs]
-            steps.append((i, ins, outs, needs, shapes))
+            # Only the inputs that take a gradient: (position, slot, shape).
+            wanted = [(k, s, x.shape) for k, (s, x, n) in enumerate(zip(ins, node.inputs, needs))
+                      if n]
+            writes = getattr(node.core, "writes_grads", False)
+            steps.append([i, outs[0] if len(outs) == 1 else outs, needs, wanted, writes])
         y_slot = self._tensor_slot[id(y)]
         target_slots = [self._input_slot(t) for t in targets]
         out_slots = []
@@ -195,6 +198,28 @@ class Program:
             out_slots.append(self._new_slot(holder))
         return ["backprop", steps[::-1], y_slot, target_slots,
                 [t.shape for t in targets], out_slots, None]
+
+    @staticmethod
+    def _direct_writes(ins, views):
+        """For each backward step whose node writes weight gradients into given buffers
+        (dense), the buffers to pass: the flat buffer's view of a target variable that
+        gets its gradient from that node alone. Other gradients are copied in after."""
+        steps, targets = ins[1], ins[3]
+        contributions = {}
+        for step in steps:
+            for _, slot, _ in step[3]:
+                contributions[slot] = contributions.get(slot, 0) + 1
+        view_of = {t: v for t, v in zip(targets, views) if v is not None}
+        for step in steps:
+            out = None
+            if step[4]:
+                out = [None] * len(step[2])
+                for k, slot, shape in step[3]:
+                    if slot in view_of and contributions[slot] == 1 and \
+                            view_of[slot].shape == shape:
+                        out[k] = view_of[slot]
+                out = tuple(out) if any(o is not None for o in out) else None
+            step[4] = out
 
     def _flat_gradients(self):
         """Every gradient an update consumes gets a view into one flat buffer, written
@@ -221,69 +246,99 @@ class Program:
         for ins in self.instructions:
             if ins[0] == "backprop":
                 ins[6] = [self.grad_views.get(s) if s is not None else None for s in ins[5]]
+                self._direct_writes(ins, ins[6])
 
-    # -- replay --------------------------------------------------------------------------
-    def run(self, arrays):
-        """Replays the captured run on new placeholder arrays (None for an absent one);
-        returns the result tensors' arrays (valid until the next run)."""
-        vals = list(self.init)
-        for slot, a in zip(self.placeholder_slots, arrays):
-            if slot is not None:
-                vals[slot] = a
+    # -- replay: the instructions as one straight-line Python function -------------------
+    def _compile(self):
+        """Generates the replay function: one line per native call, slots as local
+        variables, no loop and no dict between the calls (see `source`)."""
+        env = {"np": np, "NotReplayable": NotReplayable, "grad_array": autodiff.grad_array}
+        lines = ["def replay(arrays):"]
+        emit = lines.append
+
+        def name(obj, prefix):
+            key = f"{prefix}{len(env)}"
+            env[key] = obj
+            return key
+        ph = ", ".join(f"s{s}" if s is not None else "_" for s in self.placeholder_slots)
+        emit(f"    {ph}, = arrays")
+        for slot, value in enumerate(self.init):
+            if value is not None:
+                emit(f"    s{slot} = {name(value, 'const')}")
         for slot, v in self.variable_slots:
-            vals[slot] = v._data
-        backwards = [None] * self.n_nodes
-        self._vals, self._backwards = vals, backwards
+            emit(f"    s{slot} = {name(v, 'var')}._data")
         for ins in self.instructions:
             kind = ins[0]
             if kind == "node":
                 _, core, in_slots, out_slots, index = ins
-                out, backward = core(*[vals[i] for i in in_slots])
-                if len(out_slots) == 1:
-                    vals[out_slots[0]] = out
-                else:
-                    for s, o in zip(out_slots, out):
-                        vals[s] = o
-                backwards[index] = backward
+                args = ", ".join(f"s{i}" for i in in_slots)
+                outs = f"s{out_slots[0]}" if len(out_slots) == 1 else \
+                    "(" + ", ".join(f"s{o}" for o in out_slots) + ",)"
+                emit(f"    {outs}, b{index} = {name(core, 'core')}({args})")
             elif kind == "backprop":
-                self._run_backprop(ins, vals, backwards)
+                self._emit_backprop(ins, emit, name)
             elif kind == "update":
                 _, optimizer, variables, slots = ins
-                optimizer._apply_arrays(variables, [vals[s] for s in slots])
+                grads = ", ".join(f"s{s}" for s in slots)
+                emit(f"    {name(optimizer, 'opt')}._apply_arrays({name(variables, 'vars')}, "
+                     f"[{grads}])")
             else:
                 _, variable, slot = ins
-                np.copyto(variable._data, vals[slot])
-        return [vals[s] for s in self.result_slots]
+                emit(f"    np.copyto({name(variable, 'var')}._data, s{slot})")
+        emit("    return [" + ", ".join(f"s{s}" for s in self.result_slots) + "]")
+        self.source = "\n".join(lines) + "\n"
+        exec(compile(self.source, "<treino captured step>", "exec"), env)
+        self.run = env["replay"]
 
-    @staticmethod
-    def _run_backprop(ins, vals, backwards):
+    def _emit_backprop(self, ins, emit, name):
+        """autodiff._backprop over the captured nodes: the same backward functions in the
+        same order, and the same sums (autodiff.accumulate's). g<slot> is the gradient
+        flowing into a slot (None until a consumer's backward gives one)."""
         _, steps, y_slot, target_slots, shapes, out_slots, views = ins
-        grads = {y_slot: np.ones(vals[y_slot].shape, np.float32)}
-        for index, in_slots, outs, needs, in_shapes in steps:
-            if len(outs) == 1:
-                g = grads.pop(outs[0], None)
-                if g is None:
+        # Slots a gradient can reach: the output, and the inputs of backward steps. A step
+        # none of whose outputs can be reached never runs (e.g. a batch-norm statistics
+        # update, computed from tracked values but feeding no loss).
+        touched = {y_slot} | {slot for step in steps for _, slot, _ in step[3]}
+        for slot in sorted(touched - {y_slot}):
+            emit(f"    g{slot} = None")
+        emit(f"    g{y_slot} = np.ones(s{y_slot}.shape, np.float32)")
+        for index, out, needs, wanted, buffers in steps:
+            if type(out) is int:
+                if out not in touched:
                     continue
+                emit(f"    if g{out} is not None:")
+                dy = f"g{out}"
             else:
-                g = [grads.pop(o, None) for o in outs]
-                if all(v is None for v in g):
+                if not touched.intersection(out):
                     continue
-            accumulate(grads, in_slots, in_shapes, backwards[index](g, needs), needs)
+                outs = [f"g{o}" if o in touched else "None" for o in out]
+                emit(f"    if {' or '.join(f'{o} is not None' for o in outs if o != 'None')}:")
+                dy = "[" + ", ".join(outs) + "]"
+            extra = "" if buffers is None else f", {name(buffers, 'buf')}"
+            emit(f"        r = b{index}({dy}, {needs!r}{extra})")
+            for k, slot, shape in wanted:
+                emit(f"        t = r[{k}]")
+                emit("        if t is not None:")
+                emit(f"            if t.shape != {shape!r}:")
+                emit(f"                t = t.reshape({shape!r})")
+                emit(f"            g{slot} = t if g{slot} is None else g{slot} + t")
         for t, shape, out, view in zip(target_slots, shapes, out_slots, views):
             if out is None:
                 continue
-            g = grads.get(t)
-            if g is None:
-                raise NotReplayable("a variable that had a gradient when captured has none")
+            emit(f"    if g{t} is None:")
+            emit("        raise NotReplayable('a variable that had a gradient when captured "
+                 "has none')")
             if view is not None:
-                np.copyto(view, g.reshape(shape) if g.shape != shape else g)
-                vals[out] = view
+                v = name(view, "view")
+                emit(f"    if g{t} is not {v}:  # not written in place by its node")
+                emit(f"        np.copyto({v}, g{t}.reshape({shape!r}))")
+                emit(f"    s{out} = {v}")
             else:
-                vals[out] = autodiff.grad_array(g, shape)
+                emit(f"    s{out} = grad_array(g{t}, {shape!r})")
 
     def release(self):
-        """Drops the arrays of the last replay (the batch, intermediates)."""
-        self._vals = self._backwards = None
+        """Nothing to drop: a replay keeps no array once it returns (its slots are the
+        generated function's locals)."""
 
 
 def python_slot(name, fn, inputs):

@@ -123,6 +123,20 @@ class Tensor:
     __hash__ = object.__hash__
 
 
+# Bumped whenever something a captured training step depends on changes outside the
+# step: a Variable's or a layer weight's trainable flag, regularizer or constraint, a
+# layer's public attribute (engine.py's programs are keyed by it).
+_state_version = [0]
+
+
+def state_version():
+    return _state_version[0]
+
+
+def bump_state_version():
+    _state_version[0] += 1
+
+
 _variable_ids = itertools.count(1)
 # Live variables by name (names are unique per process while the variable lives).
 variables_by_name = weakref.WeakValueDictionary()
@@ -175,6 +189,11 @@ class Variable(Tensor):
 
     def __array__(self, dtype=None, copy=None):
         return self._data.copy() if dtype is None else self._data.astype(dtype)
+
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        if name == "trainable":
+            _state_version[0] += 1
 
     def __repr__(self):
         return super().__repr__().replace("<Tensor", f"<Variable name={self.name!r}", 1)

@@ -29,13 +29,12 @@ from .. import metrics as metrics_mod
 from .. import train
 from ..core import autodiff, ops
 from ..core import random as trandom
-from ..core.tensor import Tensor
+from ..core.tensor import Tensor, state_version
 from ..layers.base import assign_all
 from .data_checks import (as_array, check_count, check_initial_epoch, check_input, positive_int,
                           sample_weights)
 from .dataset_training import DatasetTraining
 from ..core import engine
-from ..layers import base as layers_base
 
 _OPTIMIZERS = {
     "sgd": lambda: train.sgd(0.01),
@@ -101,6 +100,7 @@ class Model(DatasetTraining):
         self._compiled = None
         self.run_eagerly = False
         self._programs = {}  # signature -> engine.Program, or False (runs eagerly)
+        self._divisors_of = {}  # batch size -> _divisors(batch size), for this compile
         self._engine_reason = None  # why the last captured step is not replayable
         # Held while fit / fit_dataset / train_on_batch runs: the step's buffers and the
         # optimizer state are not safe to share between two training calls.
@@ -139,7 +139,7 @@ class Model(DatasetTraining):
 
     def _invalidate(self):
         self._compiled = None  # the layers changed: compile again
-        self._programs = {}
+        self._programs, self._divisors_of = {}, {}
 
     # -- compile -----------------------------------------------------------------------
     def compile(self, optimizer, loss, metrics=None, run_eagerly=False):
@@ -154,7 +154,7 @@ class Model(DatasetTraining):
         plan = self._compile_plan(optimizer, loss, metrics)
         self._compiled = plan
         self.run_eagerly = bool(run_eagerly)
-        self._programs = {}
+        self._programs, self._divisors_of = {}, {}
         _, _, _, self.optimizer, self.loss, self.metrics, _ = plan
 
     def _compile_plan(self, optimizer, loss, metrics):
@@ -256,7 +256,11 @@ class Model(DatasetTraining):
             logits = _user_code(call, lambda t: self.call(t, training=training,
                                                           skip_last_activation=True),
                                 "call", (x,))
-            per, correct = ops.softmax_cross_entropy_with_logits(y, logits)
+            if w is None:  # the common case: the batch mean in one node
+                loss, correct = ops.softmax_cross_entropy_mean(y, logits)
+                per = None
+            else:
+                per, correct = ops.softmax_cross_entropy_with_logits(y, logits)
             cache["logits"], cache["correct"] = logits, correct
         else:
             out = _user_code(call, lambda t: self.call(t, training=training), "call", (x,))
@@ -264,7 +268,8 @@ class Model(DatasetTraining):
             if training and autodiff.tracked(out) and not autodiff.tracked(per):
                 raise loss_ignores_output(self.loss)
             cache["out"] = out
-        loss = self._reduce_loss(per, w)
+        if per is not None:
+            loss = self._reduce_loss(per, w)
         if training:  # TF.js adds the penalties to the training loss only, not to evaluate
             for layer in self._layers:
                 for penalty in layer.regularization_losses():
@@ -302,14 +307,9 @@ class Model(DatasetTraining):
 
     @staticmethod
     def _values(arrays, divisors):
-        """A step's result arrays as the floats of the logs (a count becomes a ratio)."""
-        out = []
-        for a, d in zip(arrays, divisors):
-            if d == 1:
-                out.append(float(a.item()) if a.dtype.kind == "f" else int(a.item()))
-            else:
-                out.append(int(a.item()) / d)
-        return out
+        """A step's result arrays (0-d) as the numbers of the logs: Python floats (a
+        correct count becomes a ratio)."""
+        return [a.item() if d == 1 else a.item() / d for a, d in zip(arrays, divisors)]
 
     def _train_step(self, x, y, w):
         """One training step, eager: minimize's two halves (compute_gradients,
@@ -355,7 +355,8 @@ class Model(DatasetTraining):
         of each signature (input shapes and dtypes, trainable variables, optimizer,
         compile settings), replayed after; eagerly every time with run_eagerly.
         Returns the step's values as floats."""
-        divisors = self._divisors(x.shape[0])
+        n = x._data.shape[0]
+        divisors = self._divisors_of.get(n) or self._divisors_of.setdefault(n, self._divisors(n))
         if self.run_eagerly:
             return self._values([t._data for t in step(x, y, w)], divisors)
         key = self._signature(kind, x, y, w)
@@ -376,12 +377,14 @@ class Model(DatasetTraining):
         return self._values(arrays, divisors)
 
     def _signature(self, kind, x, y, w):
-        """What a captured program depends on besides the batch's values."""
-        return (kind, x.shape, x._data.dtype, y.shape, y._data.dtype,
-                None if w is None else w.shape, id(self._compiled),
-                tuple([(id(lv.val), lv.val.trainable, id(lv.regularizer), id(lv.constraint))
-                       for lv in self.weights]),
-                id(self.optimizer), layers_base.config_version())
+        """What a captured program depends on besides the batch's values: shapes and
+        dtypes, the compile settings (their identity: compile and layer changes replace
+        them), the optimizer, and the state version (trainable flags, regularizers,
+        constraints and layer attributes bump it)."""
+        xd, yd = x._data, y._data
+        return (kind, xd.shape, xd.dtype, yd.shape, yd.dtype,
+                None if w is None else w._data.shape, id(self._compiled), id(self.optimizer),
+                state_version())
 
     def _fit_step(self, x, y, w):
         """One training step on batch Tensors; returns [loss, metric...] as floats."""

@@ -5,7 +5,8 @@ from .binary import (add, clip_by_value, div, equal, floor_div, greater, greater
                      less_equal, logical_and, logical_not, logical_or, logical_xor, maximum,
                      minimum, mod, mul, not_equal, pow, squared_difference, sub, where)
 from .linalg import dense, dot, matmul
-from .nn import log_softmax, prelu, softmax, softmax_cross_entropy_with_logits
+from .nn import (log_softmax, prelu, softmax, softmax_cross_entropy_mean,
+                 softmax_cross_entropy_with_logits)
 from .reduce import argmax, argmin, logsumexp, max, mean, min, prod, sum
 from .shape import (cast, concat, expand_dims, gather, pad, reshape, slice, split, squeeze,
                     stack, tile, transpose, unstack)

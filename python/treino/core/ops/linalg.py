@@ -98,21 +98,26 @@ def dense(x, w, b=None, activation="linear", alpha=None):
         b = pair(b, w, "dense")[0]
     if x.dtype != "float32":
         raise TypeError(f"dense: x and w must be float32, received {x.dtype}")
+    # The backward takes `out`, buffers to write dw (and db) into: the engine passes views
+    # of its flat gradient buffer (see engine.py), so the weights' gradients need no copy.
     if b is None:
         def core(xd, wd):
             y = K.dense_forward(xd, wd, None, activation, alpha)
 
-            def backward(dy, needs):
+            def backward(dy, needs, out=(None, None)):
                 dx, dw, _ = K.dense_backward(dy, xd, wd, y, activation, alpha, needs[0],
-                                             False)
+                                             False, None, out[1])
                 return dx, dw
             return y, backward
+        core.writes_grads = True
         return autodiff.apply("dense", core, (x, w))
 
     def core_bias(xd, wd, bd):
         y = K.dense_forward(xd, wd, bd, activation, alpha)
 
-        def backward(dy, needs):
-            return K.dense_backward(dy, xd, wd, y, activation, alpha, needs[0], needs[2])
+        def backward(dy, needs, out=(None, None, None)):
+            return K.dense_backward(dy, xd, wd, y, activation, alpha, needs[0], needs[2],
+                                    None, out[1], out[2] if needs[2] else None)
         return y, backward
+    core_bias.writes_grads = True
     return autodiff.apply("dense", core_bias, (x, w, b))

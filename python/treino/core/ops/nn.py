@@ -47,12 +47,8 @@ def prelu(x, alpha):
     return autodiff.apply("prelu", core, (x, a))
 
 
-def softmax_cross_entropy_with_logits(labels, logits, label_smoothing=0.0):
-    """Per-row -sum(t * log_softmax(logits)) over the last axis of 2-D logits, with
-    labels as float (N, C) probabilities or int32 (N,) class indices, computed (with the
-    gradient and the correct-prediction count) in one native pass.
-    Returns (losses Tensor (N,), correct count: an int32 scalar Tensor); one node with
-    both outputs (only the losses have a gradient)."""
+def _ce_args(labels, logits):
+    """(logits, labels, sparse) checked for the fused softmax-cross-entropy kernel."""
     z = tensor_arg(logits, "softmax_cross_entropy", "logits")
     t = tensor_arg(labels, "softmax_cross_entropy", "labels")
     if z.dtype != "float32":
@@ -61,11 +57,20 @@ def softmax_cross_entropy_with_logits(labels, logits, label_smoothing=0.0):
         raise ValueError(f"softmax_cross_entropy: logits must have shape (batch, classes), "
                          f"received {list(z.shape)}")
     sparse = t.dtype == "int32" and t.rank == 1
-    if not sparse:
-        if t.shape != z.shape:
-            raise ValueError(f"softmax_cross_entropy: labels must have the logits' shape "
-                             f"{list(z.shape)} (or be int32 class indices of shape "
-                             f"[{z.shape[0]}]), received {list(t.shape)}")
+    if not sparse and t.shape != z.shape:
+        raise ValueError(f"softmax_cross_entropy: labels must have the logits' shape "
+                         f"{list(z.shape)} (or be int32 class indices of shape "
+                         f"[{z.shape[0]}]), received {list(t.shape)}")
+    return z, t, sparse
+
+
+def softmax_cross_entropy_with_logits(labels, logits, label_smoothing=0.0):
+    """Per-row -sum(t * log_softmax(logits)) over the last axis of 2-D logits, with
+    labels as float (N, C) probabilities or int32 (N,) class indices, computed (with the
+    gradient and the correct-prediction count) in one native pass.
+    Returns (losses Tensor (N,), correct count: an int32 scalar Tensor); one node with
+    both outputs (only the losses have a gradient)."""
+    z, t, sparse = _ce_args(labels, logits)
     want_grad = autodiff.recording()
     smoothing = float(label_smoothing)
 
@@ -89,3 +94,33 @@ def softmax_cross_entropy_with_logits(labels, logits, label_smoothing=0.0):
             return dz, dt
         return (losses, count), backward
     return autodiff.apply("softmax_cross_entropy", core, (z, t))
+
+
+def softmax_cross_entropy_mean(labels, logits):
+    """mean(softmax_cross_entropy_with_logits(labels, logits)[0]) as one node, the loss of
+    a classifier's training step: the kernel scales the gradient by the mean's 1/n as it
+    computes it (the same float32 values as the two ops' backward, in one pass).
+    Returns (loss: a scalar Tensor, correct count: an int32 scalar Tensor)."""
+    z, t, sparse = _ce_args(labels, logits)
+    want_grad = autodiff.recording()
+    n = z.shape[0]
+    scale = float(np.float32(1) / np.float32(max(n, 1)))  # the mean's backward: 1/n
+
+    def core(zd, td):
+        if not sparse:
+            td = f32(td)
+        losses, dlogits, correct = K.softmax_cross_entropy(zd, td, None, None, None, scale,
+                                                           0.0, want_grad)
+        loss = np.asarray(K.reduce_mean(losses, None, False), np.float32)
+        count = np.asarray(correct, np.int32)
+        if not want_grad:
+            return (loss, count), None
+
+        def backward(dys, needs):
+            dy = dys[0]
+            if dy is None or not needs[0]:
+                return None, None
+            # dlogits already holds d loss / d logits; a seed other than 1 scales it.
+            return (dlogits if dy == 1 else dlogits * dy), None
+        return (loss, count), backward
+    return autodiff.apply("softmax_cross_entropy_mean", core, (z, t))

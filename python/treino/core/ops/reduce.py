@@ -68,10 +68,17 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 (tn.sum, as TF.js)
     return autodiff.apply("sum", core, (x,))
 
 
+def _filled(shape, value):
+    """A float32 array of `shape` holding `value` everywhere (np.full is slower for the
+    small arrays of a loss's backward)."""
+    out = np.empty(shape, np.float32)
+    out.fill(value)
+    return out
+
+
 def _sum_all(xd, keepdims):
-    kept = (1,) * xd.ndim
     return K.reduce_sum(xd, None, keepdims), lambda dy, needs: (
-        contiguous(np.broadcast_to(dy.reshape(kept), xd.shape)),)
+        _filled(xd.shape, dy.reshape(())),)
 
 
 def _sum_all_core(xd):
@@ -87,6 +94,13 @@ def mean(x, axis=None, keepdims=False):
     axes = axes_arg(axis, x.rank, "mean")
     kept = _kept_shape(x.shape, axes)
     n = np.float32(builtins.max(1, _count(x.shape, axes)))
+
+    if len(axes) == x.rank:  # every element (a loss): the gradient is one value
+        def core(xd):
+            xd = f32(xd)
+            return _reduce_f32(K.reduce_mean, xd, axes, keepdims), lambda dy, needs: (
+                _filled(xd.shape, dy.reshape(()) / n),)
+        return autodiff.apply("mean", core, (x,))
 
     def core(xd):
         xd = f32(xd)
