@@ -1,11 +1,12 @@
-"""Where the time of one training step goes (issue 6's W1 and W2 models, model.fit).
+"""Where the time of one training step goes (bench_train.py's W1 and W2 models, fit).
 
     python bench/bench_step.py [--workload W1] [--epochs 3] [--threads 1,2]
 
 Runs fit epochs with every native call of the step timed (a wrapper around the kernel
 module; it adds about 0.2 us per call) and prints, per step, the median over epochs of
-each kernel's time, the rest (Python: the loop, callbacks, the recorded step's
-bookkeeping), and the whole step, for the recorded step and the eager tape step.
+each kernel's time, the rest (Python: the loop, callbacks, the replayed program's
+bookkeeping), and the whole step, for the replayed (captured) step and the eager tape
+step (compile(run_eagerly=True)).
 """
 import argparse
 import collections
@@ -55,9 +56,6 @@ def main():
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
     args = ap.parse_args()
-    import treino.models.fast_step as fast_step
-    import treino.models.training as training
-    import treino.train.optimizers as optimizers
     hidden, lr, adam, batch = WORKLOADS[args.workload]
     x, y, _ = synthetic()
     tn.set_seed(0)
@@ -65,15 +63,18 @@ def main():
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up
     steps = -(-x.shape[0] // batch)
     timed = Timed()
-    for mod in (fast_step, training, optimizers):
-        mod.K = timed
+    # Every treino module that calls the kernels (ops, layers, optimizers, fit) gets the
+    # timing stand-in; the captured step's cores read it when they run.
+    for name, mod in list(sys.modules.items()):
+        if name.startswith("treino.") and getattr(mod, "K", None) is _kernels:
+            mod.K = timed
     info = tn.cpu_info()
     print(f"{args.workload}, batch {batch}: {info['cpu']}, isa {info['isa']}; microseconds "
           f"per step, median of {args.epochs} epochs of {steps} steps")
     for threads in [int(t) for t in args.threads.split(",")]:
         tn.set_num_threads(threads)
         for record in (True, False):
-            model._record_step = record
+            model.run_eagerly = not record
             rows = collections.defaultdict(list)
             for _ in range(args.epochs):
                 timed.acc.clear()
@@ -84,7 +85,7 @@ def main():
                     rows[k].append(v / 1e3 / steps)
                 rows["rest (Python)"].append(total - sum(timed.acc.values()) / 1e3 / steps)
                 rows["whole step"].append(total)
-            print(f"\n{threads} thread(s), {'recorded' if record else 'eager tape'} step")
+            print(f"\n{threads} thread(s), {'replayed' if record else 'eager tape'} step")
             for k, v in rows.items():
                 print(f"  {k:<44}{statistics.median(v):>9.1f}")
 

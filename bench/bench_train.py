@@ -8,6 +8,9 @@ W1: dense 784-32-10 (relu, softmax), sgd 0.01, categorical cross-entropy + accur
 W2: dense 784-512-512-10, adam 0.001, batch 128, same data.
 W3: predict on the 60,000 samples with both models.
 W4: `import treino` vs `import torch` (fresh interpreters).
+W1 variants (treino only, against plain W1 in the same worker): an L2 kernel regularizer
+    on the hidden layer, batch normalization after it, and a user's loss function
+    written with tn ops (categorical cross-entropy on the softmax output).
 
 Keras runs where `import keras` works: in this interpreter, or in the one --keras-python
 names (a virtual environment with TensorFlow, which need not have treino or torch).
@@ -50,13 +53,26 @@ def timed_epochs(run_epoch, epochs):
     return times
 
 
-def treino_model(tn, hidden, optimizer):
-    layers = [tn.layers.dense(input_shape=[D], units=hidden[0], activation="relu")]
+def treino_model(tn, hidden, optimizer, variant=None):
+    """The workload's model; variant 'l2', 'bn' or 'custom-loss' for the W1 variants."""
+    first = dict(input_shape=[D], units=hidden[0], activation="relu")
+    if variant == "l2":
+        first["kernel_regularizer"] = tn.regularizers.l2(1e-4)
+    layers = [tn.layers.dense(**first)]
+    if variant == "bn":
+        layers.append(tn.layers.batch_normalization())
     layers += [tn.layers.dense(units=h, activation="relu") for h in hidden[1:]]
     layers.append(tn.layers.dense(units=C, activation="softmax"))
     model = tn.sequential(layers=layers)
-    model.compile(optimizer=optimizer, loss="categoricalCrossentropy", metrics=["accuracy"])
+    loss = "categoricalCrossentropy"
+    if variant == "custom-loss":
+        def loss(y_true, y_pred):  # a user's function: runs as a Python slot
+            return tn.neg(tn.sum(tn.mul(y_true, tn.log(tn.add(y_pred, 1e-7))), -1))
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model
+
+
+W1_VARIANTS = ("l2", "bn", "custom-loss")
 
 
 def torch_parts(torch, hidden, lr, adam):
@@ -99,10 +115,15 @@ def work_treino(workload, epochs, threads):
     model = treino_model(tn, hidden, tn.train.adam(lr) if adam else tn.train.sgd(lr))
     fit = lambda **kw: model.fit(x, y1h, batch_size=batch, epochs=1, **kw)  # noqa: E731
     res = {"fit": timed_epochs(lambda: fit(verbose=0), epochs)}
-    model._record_step = False  # the eager tape step, for comparison
+    model.run_eagerly = True  # every step on the tape, for comparison
     res["fit eager"] = timed_epochs(lambda: fit(verbose=0), epochs)
-    model._record_step = True
+    model.run_eagerly = False
     if workload == "W1":
+        for variant in W1_VARIANTS:
+            tn.set_seed(0)
+            m = treino_model(tn, hidden, tn.train.sgd(lr), variant)
+            res[f"fit {variant}"] = timed_epochs(
+                lambda: m.fit(x, y1h, batch_size=batch, epochs=1, verbose=0), epochs)
         sink = open(os.devnull, "w")
         stdout, sys.stdout = sys.stdout, sink
         try:
@@ -222,6 +243,9 @@ def main():
             peer = {p: med.get((p, w, "fit"), nan) for p in peers}
             rows.append((f"{w} fit epoch (verbose=0)", med[("treino", w, "fit")], peer))
             rows.append((f"{w} fit epoch, eager step", med[("treino", w, "fit eager")], peer))
+            for variant in W1_VARIANTS if w == "W1" else ():
+                rows.append((f"W1 + {variant} ({med[('treino', w, 'fit ' + variant)] / med[('treino', w, 'fit')]:.2f}x W1)",
+                             med[("treino", w, "fit " + variant)], peer))
             if ("treino", w, "fit verbose=1") in med:
                 rows.append((f"{w} fit epoch (verbose=1)", med[("treino", w, "fit verbose=1")], peer))
             rows.append((f"{w} fit_dataset epoch (fit no-shuffle "

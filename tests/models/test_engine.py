@@ -550,3 +550,61 @@ def test_two_models_fit_in_two_threads_as_they_would_alone():
         assert together[k][1] == alone[k][1]
         for u, v in zip(together[k][0], alone[k][0]):
             assert np.array_equal(u, v)
+
+
+@pytest.mark.parametrize("hidden,opt,batch", [((32,), 0.5, 32), ((512, 512), None, 128)],
+                         ids=["W1", "W2"])
+def test_the_benchmark_models_replay_identically(hidden, opt, batch):
+    """The 784-32-10 and 784-512-512-10 models of bench/bench_train.py, over a few steps
+    with a last partial batch."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(2 * batch + 7, 784)).astype(np.float32)
+    y = np.eye(10, dtype=np.float32)[rng.integers(0, 10, len(x))]
+
+    def make():
+        tn.set_seed(4)
+        m = tn.sequential()
+        m.add(tn.layers.dense(units=hidden[0], activation="relu", input_shape=[784]))
+        for h in hidden[1:]:
+            m.add(tn.layers.dense(units=h, activation="relu"))
+        m.add(tn.layers.dense(units=10, activation="softmax"))
+        return m
+    _compare(make, lambda: dict(optimizer=tn.train.sgd(opt) if opt else tn.train.adam(0.01),
+                                loss="categoricalCrossentropy", metrics=["accuracy"]),
+             dict(batch_size=batch, epochs=2), x, y)
+
+
+def test_evaluate_and_predict_replay_their_forward_programs():
+    x, y, _ = _data()
+    model = _model()
+    model.compile(optimizer="sgd", loss="categoricalCrossentropy", metrics=["acc"])
+    eager = _model()
+    eager.compile(optimizer="sgd", loss="categoricalCrossentropy", metrics=["acc"],
+                  run_eagerly=True)
+    for _ in range(2):  # captured, then replayed
+        assert [t.item() for t in model.evaluate(x, y, batch_size=8)] == \
+            [t.item() for t in eager.evaluate(x, y, batch_size=8)]
+        np.testing.assert_array_equal(model.predict(x, batch_size=8).numpy(),
+                                      eager.predict(x, batch_size=8).numpy())
+    kinds = {k[0] for k, p in model._programs.items() if isinstance(p, Program)}
+    assert kinds == {"eval", "predict"} and eager._programs == {}
+    # predict's replay reads the current weights.
+    model.set_weights([w * 2 for w in model.get_weights()])
+    eager.set_weights([w * 2 for w in eager.get_weights()])
+    np.testing.assert_array_equal(model.predict(x, batch_size=8).numpy(),
+                                  eager.predict(x, batch_size=8).numpy())
+
+
+def test_run_eagerly_is_checked_and_a_layer_attribute_change_captures_again():
+    x, y, _ = _data()
+    model = _dropout_model()()
+    with pytest.raises(TypeError, match="run_eagerly"):
+        model.compile(optimizer="sgd", loss="categoricalCrossentropy", run_eagerly="yes")
+    model.compile(optimizer="sgd", loss="categoricalCrossentropy")
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+    first = set(map(id, model._programs.values()))
+    model.layers[2].rate = 0.0  # a captured program must not keep the old rate
+    model.fit(x, y, batch_size=10, epochs=1, verbose=0)
+    assert set(map(id, model._programs.values())) - first
+    out = model.layers[2].call(tn.ones([4, 16]), training=True)
+    assert np.array_equal(out.numpy(), np.ones((4, 16), np.float32))

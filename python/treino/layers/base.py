@@ -16,7 +16,7 @@ import numpy as np
 from .._config import (check_bool, check_config, check_dims, check_int, check_name,
                        type_error, unknown_arguments, value_error)
 from ..core.dtypes import DTYPES, NP
-from ..core.tensor import Tensor, Variable, variables_by_name
+from ..core.tensor import Tensor, Variable, bump_state_version, variables_by_name
 
 _counters = defaultdict(lambda: itertools.count(1))
 
@@ -117,6 +117,10 @@ class LayerVariable:
     __slots__ = ("name", "val", "regularizer", "constraint", "_trainable", "_layer",
                  "__weakref__")
 
+    def __setattr__(self, name, value):
+        object.__setattr__(self, name, value)
+        bump_state_version()  # trainable, regularizer, constraint: see Layer.__setattr__
+
     def __init__(self, name, val, trainable, regularizer=None, constraint=None, layer=None):
         self.name = name
         self.val = val
@@ -184,6 +188,13 @@ class Layer:
         self.built = False
         self.input_shape = None     # batch shape seen at build (None for the batch axis)
         self.output_shape = None
+
+    def __setattr__(self, name, value):
+        # A public attribute (rate, activation, ...) is configuration a captured step
+        # depends on: the engine captures again.
+        object.__setattr__(self, name, value)
+        if name[0] != "_":
+            bump_state_version()
 
     # -- weights -----------------------------------------------------------------------
     def add_weight(self, name, shape, initializer, regularizer=None, constraint=None,

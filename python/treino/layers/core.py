@@ -9,8 +9,9 @@ from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from .._config import (check_bool, check_choice, check_dims, check_int, check_number, is_int,
-                       type_error, value_error)
-from ..core import ops
+                       type_error, unknown_arguments, value_error)
+from .. import _kernels as K
+from ..core import autodiff, ops
 from ..core.random import generator
 from ..core.tensor import Tensor
 from .base import Layer, _counters, shape_str
@@ -230,8 +231,15 @@ class Dropout(Layer):
         return np.ascontiguousarray(mask, dtype=np.float32)
 
     def call(self, inputs, training=False):
-        mask = self.dropout_mask(inputs.shape) if training else None
-        return inputs if mask is None else ops.mul(inputs, Tensor(mask))
+        if not training or self.rate == 0:
+            return inputs
+
+        def core(xd):
+            # The mask is drawn inside the node: a captured step draws a fresh one at every
+            # replay, in the same order as the eager step.
+            mask = self.dropout_mask(xd.shape)
+            return K.mul(xd, mask), lambda dy, needs: (dy * mask,)
+        return autodiff.apply("dropout", core, (inputs,))
 
     def get_config(self):
         config = {"rate": self.rate, "noise_shape": self.noise_shape, "seed": self.seed}

@@ -111,7 +111,7 @@ class BatchNormalization(_Normalization):
             centred = ops.sub(inputs, mean)
             var = ops.mean(ops.square(centred), axis=self._reduce, keepdims=True)
             y = ops.mul(centred, ops.rsqrt(ops.add(var, self.epsilon)))
-            self._update_moving(mean._data, var._data)
+            self._update_moving(mean, var)
         else:
             y = ops.mul(ops.sub(inputs, self._param(self.moving_mean)),
                         ops.rsqrt(ops.add(self._param(self.moving_variance), self.epsilon)))
@@ -122,11 +122,13 @@ class BatchNormalization(_Normalization):
         return y
 
     def _update_moving(self, mean, var):
-        # numpy on the values: the update is not part of the gradient.
+        # Ops on non-trainable variables (no gradient), so that a captured step computes
+        # the update from each new batch too.
         decay = np.float32(1.0 - self.momentum)
         for w, batch in ((self.moving_mean, mean), (self.moving_variance, var)):
-            old = w.val._data
-            self.update_state(w.val, (old - (old - batch.reshape(old.shape)) * decay).astype(np.float32))
+            old = w.val
+            delta = ops.mul(ops.sub(old, ops.reshape(batch, list(old.shape))), decay)
+            self.update_state(old, ops.sub(old, delta))
 
     def get_config(self):
         s = _initializers.serialize

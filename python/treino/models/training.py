@@ -204,9 +204,12 @@ class Model(DatasetTraining):
         xa = as_array(x, "predict", "x")
         xa = check_input(xa, self, "predict")
         batch_size = positive_int(batch_size, "predict", "batch_size")
-        outs = [self.call(Tensor(xa[i:i + batch_size]))._data
+        outs = [self._replay("predict", self._predict_step, (Tensor(xa[i:i + batch_size]),))[0]
                 for i in range(0, xa.shape[0], batch_size)]
         return Tensor(np.concatenate(outs) if len(outs) > 1 else outs[0])
+
+    def _predict_step(self, x):
+        return [_user_code(type(self).call, lambda t: self.call(t, training=False), "call", (x,))]
 
     def predict_on_batch(self, x):
         """The model's output for one batch. A float32 Tensor input is used as it is,
@@ -351,40 +354,42 @@ class Model(DatasetTraining):
         return [loss] + self._metric_tensors(y, cache)
 
     def _run_step(self, kind, step, x, y, w):
-        """step(x, y, w) -> tensors, run through the engine: captured on the first batch
-        of each signature (input shapes and dtypes, trainable variables, optimizer,
-        compile settings), replayed after; eagerly every time with run_eagerly.
-        Returns the step's values as floats."""
+        """step(x, y, w) -> tensors through the engine (see _replay); returns the step's
+        values as the floats of the logs."""
         n = x._data.shape[0]
         divisors = self._divisors_of.get(n) or self._divisors_of.setdefault(n, self._divisors(n))
+        return self._values(self._replay(kind, step, (x, y, w)), divisors)
+
+    def _replay(self, kind, step, inputs):
+        """step(*inputs) -> list of tensors, run through the engine: captured on the first
+        call of each signature (input shapes and dtypes, trainable variables, optimizer,
+        compile settings), replayed after; eagerly every time with run_eagerly. Returns
+        the result arrays."""
         if self.run_eagerly:
-            return self._values([t._data for t in step(x, y, w)], divisors)
-        key = self._signature(kind, x, y, w)
+            return [t._data for t in step(*inputs)]
+        key = self._signature(kind, inputs)
         program = self._programs.get(key)
         if program is None:
             if len(self._programs) >= _MAX_PROGRAMS:  # many signatures: keep few
                 self._programs.clear()
-            result, program, self._engine_reason = engine.capture(step, (x, y, w))
+            result, program, self._engine_reason = engine.capture(step, inputs)
             self._programs[key] = program or False
-            return self._values([t._data for t in result], divisors)
+            return [t._data for t in result]
         if program is False:  # not replayable (see _engine_reason): eager
-            return self._values([t._data for t in step(x, y, w)], divisors)
+            return [t._data for t in step(*inputs)]
         try:
-            arrays = program.run((x._data, y._data, None if w is None else w._data))
+            return program.run([None if t is None else t._data for t in inputs])
         except engine.NotReplayable:
             del self._programs[key]
-            return self._run_step(kind, step, x, y, w)
-        return self._values(arrays, divisors)
+            return self._replay(kind, step, inputs)
 
-    def _signature(self, kind, x, y, w):
-        """What a captured program depends on besides the batch's values: shapes and
-        dtypes, the compile settings (their identity: compile and layer changes replace
-        them), the optimizer, and the state version (trainable flags, regularizers,
-        constraints and layer attributes bump it)."""
-        xd, yd = x._data, y._data
-        return (kind, xd.shape, xd.dtype, yd.shape, yd.dtype,
-                None if w is None else w._data.shape, id(self._compiled), id(self.optimizer),
-                state_version())
+    def _signature(self, kind, inputs):
+        """What a captured program depends on besides the inputs' values: their shapes
+        and dtypes, the compile settings (their identity: compile and layer changes
+        replace them), the optimizer, and the state version (trainable flags,
+        regularizers, constraints and layer attributes bump it)."""
+        return (kind, id(self._compiled), id(self.optimizer), state_version()) + tuple(
+            [None if t is None else (t._data.shape, t._data.dtype) for t in inputs])
 
     def _fit_step(self, x, y, w):
         """One training step on batch Tensors; returns [loss, metric...] as floats."""

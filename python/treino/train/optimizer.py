@@ -89,6 +89,9 @@ class Optimizer(Configurable):
     def _apply_arrays(self, variables, grads):
         """One update of `variables` from float32 C-contiguous gradient arrays of their
         shapes (apply_gradients after its checks; fit's recorded step calls it directly)."""
+        recorder = autodiff.active_recorder()
+        if recorder is not None:  # a captured step: the engine replays this update
+            recorder.update(self, variables, grads)
         slots = [[self._slot(var, s) for var in variables] for s in self.slot_names]
         # One native call: it validates, then updates all.
         self._update([var._data for var in variables], grads, slots, self.iterations + 1)
