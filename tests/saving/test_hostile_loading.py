@@ -10,7 +10,7 @@ import pytest
 
 import treino as tn
 from treino.core import random as trandom
-from treino.models.saving import limits, load_layers_model
+from treino.models.saving import limits, load_layers_model, safe_io
 
 from hostile_util import (process_state, read_json, refused, same_predictions, shard_path,
                           tiny_model, treino_members, write_json, write_treino)
@@ -69,6 +69,34 @@ def test_model_json_symlinked_out_of_the_folder(saved, tmp_path):
     os.rename(folder / "model.json", tmp_path / "elsewhere.json")
     os.symlink(tmp_path / "elsewhere.json", folder / "model.json")
     refused(folder, "model.json.*leads outside the model's folder")
+
+
+def test_folder_swapped_for_a_symlink_after_the_check(saved, monkeypatch):
+    """A folder replaced by a symlink out between the path check and the open: the
+    opened descriptor itself is checked (on Linux, through /proc/self/fd). Simulated by
+    a path check that does not resolve symlinks."""
+    folder, _ = saved
+    if not os.path.exists("/proc/self/fd"):
+        pytest.skip("no /proc/self/fd on this platform: the descriptor check is Linux's")
+    os.symlink(folder.parent, folder / "up")
+    point_shard_at(folder, "up/secret.bin")
+    monkeypatch.setattr(safe_io.os.path, "realpath", os.path.abspath)
+    refused(folder, r"paths\[0\] \('up/secret.bin'\) moved outside the model's folder while "
+                    r"it was being opened")
+
+
+def test_shard_replaced_between_check_and_read(saved, monkeypatch):
+    folder, _ = saved
+    shard = shard_path(folder)
+    real_size = safe_io.FolderSource.size
+
+    def size_then_swap(self, rel, field):
+        n = real_size(self, rel, field)
+        (folder / "other.bin").write_bytes(shard.read_bytes())   # same size, another file
+        os.replace(folder / "other.bin", shard)
+        return n
+    monkeypatch.setattr(safe_io.FolderSource, "size", size_then_swap)
+    refused(folder, r"paths\[0\] \('group1-.*'\) changed while the model was being loaded")
 
 
 @pytest.mark.parametrize("kind", ["fifo", "folder", "dev-zero"])

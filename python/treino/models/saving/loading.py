@@ -242,15 +242,16 @@ def check_optimizer_weights(opt_w, opt, where):
 def _set_optimizer_state(model, checked, strict, where, notes):
     """All or nothing: a state that does not fit raises (strict) or is dropped with a
     warning (the optimizer starts fresh), never applied in part."""
-    iterations, slots, problems = checked
+    iterations, slots, problems = checked[0], checked[1], list(checked[2])
     by_name = {w.name: w for w in model.weights}
     staged = [] if iterations is None else [{"name": "iter", "tensor": np.int32(iterations)}]
     for var, slot, arr in slots:
         w = by_name.get(var)
         if w is None:
-            problems.append(f"{var}/{slot!r} (the model has no weight {var!r})")
+            problems.append(f"{short(f'{var}/{slot}')} (the model has no weight {short(var)})")
         elif tuple(arr.shape) != w.shape:
-            problems.append(f"{var}/{slot} has shape {list(arr.shape)}, the weight {list(w.shape)}")
+            problems.append(f"{short(f'{var}/{slot}')} has shape {list(arr.shape)}, the weight "
+                            f"{list(w.shape)}")
         else:
             staged.append({"name": f"{w.val.name}/{slot}", "tensor": arr})
     if problems:

@@ -8,7 +8,7 @@ the file read). Every read is bounded by a size decided beforehand, never by the
 A .treino zip is held to the same rules: its member list and member sizes are checked
 before a byte is inflated, and a member is read to its declared size and no further.
 
-Every problem becomes a ValueError that names the file (`where`) and the field.
+Every problem becomes a LoadError (a ValueError) naming the file (`where`) and the field.
 """
 import json
 import os
@@ -20,13 +20,12 @@ import zlib
 from . import limits
 
 PREFIX = "load_layers_model"
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) |
+               getattr(os, "O_BINARY", 0))
 
 
 class LoadError(ValueError):
     """The loaders' error: the file is not a model they can load, and why."""
-
-_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) |
-               getattr(os, "O_BINARY", 0))
 
 
 def fail(where, message):
@@ -80,6 +79,14 @@ def read_limited(fd, limit, where, what):
         if total > limit:
             raise fail(where, f"{what} is larger than the {limit} bytes a loader reads "
                               f"(treino.models.saving.limits)")
+
+
+def read_limited_stream(f, limit, where, what):
+    """read_limited for a file object (a zip member)."""
+    data = f.read(limit + 1)
+    if len(data) > limit:
+        raise fail(where, f"{what} is larger than the {limit} bytes a loader reads")
+    return data
 
 
 def read_exact_into(readinto, view, where, what):
@@ -251,7 +258,7 @@ class ZipSource:
         except BaseException:
             self.close()
             raise
-        self._checked = set()
+        self._checked = set()   # shard members already measured
 
     def _check_member(self, info):
         name = info.filename
@@ -323,9 +330,3 @@ class ZipSource:
     def read_into(self, name, view, field):
         self._read(self._info(name, field), view)
 
-
-def read_limited_stream(f, limit, where, what):
-    data = f.read(limit + 1)
-    if len(data) > limit:
-        raise fail(where, f"{what} is larger than the {limit} bytes a loader reads")
-    return data

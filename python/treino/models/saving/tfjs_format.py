@@ -4,11 +4,12 @@ Writing follows what TF.js 4.22 and its converter produce: `format: "layers-mode
 `modelTopology` in the Keras-2 style TF.js reads (class_name / config, snake_case keys,
 `keras_version: "tfjs-layers 4.22.0"`), `weightsManifest` with layer-relative weight
 names (trainable weights first, then the others, as TF.js's getNamedWeights orders
-them), shards of at most 4 MiB named `group1-shard{i}of{n}.bin`, and `trainingConfig`
-(loss, metrics, optimizer_config) when the model is compiled with ids TF.js can read.
+them), shards of at most 4 MiB (`group1-<token>-shard{i}of{n}.bin` in a folder,
+`group1-shard{i}of{n}.bin` inside a .treino), and `trainingConfig` (loss, metrics,
+optimizer_config) when the model is compiled with ids TF.js can read.
 
-Reading checks everything (JSON shape, layer classes, byte counts, names, shapes)
-before a model exists, so an error never leaves a half-loaded model behind.
+Reading checks every field of model.json and of the weights manifest (types, shapes,
+sizes against limits.py) before any shard is read; loading.py builds the model.
 """
 import json
 import math
