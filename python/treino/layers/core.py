@@ -13,7 +13,6 @@ from .._config import (check_bool, check_choice, check_dims, check_int, check_nu
 from .. import _kernels as K
 from ..core import autodiff, ops
 from ..core.random import generator
-from ..core.tensor import Tensor
 from .base import Layer, _counters, shape_str
 
 
@@ -44,7 +43,9 @@ class InputLayer(Layer):
     'input1', 'input2'..."""
 
     def __init__(self, input_shape=None, batch_size=None, batch_input_shape=None, dtype=None,
-                 sparse=False, name=None):
+                 sparse=False, name=None, **unknown):
+        if unknown:  # no trainable or input_dim here: TF.js's InputLayer takes neither
+            raise unknown_arguments(InputLayer, list(unknown))
         if input_shape is None and batch_input_shape is None:
             raise ValueError("InputLayer: needs 'input_shape' (without the batch axis) or "
                              "'batch_input_shape'")
