@@ -49,7 +49,7 @@ def to_snake(name):
 
 def type_error(who, arg, expected, value, item=None):
     """The TypeError for `value`; `item` is the element of a list that has the wrong
-    type, named in the message (for [784.5], "784.5 is a float")."""
+    type, named in the message (for [784.5], "784.5 is of type float")."""
     what = (f"of type {type(value).__name__}" if item is None else
             f"{item!r} is of type {type(item).__name__}")
     return TypeError(f"{who}: argument '{arg}' must be {expected}, received {value!r} ({what})")

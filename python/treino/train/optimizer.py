@@ -13,30 +13,25 @@ _MAX_STEP = 2 ** 31 - 1  # get_weights writes the step count as TF.js does, in i
 
 
 class Hyper:
-    """A hyper-parameter attribute, checked on every assignment (in the constructor and
-    between steps, `opt.learning_rate = 0.01`): a finite number within the bounds given
-    (check_number's), so a bad value is refused before it reaches the native update.
-    TF.js checks none of them; the bounds are where each formula stays meaningful."""
+    """A hyper-parameter's rule, declared on the class (`beta1 = Hyper(low=0.0, ...)`,
+    check_number's bounds). Optimizer.__setattr__ checks every assignment against it, in
+    the constructor and between steps (`opt.learning_rate = 0.01`), so a bad value is
+    refused before it reaches the native update; the value itself lives on the instance
+    and reads as a plain attribute (each step reads several). TF.js checks none of them;
+    the bounds are where each formula stays meaningful."""
 
     def __init__(self, **bounds):
         self.bounds = bounds
 
-    def __set_name__(self, owner, name):
-        self.name = name
-
-    def __get__(self, obj, owner=None):
-        return self if obj is None else obj.__dict__[self.name]
-
-    def __set__(self, obj, value):
-        obj.__dict__[self.name] = check_number(value, type(obj).__name__, self.name,
-                                               **self.bounds)
+    def check(self, value, who, name):
+        return check_number(value, who, name, **self.bounds)
 
 
 class Flag(Hyper):
     """A True/False hyper-parameter (never a truthy string: bool('false') is True)."""
 
-    def __set__(self, obj, value):
-        obj.__dict__[self.name] = check_bool(value, type(obj).__name__, self.name)
+    def check(self, value, who, name):
+        return check_bool(value, who, name)
 
 
 def _step_count(arr, fn):
@@ -59,12 +54,25 @@ class Optimizer(Configurable):
     slot_names = ()
     class_name = "Optimizer"
     learning_rate = Hyper(low=0.0)
+    _rules = {"learning_rate": learning_rate}  # name -> Hyper, for this class and its bases
 
     def __init__(self, learning_rate):
         self.learning_rate = learning_rate
         self.iterations = 0
         # Per-variable state: name -> (weak reference to the variable, {slot: array}).
         self._slots = {}
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls._rules = {name: rule for klass in reversed(cls.__mro__)
+                      for name, rule in vars(klass).items() if isinstance(rule, Hyper)}
+
+    def __setattr__(self, name, value):
+        # One dict lookup: the step count is assigned at every step.
+        rule = self._rules.get(name)
+        if rule is not None:
+            value = rule.check(value, type(self).__name__, name)
+        object.__setattr__(self, name, value)
 
     # -- the TF.js surface -------------------------------------------------------------
     def minimize(self, f, return_cost=False, var_list=None):
