@@ -19,6 +19,7 @@ JSON parser into the loaders' checks.
 """
 import json
 import os
+import pathlib
 import random
 import shutil
 import sys
@@ -43,12 +44,28 @@ TREINO_PARTS = ["treino.json", "model.json", "group1-shard1of1.bin", "optimizer.
 # Bounded initialisation per run keeps each run fast; the checks are the same.
 limits.MAX_UNBACKED_PARAMS = 1 << 16
 
-_WORK = tempfile.mkdtemp(prefix="treino-fuzz-")
+# libFuzzer ends the process with exit(), so no Python clean-up runs: each run's work
+# folder is named after its process and removed by a later run once that process is gone.
+_WORK = os.path.join(tempfile.gettempdir(), f"treino-fuzz-{os.getpid()}")
 FOLDER = os.path.join(_WORK, "model")
 TREINO = os.path.join(_WORK, "model.treino")
 
 
+def _remove_stale_work_folders():
+    for name in os.listdir(tempfile.gettempdir()):
+        pid = name[len("treino-fuzz-"):]
+        if name.startswith("treino-fuzz-") and pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                shutil.rmtree(os.path.join(tempfile.gettempdir(), name), ignore_errors=True)
+            except OSError:
+                pass
+
+
 def _setup_folder():
+    _remove_stale_work_folders()
+    shutil.rmtree(_WORK, ignore_errors=True)
     os.makedirs(os.path.join(FOLDER, "sub"))
     with open(os.path.join(_WORK, "outside.bin"), "wb") as f:
         f.write(b"\0" * 64)
@@ -188,20 +205,20 @@ def write_seeds(corpus):
     from treino.models.saving import tfjs_format
     from treino.models.saving.loading import optimizer_state
     m = _seed_models()
-    tmp = tempfile.mkdtemp()
-    m.save(os.path.join(tmp, "f"))
-    mj = json.load(open(os.path.join(tmp, "f", "model.json")))
+    tmp = pathlib.Path(tempfile.mkdtemp())
+    m.save(str(tmp / "f"))
+    mj = json.loads((tmp / "f" / "model.json").read_text())
     [shard] = mj["weightsManifest"][0]["paths"]
-    weights = open(os.path.join(tmp, "f", shard), "rb").read()
+    weights = (tmp / "f" / shard).read_bytes()
     mj["weightsManifest"][0]["paths"] = ["w.bin"]
     seeds = [b"\0" + json.dumps(mj).encode() + SEP + weights]
     specs, blob = tfjs_format.encode_weights(optimizer_state(m), group="optimizer")
     mj["weightsManifest"][0]["weights"] += specs
     seeds.append(b"\0" + json.dumps(mj).encode() + SEP + weights + blob)
-    m.save(os.path.join(tmp, "m.treino"))
-    with zipfile.ZipFile(os.path.join(tmp, "m.treino")) as z:
+    m.save(str(tmp / "m.treino"))
+    with zipfile.ZipFile(tmp / "m.treino") as z:
         seeds.append(b"\1" + SEP.join(z.read(n) for n in TREINO_PARTS))
-    seeds.append(b"\2" + open(os.path.join(tmp, "m.treino"), "rb").read())
+    seeds.append(b"\2" + (tmp / "m.treino").read_bytes())
     shutil.rmtree(tmp)
     os.makedirs(corpus, exist_ok=True)
     for i, s in enumerate(seeds):
@@ -209,15 +226,14 @@ def write_seeds(corpus):
 
 
 def main(argv):
-    dirs = [a for a in argv[1:] if not a.startswith("-")]
-    if dirs and not (os.path.isdir(dirs[0]) and os.listdir(dirs[0])):
-        write_seeds(dirs[0])
+    inputs = [a for a in argv[1:] if not a.startswith("-")]
+    # A corpus folder that is missing or empty gets the seeds; a file is an input to replay.
+    if inputs and not os.path.isfile(inputs[0]) and not (
+            os.path.isdir(inputs[0]) and os.listdir(inputs[0])):
+        write_seeds(inputs[0])
     _setup_folder()
-    try:
-        atheris.Setup(argv, TestOneInput, custom_mutator=mutate)
-        atheris.Fuzz()
-    finally:
-        shutil.rmtree(_WORK, ignore_errors=True)
+    atheris.Setup(argv, TestOneInput, custom_mutator=mutate)
+    atheris.Fuzz()
 
 
 if __name__ == "__main__":

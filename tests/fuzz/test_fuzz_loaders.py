@@ -15,7 +15,9 @@ TARGET = Path(__file__).with_name("fuzz_loaders.py")
 
 def test_fuzz_loaders_briefly(tmp_path):
     corpus = tmp_path / "corpus"
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    # TMPDIR: the target's work folder (a FIFO, a symlink to /dev/zero...) stays in tmp_path.
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p),
+               TMPDIR=str(tmp_path))
     r = subprocess.run([sys.executable, str(TARGET), str(corpus), "-runs=1000", "-seed=1",
                         "-timeout=10", "-rss_limit_mb=2048", "-max_len=20000"],
                        capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)

@@ -94,7 +94,7 @@ def _check_meta(meta, where):
     g = state.get("global")
     layers = state.get("layers", {})
     return {"global": None if g is None else _check_generator_state(g, where, "random_state.global"),
-            "layers": {name: _check_generator_state(s, where, f"random_state.layers[{name!r}]")
+            "layers": {name: _check_generator_state(s, where, f"random_state.layers[{short(name)}]")
                        for name, s in layers.items()}}
 
 
