@@ -274,6 +274,7 @@ def test_zip_directory_is_bounded(treino, monkeypatch):
     ("encrypted", "member 'group1-shard1of1.bin' is encrypted"),
     ("missing shard", r"lacks 'group1-shard1of1.bin' \(named by weightsManifest\[0\]\.paths\[0\]\)"),
     ("repeated shard", r"paths\[1\] \('group1-shard1of1.bin'\) repeats"),
+    ("bad utf-8 name", r"is not a readable .treino file \(a zip\): 'utf-8' codec can't decode"),
 ])
 def test_malformed_zips(treino, edit, match):
     path, _ = treino
@@ -288,6 +289,11 @@ def test_malformed_zips(treino, edit, match):
         blob, info, central = zip_headers(path, "group1-shard1of1.bin")
         blob[info.header_offset + 6] |= 1
         blob[central + 8] |= 1
+        path.write_bytes(bytes(blob))
+    elif edit == "bad utf-8 name":
+        blob, info, central = zip_headers(path, "model.json")
+        blob[central + 9] |= 0x08                    # flag bit 11: the name is UTF-8
+        blob[central + 46] = 0xFF                    # ...and it is not
         path.write_bytes(bytes(blob))
     elif edit == "missing shard":
         del members["group1-shard1of1.bin"]
