@@ -1,6 +1,7 @@
 """Loading hostile model files: paths that leave the folder or name what is not a
 regular file, sizes that would amplify a small file into a large allocation, and the
 process state a failing load must leave alone. Each fixture is built here."""
+import json
 import os
 import time
 import zipfile
@@ -299,7 +300,6 @@ def test_malformed_zips(treino, edit, match):
         del members["group1-shard1of1.bin"]
         write_treino(path, members)
     else:
-        import json
         mj = json.loads(members["model.json"])
         g = mj["weightsManifest"][0]
         g["paths"] *= 2
@@ -322,7 +322,6 @@ def test_failing_treino_load_changes_nothing(treino):
     """Fails at the very end (a random state for a layer the model lacks), after layers
     were built, compiled and given the optimizer state: nothing outside stays changed."""
     path, _ = treino
-    import json
     members = treino_members(path)
     meta = json.loads(members["treino.json"])
     meta["random_state"]["layers"]["ghost"] = meta["random_state"]["global"]
