@@ -205,19 +205,16 @@ class Program:
         (dense), the buffers to pass: the flat buffer's view of a target variable that
         gets its gradient from that node alone. Other gradients are copied in after."""
         steps, targets = ins[1], ins[3]
-        contributions = {}
-        for step in steps:
-            for _, slot, _ in step[3]:
-                contributions[slot] = contributions.get(slot, 0) + 1
         view_of = {t: v for t, v in zip(targets, views) if v is not None}
+        given = set()  # each view goes to one node; other contributions add into it
         for step in steps:
             out = None
             if step[4]:
                 out = [None] * len(step[2])
                 for k, slot, shape in step[3]:
-                    if slot in view_of and contributions[slot] == 1 and \
-                            view_of[slot].shape == shape:
+                    if slot in view_of and slot not in given and view_of[slot].shape == shape:
                         out[k] = view_of[slot]
+                        given.add(slot)
                 out = tuple(out) if any(o is not None for o in out) else None
             step[4] = out
 
@@ -295,6 +292,7 @@ class Program:
         same order, and the same sums (autodiff.accumulate's). g<slot> is the gradient
         flowing into a slot (None until a consumer's backward gives one)."""
         _, steps, y_slot, target_slots, shapes, out_slots, views = ins
+        view_names = {t: name(v, "view") for t, v in zip(target_slots, views) if v is not None}
         # Slots a gradient can reach: the output, and the inputs of backward steps. A step
         # none of whose outputs can be reached never runs (e.g. a batch-norm statistics
         # update, computed from tracked values but feeding no loss).
@@ -321,7 +319,16 @@ class Program:
                 emit("        if t is not None:")
                 emit(f"            if t.shape != {shape!r}:")
                 emit(f"                t = t.reshape({shape!r})")
-                emit(f"            g{slot} = t if g{slot} is None else g{slot} + t")
+                v = view_names.get(slot)
+                if v is None:
+                    emit(f"            g{slot} = t if g{slot} is None else g{slot} + t")
+                else:  # the same sum, written into the flat buffer's view when one holds it
+                    emit(f"            if g{slot} is None:")
+                    emit(f"                g{slot} = t")
+                    emit(f"            elif t is {v} or g{slot} is {v}:")
+                    emit(f"                g{slot} = np.add(g{slot}, t, out={v})")
+                    emit("            else:")
+                    emit(f"                g{slot} = g{slot} + t")
         for t, shape, out, view in zip(target_slots, shapes, out_slots, views):
             if out is None:
                 continue
@@ -329,7 +336,7 @@ class Program:
             emit("        raise NotReplayable('a variable that had a gradient when captured "
                  "has none')")
             if view is not None:
-                v = name(view, "view")
+                v = view_names[t]
                 emit(f"    if g{t} is not {v}:  # not written in place by its node")
                 emit(f"        np.copyto({v}, g{t}.reshape({shape!r}))")
                 emit(f"    s{out} = {v}")

@@ -6,7 +6,7 @@ from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from .._config import check_axes, check_bool, check_int, check_number
-from ..core import ops
+from ..core import autodiff, ops
 from .base import Layer, shape_str
 from .core import components, incompatible
 
@@ -107,11 +107,7 @@ class BatchNormalization(_Normalization):
     def call(self, inputs, training=False):
         self._check(inputs)
         if training:
-            mean = ops.mean(inputs, axis=self._reduce, keepdims=True)
-            centred = ops.sub(inputs, mean)
-            var = ops.mean(ops.square(centred), axis=self._reduce, keepdims=True)
-            y = ops.mul(centred, ops.rsqrt(ops.add(var, self.epsilon)))
-            self._update_moving(mean, var)
+            return self._train_forward(inputs)
         else:
             y = ops.mul(ops.sub(inputs, self._param(self.moving_mean)),
                         ops.rsqrt(ops.add(self._param(self.moving_variance), self.epsilon)))
@@ -121,14 +117,61 @@ class BatchNormalization(_Normalization):
             y = ops.add(y, self._param(self.beta))
         return y
 
-    def _update_moving(self, mean, var):
-        # Ops on non-trainable variables (no gradient), so that a captured step computes
-        # the update from each new batch too.
+    def _train_forward(self, x):
+        """Training: one fused node normalising with the batch statistics, with outputs
+        y and the moved statistics (written after the step succeeds, update_state)."""
+        reduce_axes = tuple(self._reduce)
+        kept = tuple(1 if i in reduce_axes else d for i, d in enumerate(x.shape))
+        eps = np.float32(self.epsilon)
         decay = np.float32(1.0 - self.momentum)
-        for w, batch in ((self.moving_mean, mean), (self.moving_variance, var)):
-            old = w.val
-            delta = ops.mul(ops.sub(old, ops.reshape(batch, list(old.shape))), decay)
-            self.update_state(old, ops.sub(old, delta))
+        gamma = self.gamma.val if self.scale else None
+        beta = self.beta.val if self.center else None
+        inputs = [x, self.moving_mean.val, self.moving_variance.val]
+        inputs += [t for t in (gamma, beta) if t is not None]
+        scale, center = self.scale, self.center
+
+        inv_n = np.float32(1) / np.float32(max(1, int(np.prod([x.shape[i] for i in reduce_axes]))))
+
+        def mean_of(a):  # np.add.reduce: far less overhead than ndarray.mean
+            return np.add.reduce(a, axis=reduce_axes, keepdims=True) * inv_n
+
+        def core(xd, mm, mv, *params):
+            g = params[0].reshape(kept) if scale else None
+            b = params[-1].reshape(kept) if center else None
+            mean = mean_of(xd)
+            centred = xd - mean
+            var = mean_of(np.square(centred))
+            inv = np.float32(1) / np.sqrt(var + eps)
+            xhat = centred * inv
+            y = xhat * g if scale else xhat
+            if center:
+                y = y + b
+            new_mm = mm - (mm - mean.reshape(mm.shape)) * decay
+            new_mv = mv - (mv - var.reshape(mv.shape)) * decay
+
+            def backward(dys, needs):
+                dy = dys[0]
+                if dy is None:
+                    return (None,) * (3 + len(params))
+                grads = []
+                if scale:
+                    grads.append(np.add.reduce(dy * xhat, axis=reduce_axes).reshape(mm.shape)
+                                 if needs[3] else None)
+                if center:
+                    grads.append(np.add.reduce(dy, axis=reduce_axes).reshape(mm.shape)
+                                 if needs[-1] else None)
+                dx = None
+                if needs[0]:
+                    dxhat = dy * g if scale else dy
+                    dx = inv * (dxhat - mean_of(dxhat) - xhat * mean_of(dxhat * xhat))
+                    dx = np.ascontiguousarray(dx, np.float32)
+                return (dx, None, None, *grads)
+            return (np.ascontiguousarray(y, np.float32), new_mm.astype(np.float32),
+                    new_mv.astype(np.float32)), backward
+        y, new_mm, new_mv = autodiff.apply("batch_normalization", core, tuple(inputs))
+        self.update_state(self.moving_mean.val, new_mm)
+        self.update_state(self.moving_variance.val, new_mv)
+        return y
 
     def get_config(self):
         s = _initializers.serialize
