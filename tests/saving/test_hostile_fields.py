@@ -266,3 +266,24 @@ def test_invalid_layer_configs(folder, layer, key, value, match):
     mj["modelTopology"]["config"]["layers"][layer]["config"][key] = value
     write_json(folder, mj)
     refused(folder, match)
+
+
+def test_keras_only_keys_with_neutral_values_load_as_tfjs_ignores_them(tmp_path):
+    """A model.json converted from Keras carries keys TF.js's layers ignore (InputLayer's
+    ragged: false); they load, while a non-neutral value is still refused."""
+    import treino as tn
+    model = tn.sequential(layers=[tn.layers.input_layer(input_shape=[3]),
+                                  tn.layers.dense(units=2)])
+    model.save(str(tmp_path / "m"))
+    path = tmp_path / "m" / "model.json"
+    mj = json.loads(path.read_text())
+    layers = mj["modelTopology"]["config"]["layers"]
+    layers[0]["config"]["ragged"] = False
+    path.write_text(json.dumps(mj))
+    loaded = tn.load_layers_model(str(tmp_path / "m"))
+    np.testing.assert_array_equal(loaded.predict(np.ones((1, 3), np.float32)).numpy(),
+                                  model.predict(np.ones((1, 3), np.float32)).numpy())
+    layers[0]["config"]["ragged"] = True
+    path.write_text(json.dumps(mj))
+    with pytest.raises(ValueError, match="ragged"):
+        tn.load_layers_model(str(tmp_path / "m"))

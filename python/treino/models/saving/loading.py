@@ -116,7 +116,17 @@ class _InitialValues:
         return initial
 
 
+# Keys Keras writes into configs that TF.js's layers ignore, dropped at load when they
+# hold the value that changes nothing (a model.json converted from Keras carries them);
+# any other unknown key is still refused by from_config.
+_KERAS_ONLY = {"InputLayer": {"ragged": False},
+               "LayerNormalization": {"beta_constraint": None, "gamma_constraint": None}}
+
+
 def _layer(cls_name, config, index, where):
+    neutral = _KERAS_ONLY.get(cls_name, {})
+    config = {k: v for k, v in config.items() if not (k in neutral and v == neutral[k]
+                                                      and type(v) is type(neutral[k]))}
     cls = layers_mod.CLASSES.get(cls_name)
     if cls is None:
         raise fail(where, f"layer {index} has unknown class {short(cls_name)}; known layer "
