@@ -53,18 +53,17 @@ class Tape:
     def watch(self, t):
         self.tracked[id(t)] = t
 
-    def _tracks(self, x):
-        i = id(x)
-        if i in self.tracked:
-            return True
-        if self.watch_variables and type(x) is Variable and x.trainable:
-            self.tracked[i] = x
-            self.variables[i] = x
-            return True
-        return False
-
     def add(self, node):
-        if any([self._tracks(x) for x in node.inputs]):  # a list: every variable gets noted
+        tracked, hit = self.tracked, False
+        for x in node.inputs:  # no early exit: every variable gets noted
+            i = id(x)
+            if i in tracked:
+                hit = True
+            elif self.watch_variables and type(x) is Variable and x.trainable:
+                tracked[i] = x
+                self.variables[i] = x
+                hit = True
+        if hit:
             if node.backward is None:
                 for o in node.outputs:
                     self.blocked[id(o)] = (node.name, o)
@@ -121,14 +120,21 @@ def tracked(t):
 def apply(name, core, inputs):
     """Runs an op: core(*input arrays) -> (output array(s), backward or None); wraps the
     output(s) in Tensors and records the node where something records."""
-    out, backward = core(*[x._data for x in inputs])
+    n = len(inputs)  # the common arities without building an argument list
+    if n == 1:
+        out, backward = core(inputs[0]._data)
+    elif n == 2:
+        out, backward = core(inputs[0]._data, inputs[1]._data)
+    else:
+        out, backward = core(*[x._data for x in inputs])
+    a = _active.get()
     if type(out) is tuple:
-        outputs = tuple([Tensor(o) for o in out])
-        result = outputs
+        result = outputs = tuple([Tensor(o) for o in out])
     else:
         result = Tensor(out)
+        if a is None:
+            return result
         outputs = (result,)
-    a = _active.get()
     if a is not None:
         node = Node(name, core, inputs, outputs, backward)
         for tape in a.tapes:
@@ -155,20 +161,17 @@ def _backprop(tape, y, dy, targets):
                 continue
         inputs = node.inputs
         needs = tuple([id(x) in tracked for x in inputs])
-        accumulate(grads, [id(x) for x in inputs], [x.shape for x in inputs],
-                   node.backward(g, needs), needs)
+        # Summed per input in this order; the engine's generated backward (engine.py)
+        # makes the same sums in the same order, so replays match the tape bit for bit.
+        for x, gx, need in zip(inputs, node.backward(g, needs), needs):
+            if need and gx is not None:
+                shape = x._data.shape
+                if gx.shape != shape:  # e.g. a (1,) gradient for a scalar input
+                    gx = gx.reshape(shape)
+                k = id(x)
+                prev = grads.get(k)
+                grads[k] = gx if prev is None else prev + gx
     return [grads.get(id(t)) for t in targets]
-
-
-def accumulate(grads, keys, shapes, gs, needs):
-    """Adds an op's input gradients gs into grads[key] (shared by the tape's backward and
-    the engine's replay, so both sum in the same order)."""
-    for k, shape, gx, need in zip(keys, shapes, gs, needs):
-        if need and gx is not None:
-            if gx.shape != shape:  # e.g. a (1,) gradient for a scalar input
-                gx = gx.reshape(shape)
-            prev = grads.get(k)
-            grads[k] = gx if prev is None else prev + gx
 
 
 def _run(f, args, watched, watch_variables):

@@ -289,7 +289,7 @@ class Program:
 
     def _emit_backprop(self, ins, emit, name):
         """autodiff._backprop over the captured nodes: the same backward functions in the
-        same order, and the same sums (autodiff.accumulate's). g<slot> is the gradient
+        same order, and the same sums (autodiff._backprop's). g<slot> is the gradient
         flowing into a slot (None until a consumer's backward gives one)."""
         _, steps, y_slot, target_slots, shapes, out_slots, views = ins
         view_names = {t: name(v, "view") for t, v in zip(target_slots, views) if v is not None}
