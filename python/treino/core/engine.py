@@ -4,17 +4,17 @@ A function over tensors (a model's training step, its evaluation or prediction s
 runs eagerly once under a Recorder. Every op is a tape node whose core is a function of
 arrays (autodiff.py), so the recorded list of nodes, together with the gradient
 computations, optimizer updates and variable assignments that happened between them,
-is a flat Program: replaying it runs the same cores, backward functions and native
-updates on the arrays of a new batch, in the same order, with no Tensor per op, no
-tape and no Python between the calls but the loop itself. Results are bit-identical to
-the eager run: the very same functions compute them.
+is a flat Program, generated as one straight-line Python function: replaying it runs
+the same cores, backward functions and native updates on the arrays of a new batch, in
+the same order, with no Tensor per op and no tape. Results are bit-identical to the
+eager run: the very same functions compute them.
 
 What a Program reads and writes:
 - placeholders: the step's inputs (batch x, y, sample weights), given to `run`;
 - variables: read from the Variable at each replay (optimizers update them in place);
 - constants: any other tensor an op received (a Python number converted by an op, a
   tensor made before the step): kept as captured;
-- node outputs and gradients: slots of a list, overwritten at each replay.
+- node outputs and gradients: local variables of the generated function.
 The gradients of every variable the step updates live in one flat float32 buffer, in a
 fixed order; the optimizer's one native call updates all variables from views of it.
 
@@ -23,8 +23,9 @@ Python slot, one node whose core calls the user function again at every replay (
 its own small tape for the backward), so Python side effects and data-dependent
 branches in user code behave exactly as on the tape.
 
-A step the recorder cannot express (an op without a core, an update from arrays no op
-produced) gives no Program: the caller runs that step eagerly, and `reason` says why.
+A step the recorder cannot express (an optimizer update or a variable assignment from
+arrays no op produced, a result no op computed) gives no Program: the caller runs that
+step eagerly, and the reason says why.
 """
 import numpy as np
 
@@ -44,11 +45,6 @@ class Recorder:
 
     def __init__(self):
         self.events = []
-        self.reason = None  # why the run cannot be replayed, or None
-
-    def fail(self, reason):
-        if self.reason is None:
-            self.reason = reason
 
     def node(self, node):
         self.events.append(("node", node))
@@ -72,8 +68,6 @@ def capture(fn, placeholders):
         result = fn(*placeholders)
     finally:
         _active.reset(token)
-    if rec.reason is not None:
-        return result, None, rec.reason
     try:
         program = Program(rec.events, placeholders, result)
     except _Unreplayable as e:
