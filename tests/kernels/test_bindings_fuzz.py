@@ -65,6 +65,8 @@ FUZZ = textwrap.dedent(r"""
         "adamax_update": (*opt(2), 0.1, 0.9, 0.999, 1e-7, 1),
         "rmsprop_update": (*opt(2), 0.1, 0.9, 0.0, 1e-7),
         "gather_rows": (x34, np.array([2, 0], np.int64), f32(2, 4), np.array([1], np.int64)),
+        "batchnorm_forward": (x34, f32(4), f32(4), f32(4), np.abs(f32(4)), 1e-3, 0.1),
+        "batchnorm_backward": (x34, x34.copy(), f32(4), np.abs(f32(4)), f32(4)),
     }
     for name in names:
         if name in templates:
