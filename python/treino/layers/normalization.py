@@ -4,6 +4,7 @@ import numpy as np
 
 from .. import constraints as _constraints
 from .. import initializers as _initializers
+from .. import _kernels as K
 from .. import regularizers as _regularizers
 from .._config import check_axes, check_bool, check_int, check_number
 from ..core import autodiff, ops
@@ -118,56 +119,51 @@ class BatchNormalization(_Normalization):
         return y
 
     def _train_forward(self, x):
-        """Training: one fused node normalising with the batch statistics, with outputs
-        y and the moved statistics (written after the step succeeds, update_state)."""
-        reduce_axes = tuple(self._reduce)
-        kept = tuple(1 if i in reduce_axes else d for i, d in enumerate(x.shape))
-        eps = np.float32(self.epsilon)
-        decay = np.float32(1.0 - self.momentum)
-        gamma = self.gamma.val if self.scale else None
-        beta = self.beta.val if self.center else None
+        """Training: one fused node normalising with the batch statistics (one native
+        call forward, one backward), with outputs y and the moved statistics (written
+        after the step succeeds, update_state). The kernels take x as (M, C) with C the
+        normalised axis last: a plain reshape for channels-last input; another axis is
+        moved last and back."""
+        axis, C = self._axes[0], self._param_shape[0]
+        last = axis == self._rank - 1
+        moved = tuple(d for i, d in enumerate(x.shape) if i != axis) + (C,)
+        shape2 = (int(np.prod(moved[:-1], dtype=np.int64)), C)
+        eps, decay = self.epsilon, 1.0 - self.momentum
+        scale, center = self.scale, self.center
+        gamma = self.gamma.val if scale else None
+        beta = self.beta.val if center else None
         inputs = [x, self.moving_mean.val, self.moving_variance.val]
         inputs += [t for t in (gamma, beta) if t is not None]
-        scale, center = self.scale, self.center
 
-        inv_n = np.float32(1) / np.float32(max(1, int(np.prod([x.shape[i] for i in reduce_axes]))))
+        def to_rows(a):  # (..., C at `axis`, ...) -> (M, C), float32 C-contiguous
+            if not last:
+                a = np.moveaxis(a, axis, -1)
+            return np.ascontiguousarray(a, np.float32).reshape(shape2)
 
-        def mean_of(a):  # np.add.reduce: far less overhead than ndarray.mean
-            return np.add.reduce(a, axis=reduce_axes, keepdims=True) * inv_n
+        def from_rows(a, shape):
+            return a.reshape(shape) if last else \
+                np.ascontiguousarray(np.moveaxis(a.reshape(moved), -1, axis))
 
         def core(xd, mm, mv, *params):
-            g = params[0].reshape(kept) if scale else None
-            b = params[-1].reshape(kept) if center else None
-            mean = mean_of(xd)
-            centred = xd - mean
-            var = mean_of(np.square(centred))
-            inv = np.float32(1) / np.sqrt(var + eps)
-            xhat = centred * inv
-            y = xhat * g if scale else xhat
-            if center:
-                y = y + b
-            new_mm = mm - (mm - mean.reshape(mm.shape)) * decay
-            new_mv = mv - (mv - var.reshape(mv.shape)) * decay
+            g = params[0] if scale else None
+            x2 = to_rows(xd)
+            y, new_mm, new_mv, mean, inv = K.batchnorm_forward(
+                x2, g, params[-1] if center else None, mm, mv, eps, decay)
 
-            def backward(dys, needs):
+            # out: buffers for the parameters' gradients (writes_grads, see engine.py).
+            def backward(dys, needs, out=None):
                 dy = dys[0]
-                if dy is None:
+                need_dg = scale and needs[3]
+                need_db = center and needs[-1]
+                if dy is None or not (needs[0] or need_dg or need_db):
                     return (None,) * (3 + len(params))
-                grads = []
-                if scale:
-                    grads.append(np.add.reduce(dy * xhat, axis=reduce_axes).reshape(mm.shape)
-                                 if needs[3] else None)
-                if center:
-                    grads.append(np.add.reduce(dy, axis=reduce_axes).reshape(mm.shape)
-                                 if needs[-1] else None)
-                dx = None
-                if needs[0]:
-                    dxhat = dy * g if scale else dy
-                    dx = inv * (dxhat - mean_of(dxhat) - xhat * mean_of(dxhat * xhat))
-                    dx = np.ascontiguousarray(dx, np.float32)
-                return (dx, None, None, *grads)
-            return (np.ascontiguousarray(y, np.float32), new_mm.astype(np.float32),
-                    new_mv.astype(np.float32)), backward
+                dx, dg, db = K.batchnorm_backward(
+                    to_rows(dy), x2, mean, inv, g, needs[0], need_dg, need_db, None,
+                    out[3] if out and need_dg else None, out[-1] if out and need_db else None)
+                grads = ([dg] if scale else []) + ([db] if center else [])
+                return (None if dx is None else from_rows(dx, xd.shape), None, None, *grads)
+            return (from_rows(y, xd.shape), new_mm, new_mv), backward
+        core.writes_grads = True
         y, new_mm, new_mv = autodiff.apply("batch_normalization", core, tuple(inputs))
         self.update_state(self.moving_mean.val, new_mm)
         self.update_state(self.moving_variance.val, new_mv)
