@@ -1,5 +1,7 @@
-"""BatchNormalization and LayerNormalization (TF.js's layers/normalization.ts), in core
-ops so that both are differentiable."""
+"""BatchNormalization and LayerNormalization (TF.js's layers/normalization.ts).
+LayerNormalization and batch normalization's inference are core ops; batch
+normalization's training step is one fused node over native kernels (forward with the
+moved statistics, and backward), like dense."""
 import numpy as np
 
 from .. import constraints as _constraints
