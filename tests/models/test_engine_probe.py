@@ -84,3 +84,53 @@ def test_changing_an_optimizer_hyperparameter_between_fits(opt, attr):
     g.compile(optimizer=opt(), loss="categoricalCrossentropy")
     _fit(g), _fit(g)
     assert not _same_weights(f, g)
+
+
+def test_predict_results_kept_by_the_caller_are_not_overwritten_by_a_replay():
+    m = _model()
+    m.compile(optimizer="sgd", loss="categoricalCrossentropy")
+    first = m.predict(X[:10], batch_size=10)
+    kept = first.numpy().copy()
+    m.predict(X[:10], batch_size=10)   # captured on the first call: this one replays
+    m.predict(X[10:20], batch_size=10)
+    assert np.array_equal(first.numpy(), kept)
+
+
+def test_evaluate_after_set_weights_replays_the_new_weights():
+    def make(eager):
+        m = _model()
+        m.compile(optimizer="sgd", loss="categoricalCrossentropy", metrics=["accuracy"],
+                  run_eagerly=eager)
+        return m
+    fast, eager = make(False), make(True)
+    before = [t.numpy() for t in fast.evaluate(X, Y, batch_size=10)]  # captures
+    halved = [w * 0.5 for w in fast.get_weights()]
+    fast.set_weights(halved)
+    eager.set_weights(halved)
+    after = [t.numpy() for t in fast.evaluate(X, Y, batch_size=10)]
+    assert after == [t.numpy() for t in eager.evaluate(X, Y, batch_size=10)]
+    assert after != before
+
+
+def test_a_metric_raising_in_a_replayed_step_leaves_that_step_undone():
+    results = []
+    for eager in (False, True):
+        calls = [0]
+
+        def flaky(y_true, y_pred):
+            calls[0] += 1
+            if calls[0] == 3:  # the first step of the second fit: a replay
+                raise RuntimeError("metric failed")
+            return tn.mean(tn.abs(tn.sub(y_true, y_pred)))
+        m = _model()
+        m.compile(optimizer="adam", loss="categoricalCrossentropy", metrics=[flaky],
+                  run_eagerly=eager)
+        m.fit(X[:20], Y[:20], batch_size=10, epochs=1, verbose=0, shuffle=False)
+        before = m.get_weights()
+        with pytest.raises(RuntimeError, match="metric failed"):
+            m.fit(X[:20], Y[:20], batch_size=10, epochs=1, verbose=0, shuffle=False)
+        assert all(np.array_equal(a, b) for a, b in zip(before, m.get_weights()))
+        assert m.optimizer.iterations == 2
+        results.append((m.get_weights(), [w["tensor"].numpy() for w in m.optimizer.get_weights()]))
+    for a, b in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
+        assert np.array_equal(a, b)
