@@ -134,3 +134,54 @@ def test_a_metric_raising_in_a_replayed_step_leaves_that_step_undone():
         results.append((m.get_weights(), [w["tensor"].numpy() for w in m.optimizer.get_weights()]))
     for a, b in zip(results[0][0] + results[0][1], results[1][0] + results[1][1]):
         assert np.array_equal(a, b)
+
+
+class _Gate(tn.layers.Layer):
+    """A user's layer whose gradient depends on data: on its first call (only if
+    `cut_first`), or on every later call (otherwise), its output is cut from the
+    tape with stop_gradient."""
+    calls = 0
+    cut_first = True
+
+    def build(self, input_shape):
+        self.k = self.add_weight("k", (input_shape[-1],), tn.initializers.constant(value=1.5))
+
+    def call(self, x, training=False):
+        _Gate.calls += 1
+        y = tn.mul(x, self.k.val)
+        return tn.stop_gradient(y) if (_Gate.calls == 1) == _Gate.cut_first else y
+
+
+def _gated_model():
+    m = tn.sequential()
+    m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
+    m.add(_Gate())
+    m.add(tn.layers.dense(units=5, activation="softmax"))
+    rng = np.random.default_rng(2)
+    m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
+    return m
+
+
+def _fit_gated(cut_first):
+    _Gate.cut_first = cut_first
+
+    def run(m):
+        _Gate.calls = 0
+        return _fit(m, epochs=2)
+    return _both(_gated_model, SGD_CCE, run)
+
+
+@pytest.mark.xfail(strict=True, reason="python_slot: a slot whose output had no gradient "
+                   "when captured gets no backward in the program; later calls whose "
+                   "output is differentiable are replayed without their gradient")
+def test_a_user_layer_cut_from_the_tape_only_when_captured():
+    (f, hf), (e, he) = _fit_gated(cut_first=True)
+    assert hf == he and _same_weights(f, e)
+
+
+@pytest.mark.xfail(strict=True, raises=TypeError, reason="python_slot: a slot whose "
+                   "output stops being differentiable after capture returns backward=None "
+                   "and the generated backprop calls None")
+def test_a_user_layer_cut_from_the_tape_after_capture():
+    (f, hf), (e, he) = _fit_gated(cut_first=False)
+    assert hf == he and _same_weights(f, e)
