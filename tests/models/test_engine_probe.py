@@ -185,3 +185,65 @@ def test_a_user_layer_cut_from_the_tape_only_when_captured():
 def test_a_user_layer_cut_from_the_tape_after_capture():
     (f, hf), (e, he) = _fit_gated(cut_first=False)
     assert hf == he and _same_weights(f, e)
+
+
+def _count_above(y_true, y_pred):  # an int32 metric
+    return tn.sum(tn.cast(tn.greater(y_pred, 0.3), "int32"))
+
+
+_MODEL_HOLDER = []
+
+
+def _loss_reading_kernel_views(y_true, y_pred):
+    """A user loss reading a reshape, transpose and slice of a weight the optimizer
+    updates in place."""
+    k = _MODEL_HOLDER[-1].layers[2].kernel.val
+    part = tn.slice(tn.transpose(tn.reshape(k, [-1, 5])), [0, 0], [2, 3])
+    return tn.add(tn.mean(tn.square(tn.sub(y_true, y_pred)), -1),
+                  tn.mul(tn.sum(tn.square(part)), 0.1))
+
+
+def _holding_model():
+    _MODEL_HOLDER.append(_model())
+    return _MODEL_HOLDER[-1]
+
+
+def _replace_optimizer(m):
+    h1 = _fit(m)
+    m.optimizer = tn.train.adam(0.02)
+    h2 = _fit(m)
+    m.optimizer = tn.train.sgd(0.3)
+    return h1, h2, _fit(m)
+
+
+_CW = {0: 2.0, 1: 0.5, 2: 1.0, 3: 1.0, 4: 3.0}
+_SW = np.linspace(0.2, 2, len(X)).astype(np.float32)
+_ADAM_ACC = lambda: dict(optimizer="adam", loss="categoricalCrossentropy",  # noqa: E731
+                         metrics=["accuracy"])
+CASES = {
+    "int_metric": (_model, lambda: dict(optimizer="sgd", loss="categoricalCrossentropy",
+                                         metrics=[_count_above]), lambda m: _fit(m, epochs=2)),
+    "variable_views_in_loss": (_holding_model,
+                               lambda: dict(optimizer="adam", loss=_loss_reading_kernel_views),
+                               lambda m: _fit(m, epochs=2)),
+    "class_and_sample_weight": (_model, _ADAM_ACC, lambda m: _fit(
+        m, epochs=2, sample_weight=_SW, class_weight=_CW)),
+    "validation_data_metrics": (_model, lambda: dict(
+        optimizer="adam", loss="categoricalCrossentropy", metrics=["accuracy", "mse"]),
+        lambda m: _fit(m, epochs=2, validation_data=(X[:20] + 0.1, Y[:20]))),
+    "validation_split": (_model, _ADAM_ACC, lambda m: _fit(m, epochs=2, validation_split=0.3)),
+    "batch_size_changes": (_model, _ADAM_ACC,
+                           lambda m: [_fit(m, batch_size=b) for b in (10, 7, 10, 53, 7)]),
+    "optimizer_replaced": (_model, lambda: dict(optimizer="adam",
+                                                loss="categoricalCrossentropy"),
+                           _replace_optimizer),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_replays_identically(case):
+    make, compile_kw, run = CASES[case]
+    (f, hf), (e, he) = _both(make, compile_kw, run)
+    assert f._programs and all(f._programs.values()), f._engine_reason
+    assert hf == he and _same_weights(f, e)
+    assert not _same_weights(f, _model())  # training moved the weights
