@@ -247,3 +247,57 @@ def test_replays_identically(case):
     assert f._programs and all(f._programs.values()), f._engine_reason
     assert hf == he and _same_weights(f, e)
     assert not _same_weights(f, _model())  # training moved the weights
+
+
+_EXTRA = []
+
+
+class _Switch(tn.layers.Layer):
+    """A user's layer that starts reading another Variable on its third call: the replay
+    raises NotReplayable there and the step is captured again."""
+    calls = 0
+
+    def build(self, input_shape):
+        self.k = self.add_weight("k", (input_shape[-1],), tn.initializers.constant(value=1.5))
+
+    def call(self, x, training=False):
+        _Switch.calls += 1
+        y = tn.mul(x, self.k.val)
+        return tn.add(y, _EXTRA[0]) if _Switch.calls >= 3 else y
+
+
+def _fit_switch(dropout):
+    _EXTRA[:] = [tn.variable(tn.tensor(np.full((8,), 0.7, np.float32)), True)]
+
+    def make():
+        m = tn.sequential()
+        m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
+        if dropout:
+            m.add(tn.layers.dropout(rate=0.3))
+        m.add(_Switch())
+        m.add(tn.layers.dense(units=5, activation="softmax"))
+        rng = np.random.default_rng(2)
+        m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
+        return m
+
+    def run(m):
+        _Switch.calls = 0
+        return _fit(m), _Switch.calls
+    return _both(make, SGD_CCE, run)
+
+
+@pytest.mark.xfail(strict=True, reason="a replay that raises NotReplayable midway has "
+                   "already drawn the step's random numbers (dropout) before it is captured "
+                   "again, so the recaptured step uses other draws than the eager step")
+def test_a_step_captured_again_midway_draws_its_dropout_mask_once():
+    (f, (hf, _)), (e, (he, _)) = _fit_switch(dropout=True)
+    assert hf == he and _same_weights(f, e)
+
+
+@pytest.mark.xfail(strict=True, reason="a replay that raises NotReplayable midway calls "
+                   "the user's layer again when it captures the step again: its Python "
+                   "side effects run twice for one step")
+def test_a_step_captured_again_midway_calls_the_user_layer_once():
+    (f, (hf, calls_f)), (e, (he, calls_e)) = _fit_switch(dropout=False)
+    assert hf == he and _same_weights(f, e)  # without random draws the values agree
+    assert calls_f == calls_e == 6
