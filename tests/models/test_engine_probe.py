@@ -8,7 +8,7 @@ import treino as tn
 
 from models_util import classification_data, dense_model
 
-X, Y, LABELS = classification_data(n=53, features=12, classes=5, seed=1)
+X, Y, _ = classification_data(n=53, features=12, classes=5, seed=1)
 X = X * 2
 
 
