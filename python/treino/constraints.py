@@ -4,7 +4,7 @@ back onto the constraint (applied after each optimizer update). Norms are L2 nor
 TF.js's epsilon (1e-7) goes in the denominator beside the norm: w * desired / (eps + norm)."""
 from ._config import Configurable, canon, check_axes, check_number, from_config_dict
 from .core import ops
-from .core.tensor import Tensor
+from .core.tensor import Tensor, bump_state_version
 
 EPSILON = 1e-7
 
@@ -15,6 +15,11 @@ def _norms(w, axis):
 
 class Constraint(Configurable):
     class_name = None
+
+    def __setattr__(self, name, value):
+        # A bound changed after a step was captured: the engine captures again.
+        object.__setattr__(self, name, value)
+        bump_state_version()
 
     def __call__(self, w):
         if not isinstance(w, Tensor):

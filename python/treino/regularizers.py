@@ -5,11 +5,16 @@ import numpy as np
 from ._config import Configurable, canon, check_number, from_config_dict
 from . import _kernels as K
 from .core import autodiff
-from .core.tensor import Tensor
+from .core.tensor import Tensor, bump_state_version
 
 
 class Regularizer(Configurable):
     class_name = None
+
+    def __setattr__(self, name, value):
+        # A factor changed after a step was captured: the engine captures again.
+        object.__setattr__(self, name, value)
+        bump_state_version()
 
     def __call__(self, x):
         raise NotImplementedError

@@ -124,6 +124,8 @@ class Program:
                 _, variable, value = ev
                 self.instructions.append(("assign", variable,
                                           self._array_input(value, "a variable assignment")))
+        self.has_slots = any(getattr(ins[1], "python_slot", False)
+                             for ins in self.instructions if ins[0] == "node")
         self.result_slots = [self._computed_slot(t) for t in _flatten(result)]
         if any(s is None for s in self.result_slots):
             raise _Unreplayable("the step returned a tensor no op computed")
@@ -351,6 +353,8 @@ def python_slot(name, fn, inputs):
         return fn(*inputs)
     variables = {}
     first = [True]
+    differentiable = [None]  # whether the capturing run's result had a gradient path
+    kind = [None]  # the container type of fn's result (a list is given back as a list)
     # Only the inputs an outer tape differentiates through get gradients (not labels).
     watched = [any(id(t) in tape.tracked for tape in a.tapes) for t in inputs]
 
@@ -366,6 +370,7 @@ def python_slot(name, fn, inputs):
         finally:
             _active.reset(token)
         outs = out if isinstance(out, (list, tuple)) else [out]
+        kind[0] = type(out)
         for o in outs:
             if not isinstance(o, Tensor):
                 raise TypeError(f"{name} must return a Tensor, received {type(o).__name__}")
@@ -374,7 +379,12 @@ def python_slot(name, fn, inputs):
         elif tape.variables.keys() != variables.keys():
             raise NotReplayable(f"{name} used other variables than when captured")
         targets = args + list(variables.values())
-        if not any(id(o) in tape.tracked for o in outs):
+        flows = any(id(o) in tape.tracked for o in outs)
+        if differentiable[0] is None:
+            differentiable[0] = flows
+        elif flows != differentiable[0]:  # the program's backward was built for the other
+            raise NotReplayable(f"{name}'s result has a gradient path only sometimes")
+        if not flows:
             return _arrays_of(out, outs), None  # no gradient flows through fn's result
 
         def backward(dy, needs):
@@ -396,7 +406,10 @@ def python_slot(name, fn, inputs):
     out_arrays, backward = core(*[t._data for t in inputs])
     first[0] = False
     node_inputs = tuple(inputs) + tuple(variables.values())
-    return autodiff.apply(name, _once(core, out_arrays, backward), node_inputs)
+    wrapped = _once(core, out_arrays, backward)
+    wrapped.python_slot = True
+    result = autodiff.apply(name, wrapped, node_inputs)
+    return list(result) if isinstance(result, tuple) and kind[0] is list else result
 
 
 def _arrays_of(out, outs):

@@ -6,6 +6,8 @@ nothing else writes to. Ops (ops.py) read `_data` and wrap new arrays; the autod
 fields of its own. A Variable is the one mutable kind: `assign` replaces its values and
 optimizers update its buffer in place.
 """
+import contextlib
+import contextvars
 import itertools
 import weakref
 
@@ -133,8 +135,24 @@ def state_version():
     return _state_version[0]
 
 
+# True while a model's step runs (captured, replayed or eager): attributes a step sets
+# itself (a user layer's counter, a layer built on its first call) are not a change of
+# configuration, and bumping there would make every step a new capture.
+_in_step = contextvars.ContextVar("treino_in_step", default=False)
+
+
 def bump_state_version():
-    _state_version[0] += 1
+    if not _in_step.get():
+        _state_version[0] += 1
+
+
+@contextlib.contextmanager
+def running_step():
+    token = _in_step.set(True)
+    try:
+        yield
+    finally:
+        _in_step.reset(token)
 
 
 _variable_ids = itertools.count(1)
@@ -193,7 +211,7 @@ class Variable(Tensor):
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
         if name == "trainable":
-            _state_version[0] += 1
+            bump_state_version()
 
     def __repr__(self):
         return super().__repr__().replace("<Tensor", f"<Variable name={self.name!r}", 1)

@@ -99,6 +99,15 @@ class Dense(Layer):
         self.kernel = self.bias = None
         self._in = None
 
+    @property
+    def activation(self):
+        return self._activation
+
+    @activation.setter
+    def activation(self, value):
+        # Checked when set after construction too (a string id becomes the activation).
+        self._activation = component(_activations, value, type(self).__name__, "activation")
+
     def build(self, input_shape):
         if len(input_shape) < 2:
             raise incompatible(self, f"expected min_ndim=2, found ndim={len(input_shape)}")
@@ -179,6 +188,15 @@ class Activation(Layer):
         activation = component(_activations, activation, "Activation", "activation")
         super().__init__(**kwargs)
         self.activation = activation
+
+    @property
+    def activation(self):
+        return self._activation
+
+    @activation.setter
+    def activation(self, value):
+        # Checked when set after construction too (a string id becomes the activation).
+        self._activation = component(_activations, value, type(self).__name__, "activation")
 
     def call(self, inputs, training=False):
         return self.activation.apply(inputs)

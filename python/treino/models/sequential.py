@@ -78,8 +78,12 @@ class Sequential(Model):
                 x = layer.call_logits(x)
             elif _builtin_call(type(layer)):
                 x = layer.call(x, training=training)
+            elif isinstance(x, (list, tuple)):  # a user's layer after one with several outputs
+                x = engine.python_slot(layer.name, lambda *ts, l=layer, seq=type(x): l.call(
+                    seq(ts), training=training), tuple(x))
             else:  # a user's layer: one Python slot of the engine (see core/engine.py)
-                x = engine.python_slot(layer.name, lambda t, l=layer: l.call(t, training=training), (x,))
+                x = engine.python_slot(layer.name, lambda t, l=layer: l.call(
+                    t, training=training), (x,))
         return x
 
     def summary(self, line_length=None, positions=None, print_fn=None):

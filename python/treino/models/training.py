@@ -29,7 +29,7 @@ from .. import metrics as metrics_mod
 from .. import train
 from ..core import autodiff, ops
 from ..core import random as trandom
-from ..core.tensor import Tensor, state_version
+from ..core.tensor import Tensor, running_step, state_version
 from ..layers.base import assign_all
 from .data_checks import (as_array, check_count, check_initial_epoch, check_input, positive_int,
                           sample_weights)
@@ -365,23 +365,42 @@ class Model(DatasetTraining):
         call of each signature (input shapes and dtypes, trainable variables, optimizer,
         compile settings), replayed after; eagerly every time with run_eagerly. Returns
         the result arrays."""
-        if self.run_eagerly:
-            return [t._data for t in step(*inputs)]
-        key = self._signature(kind, inputs)
-        program = self._programs.get(key)
-        if program is None:
-            if len(self._programs) >= _MAX_PROGRAMS:  # many signatures: keep few
-                self._programs.clear()
-            result, program, self._engine_reason = engine.capture(step, inputs)
-            self._programs[key] = program or False
-            return [t._data for t in result]
-        if program is False:  # not replayable (see _engine_reason): eager
-            return [t._data for t in step(*inputs)]
-        try:
-            return program.run([None if t is None else t._data for t in inputs])
-        except engine.NotReplayable:
-            del self._programs[key]
-            return self._replay(kind, step, inputs)
+        with running_step():
+            if self.run_eagerly:
+                return [t._data for t in step(*inputs)]
+            key = self._signature(kind, inputs)
+            program = self._programs.get(key)
+            if program is None:
+                if len(self._programs) >= _MAX_PROGRAMS:  # many signatures: keep few
+                    self._programs.clear()
+                result, program, self._engine_reason = engine.capture(step, inputs)
+                self._programs[key] = program or False
+                return [t._data for t in result]
+            if program is False:  # not replayable (see _engine_reason): eager
+                return [t._data for t in step(*inputs)]
+            # Only a Python slot can find mid-replay that the program no longer fits (it
+            # touched other variables); then the step is captured again from the start,
+            # with the random generators as they were, so it draws the same values.
+            saved = self._generator_states() if program.has_slots else None
+            try:
+                return program.run([None if t is None else t._data for t in inputs])
+            except engine.NotReplayable:
+                self._restore_generators(saved)
+                del self._programs[key]
+        return self._replay(kind, step, inputs)
+
+    def _generators(self):
+        gens = [trandom.generator()]
+        gens += [l._rng for l in self._layers if getattr(l, "_rng", None) is not None]
+        return gens
+
+    def _generator_states(self):
+        return [(g, g.bit_generator.state) for g in self._generators()]
+
+    @staticmethod
+    def _restore_generators(saved):
+        for g, state in saved or ():
+            g.bit_generator.state = state
 
     def _signature(self, kind, inputs):
         """What a captured program depends on besides the inputs' values: their shapes
