@@ -131,7 +131,7 @@ def work_treino(workload, epochs, threads):
         finally:
             sys.stdout = stdout
     # fit_dataset over an in-memory dataset (consumed in order), against fit without
-    # shuffling on the same arrays (issue 6: within 1.5x of fit).
+    # shuffling on the same arrays (the target: within 1.5x of fit).
     ds = tn.data.zip({"xs": tn.data.array(x), "ys": tn.data.array(y1h)}).batch(batch)
     res["fit_dataset"] = timed_epochs(lambda: model.fit_dataset(ds, epochs=1, verbose=0), epochs)
     res["fit no-shuffle"] = timed_epochs(lambda: fit(verbose=0, shuffle=False), epochs)

@@ -240,8 +240,8 @@ class Dropout(Layer):
     def dropout_mask(self, shape):
         """The mask a training call multiplies inputs of `shape` by: 0 or 1 / (1 - rate),
         of the noise shape, freshly drawn (from the layer's generator when seeded, else
-        the global one); None when rate is 0 (the identity). fit's recorded step draws
-        it here too, so both paths see the same masks."""
+        the global one); None when rate is 0 (the identity). The dropout node's core
+        calls it, so a replayed step draws a fresh mask in the same order as the tape."""
         if self.rate == 0:
             return None
         rng = self._rng if self._rng is not None else generator()

@@ -9,11 +9,9 @@ fused native softmax-cross-entropy (more accurate than clipping probabilities, a
 pass that also counts correct predictions). fit is a short skeleton: batches come from
 an epoch plan, hooks, history and the progress display from a CallbackList.
 
-For Sequential stacks of dense (and dropout) layers, fit replays the step's native calls
-instead of running the tape over the layers (fast_step.py, issue 6): the one exception
-to "a step is minimize", allowed because it makes the very same kernel calls, and held
-to it by tests that compare weights, optimizer state and logs bit for bit with this
-eager step.
+Speed comes from the engine (core/engine.py, docs/engine.md), not from a second step:
+_replay captures this eager step once per signature and replays its program, the very
+same calls; compile(run_eagerly=True) runs every step on the tape.
 """
 import contextlib
 import numbers

@@ -96,7 +96,7 @@ class Optimizer(Configurable):
 
     def _apply_arrays(self, variables, grads):
         """One update of `variables` from float32 C-contiguous gradient arrays of their
-        shapes (apply_gradients after its checks; fit's recorded step calls it directly)."""
+        shapes (apply_gradients after its checks; a replayed step calls it directly)."""
         recorder = autodiff.active_recorder()
         if recorder is not None:  # a captured step: the engine replays this update
             recorder.update(self, variables, grads)
