@@ -75,6 +75,17 @@ class InputLayer(Layer):
         return f"input{next(_counters['input'])}"  # TF.js: getUid('input')
 
 
+def _activation_property():
+    """A layer's `activation`: checked when set, after construction too (a string id
+    becomes the Activation), so a bad value fails here and not in the next fit."""
+    def get(self):
+        return self._activation
+
+    def set(self, value):
+        self._activation = component(_activations, value, type(self).__name__, "activation")
+    return property(get, set)
+
+
 class Dense(Layer):
     """activation(x @ kernel + bias) over the last axis of x. With a fusable activation
     the whole layer is one native op forward and one backward (tn.dense)."""
@@ -99,14 +110,7 @@ class Dense(Layer):
         self.kernel = self.bias = None
         self._in = None
 
-    @property
-    def activation(self):
-        return self._activation
-
-    @activation.setter
-    def activation(self, value):
-        # Checked when set after construction too (a string id becomes the activation).
-        self._activation = component(_activations, value, type(self).__name__, "activation")
+    activation = _activation_property()
 
     def build(self, input_shape):
         if len(input_shape) < 2:
@@ -189,14 +193,7 @@ class Activation(Layer):
         super().__init__(**kwargs)
         self.activation = activation
 
-    @property
-    def activation(self):
-        return self._activation
-
-    @activation.setter
-    def activation(self, value):
-        # Checked when set after construction too (a string id becomes the activation).
-        self._activation = component(_activations, value, type(self).__name__, "activation")
+    activation = _activation_property()
 
     def call(self, inputs, training=False):
         return self.activation.apply(inputs)
