@@ -273,6 +273,7 @@ def test_dropout_replays_identically(kw):
 
 
 def _norm_model(layer):
+    """dense(8, relu) -> layer() -> dense(5, softmax) with fixed initial weights."""
     def make():
         m = tn.sequential()
         m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
@@ -419,14 +420,7 @@ def test_user_code_runs_at_every_step_and_replays_identically():
     def metric(y_true, y_pred):
         return tn.mean(tn.abs(tn.sub(y_true, y_pred)))
 
-    def make():
-        m = tn.sequential()
-        m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
-        m.add(_Scale())
-        m.add(tn.layers.dense(units=5, activation="softmax"))
-        rng = np.random.default_rng(2)
-        m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
-        return m
+    make = _norm_model(_Scale)  # dense, the user's layer, dense
     _Scale.calls = 0
     fast, eager, hist = _compare(make, lambda: dict(optimizer="adam", loss=loss,
                                                     metrics=[metric]),
