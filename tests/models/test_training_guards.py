@@ -99,10 +99,11 @@ def test_a_second_training_call_while_fit_runs_is_refused():
     t.start()
     try:
         assert inside.wait(10)
-        for call in (lambda: model.fit(x, y, verbose=0),
-                     lambda: model.train_on_batch(x, y),
-                     lambda: model.fit_dataset(tn.data.array([(x[:8], y[:8])]), verbose=0)):
-            with pytest.raises(RuntimeError, match="already training"):
+        for fn, call in (("fit", lambda: model.fit(x, y, verbose=0)),
+                         ("train_on_batch", lambda: model.train_on_batch(x, y)),
+                         ("fit_dataset", lambda: model.fit_dataset(
+                             tn.data.array([(x[:8], y[:8])]), verbose=0))):
+            with pytest.raises(RuntimeError, match=f"^{fn}: .* already training"):
                 call()
     finally:
         release.set()

@@ -131,7 +131,7 @@ class DatasetTraining:
         params = {"steps": batches_per_epoch or dataset.size, "samples": None}
         try:
             return self._train_loop(epoch_batches, epochs, initial_epoch, callbacks, verbose,
-                                    params, validate)
+                                    params, validate, fn=fn)
         finally:
             if state["it"] is not None and hasattr(state["it"], "close"):
                 state["it"].close()
