@@ -156,4 +156,15 @@ void expect_no_overlap(const py::array& a, const py::array& b, const char* fn,
   }
 }
 
+py::array_t<float, py::array::c_style> out_or_new(const py::handle& out, const char* fn,
+                                                   const char* arg,
+                                                   std::vector<int64_t> shape) {
+  if (out.is_none())
+    return py::array_t<float, py::array::c_style>(
+        std::vector<py::ssize_t>(shape.begin(), shape.end()));
+  auto o = f32(out, fn, arg, static_cast<int>(shape.size()), true);
+  expect_shape(o, fn, arg, shape);
+  return o;
+}
+
 }  // namespace treino::bind

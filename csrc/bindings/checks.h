@@ -44,6 +44,12 @@ bool layout_ok(const py::array& a, bool writeable);
 void expect_shape(const py::array& a, const char* fn, const char* arg,
                   const std::vector<int64_t>& expected);
 
+// An output argument: a new float32 array of `shape` when out is None, else out checked
+// to be a writeable C-contiguous float32 array of exactly that shape (overwritten).
+py::array_t<float, py::array::c_style> out_or_new(const py::handle& out, const char* fn,
+                                                   const char* arg,
+                                                   std::vector<int64_t> shape);
+
 // Raises ValueError when two arrays overlap in memory but are not the same buffer
 // where the kernel cannot work in place.
 void expect_no_overlap(const py::array& a, const py::array& b, const char* fn,

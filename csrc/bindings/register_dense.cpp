@@ -51,14 +51,6 @@ Act parse_activation(const py::handle& name, const py::handle& alpha_, const cha
   return act;
 }
 
-F32 out_or_new(const py::handle& out, const char* fn, const char* arg,
-               std::vector<int64_t> shape) {
-  if (out.is_none()) return F32(std::vector<py::ssize_t>(shape.begin(), shape.end()));
-  F32 o = f32(out, fn, arg, static_cast<int>(shape.size()), true);
-  expect_shape(o, fn, arg, shape);
-  return o;
-}
-
 // x (N, K) and w (K, U), checked against each other.
 void x_and_w(py::handle x_, py::handle w_, const char* fn, F32* x, F32* w, int64_t* N,
              int64_t* K, int64_t* U) {

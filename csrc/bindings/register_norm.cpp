@@ -24,14 +24,6 @@ F32 column_arg(const py::handle& h, const char* fn, const char* arg, int64_t C,
   return a;
 }
 
-F32 out_or_new(const py::handle& out, const char* fn, const char* arg,
-               std::vector<int64_t> shape) {
-  if (out.is_none()) return F32(std::vector<py::ssize_t>(shape.begin(), shape.end()));
-  F32 o = f32(out, fn, arg, static_cast<int>(shape.size()), true);
-  expect_shape(o, fn, arg, shape);
-  return o;
-}
-
 // Outputs are written while inputs are still read: no output may share memory with an
 // input or another output.
 void expect_disjoint(const std::vector<Named>& ins, const std::vector<Named>& outs,
