@@ -91,7 +91,11 @@ def _flatten(result):
 
 
 class Program:
-    """The flat program of one captured run (see the module docstring)."""
+    """The flat program of one captured run (see the module docstring). `run(arrays)`
+    replays it on new arrays for the placeholders (None for an absent one) and returns
+    the arrays of the captured function's result tensors. Those may be buffers the
+    program reuses (a gradient's view of the flat buffer): they are valid until the next
+    run; copy what must outlive it."""
 
     def __init__(self, events, placeholders, result):
         self._tensor_slot = {}   # id(tensor) -> slot
@@ -174,8 +178,7 @@ class Program:
             if i is None:
                 raise _Unreplayable(f"a gradient went through op '{node.name}', computed "
                                     f"outside the captured run")
-            ins = [self._tensor_slot[id(x)] if id(x) in self._tensor_slot
-                   else self._input_slot(x) for x in node.inputs]
+            ins = [self._input_slot(x) for x in node.inputs]
             outs = [self._tensor_slot[id(o)] for o in node.outputs]
             needs = tuple([id(x) in tape.tracked for x in node.inputs])
             # Only the inputs that take a gradient: (position, slot, shape).
@@ -198,8 +201,10 @@ class Program:
     @staticmethod
     def _direct_writes(ins, views):
         """For each backward step whose node writes weight gradients into given buffers
-        (dense), the buffers to pass: the flat buffer's view of a target variable that
-        gets its gradient from that node alone. Other gradients are copied in after."""
+        (dense, batch normalization), the buffers to pass: the flat buffer's view of a
+        target variable, given to the first such node that reaches it. Other
+        contributions to that variable are added into the view (_emit_backprop);
+        gradients no node wrote there are copied in at the end."""
         steps, targets = ins[1], ins[3]
         view_of = {t: v for t, v in zip(targets, views) if v is not None}
         given = set()  # each view goes to one node; other contributions add into it
