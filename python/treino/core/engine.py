@@ -344,10 +344,6 @@ class Program:
             else:
                 emit(f"    s{out} = grad_array(g{t}, {shape!r})")
 
-    def release(self):
-        """Nothing to drop: a replay keeps no array once it returns (its slots are the
-        generated function's locals)."""
-
 
 def python_slot(name, fn, inputs):
     """fn(*inputs) -> Tensor (or a list of Tensors). While a run is captured, this is

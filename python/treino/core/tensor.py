@@ -6,7 +6,6 @@ nothing else writes to. Ops (ops.py) read `_data` and wrap new arrays; the autod
 fields of its own. A Variable is the one mutable kind: `assign` replaces its values and
 optimizers update its buffer in place.
 """
-import contextlib
 import contextvars
 import itertools
 import weakref
@@ -138,21 +137,12 @@ def state_version():
 # True while a model's step runs (captured, replayed or eager): attributes a step sets
 # itself (a user layer's counter, a layer built on its first call) are not a change of
 # configuration, and bumping there would make every step a new capture.
-_in_step = contextvars.ContextVar("treino_in_step", default=False)
+in_step = contextvars.ContextVar("treino_in_step", default=False)
 
 
 def bump_state_version():
-    if not _in_step.get():
+    if not in_step.get():
         _state_version[0] += 1
-
-
-@contextlib.contextmanager
-def running_step():
-    token = _in_step.set(True)
-    try:
-        yield
-    finally:
-        _in_step.reset(token)
 
 
 _variable_ids = itertools.count(1)

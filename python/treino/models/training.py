@@ -27,7 +27,7 @@ from .. import metrics as metrics_mod
 from .. import train
 from ..core import autodiff, ops
 from ..core import random as trandom
-from ..core.tensor import Tensor, running_step, state_version
+from ..core.tensor import Tensor, in_step, state_version
 from ..layers.base import assign_all
 from .data_checks import (as_array, check_count, check_initial_epoch, check_input, positive_int,
                           sample_weights)
@@ -363,7 +363,8 @@ class Model(DatasetTraining):
         call of each signature (input shapes and dtypes, trainable variables, optimizer,
         compile settings), replayed after; eagerly every time with run_eagerly. Returns
         the result arrays."""
-        with running_step():
+        token = in_step.set(True)  # attributes set during the step are not configuration
+        try:
             if self.run_eagerly:
                 return [t._data for t in step(*inputs)]
             key = self._signature(kind, inputs)
@@ -385,6 +386,8 @@ class Model(DatasetTraining):
             except engine.NotReplayable:
                 self._restore_generators(saved)
                 del self._programs[key]
+        finally:
+            in_step.reset(token)
         return self._replay(kind, step, inputs)
 
     def _generators(self):
@@ -556,19 +559,16 @@ class Model(DatasetTraining):
         with self._exclusive(fn):
             self.stop_training = False
             self.history = history
-            try:
-                self._run_epochs(epoch_batches, epochs, initial_epoch, names, callback_list,
-                                 validate, validation_freq)
-            finally:
-                for program in self._programs.values():
-                    if program:
-                        program.release()  # the last batch's arrays: not kept after fit
+            self._run_epochs(epoch_batches, epochs, initial_epoch, names, callback_list,
+                             validate, validation_freq)
         return history
 
     def _run_epochs(self, epoch_batches, epochs, initial_epoch, names, callback_list,
                     validate, validation_freq):
         """_train_loop's epochs: hooks, steps and the logs of each epoch."""
         compiled = self._compiled
+        batch_begin = callback_list.listens("on_batch_begin")
+        batch_end = callback_list.listens("on_batch_end")
         with _StopOnInterrupt(self):
             callback_list.on_train_begin()
             for epoch in range(initial_epoch, epochs):
@@ -576,14 +576,14 @@ class Model(DatasetTraining):
                 sums, seen = [0.0] * len(names), 0
                 for b, (xb, yb, wb) in enumerate(epoch_batches(epoch)):
                     size = xb.shape[0]
-                    if callback_list.listens("on_batch_begin"):
+                    if batch_begin:
                         callback_list.on_batch_begin(b, {"batch": b, "size": size})
                     if self._compiled is not compiled:
                         raise _changed_during_fit(self)
                     vals = self._fit_step(xb, yb, wb)
                     sums = [s + v * size for s, v in zip(sums, vals)]
                     seen += size
-                    if callback_list.listens("on_batch_end"):
+                    if batch_end:
                         logs = {"batch": b, "size": size}
                         logs.update(zip(names, vals))
                         callback_list.on_batch_end(b, logs)
