@@ -208,7 +208,10 @@ class Metric:
         if a.dtype.kind not in "biuf":
             raise TypeError(f"metric {self.name!r} must return numbers, received "
                             f"{type(v).__name__}")
-        return np.asarray(a.mean(dtype=np.float64) if a.size else np.nan, np.float32), None
+        # The mean as ndarray.mean computes it (a float64 sum, then / size), without its
+        # Python-level wrapper.
+        mean = np.add.reduce(a, axis=None, dtype=np.float64) / a.size if a.size else np.nan
+        return np.asarray(mean, np.float32), None
 
     def __repr__(self):
         return f"Metric(name={self.name!r}, fn={getattr(self.fn, '__name__', self.fn)!r})"

@@ -64,8 +64,17 @@ def sum(x, axis=None, keepdims=False):  # noqa: A001 (tn.sum, as TF.js)
 
     def core(xd):
         return _reduce_f32(K.reduce_sum, xd, axes, keepdims), lambda dy, needs: (
-            contiguous(np.broadcast_to(dy.reshape(kept), xd.shape)),)
+            _expand(dy.reshape(kept), xd.shape),)
     return autodiff.apply("sum", core, (x,))
+
+
+def _expand(g, shape):
+    """g broadcast to `shape` as a new float32 C-contiguous array (an assignment
+    broadcasts in C; np.broadcast_to builds a view in Python first, several times
+    slower for the small arrays of a loss)."""
+    out = np.empty(shape, np.float32)
+    out[...] = g
+    return out
 
 
 def _filled(shape, value):
@@ -105,7 +114,7 @@ def mean(x, axis=None, keepdims=False):
     def core(xd):
         xd = f32(xd)
         return _reduce_f32(K.reduce_mean, xd, axes, keepdims), lambda dy, needs: (
-            contiguous(np.broadcast_to(dy.reshape(kept) / n, xd.shape)),)
+            _expand(dy.reshape(kept) / n, xd.shape),)
     return autodiff.apply("mean", core, (x,))
 
 
