@@ -27,9 +27,7 @@ TIMED = {"gather_rows", "dense_forward", "dense_backward", "softmax_cross_entrop
 
 class Timed:
     """Stands in for the kernel module: times the kernels named in TIMED (dense ones
-    labelled by activation and weight shape). Its own cost per timed call (two clock
-    reads, the bookkeeping) is measured by `overhead_ns` and taken out of the Python
-    share."""
+    labelled by activation and weight shape)."""
 
     def __init__(self):
         self.acc = collections.defaultdict(float)
@@ -61,20 +59,6 @@ class Timed:
         f = getattr(_kernels, name)
         return self.wrap(name, f) if name in TIMED else f
 
-    def overhead_ns(self):
-        """What wrapping adds to one call, outside the timed interval, in ns."""
-        probe = Timed()
-        noop = probe.wrap("noop", lambda *a: None)
-        n = 20000
-        t = time.perf_counter_ns()
-        for _ in range(n):
-            noop(1, 2)
-        wrapped = (time.perf_counter_ns() - t) / n
-        t = time.perf_counter_ns()
-        for _ in range(n):
-            (lambda *a: None)(1, 2)
-        return max(0.0, wrapped - (time.perf_counter_ns() - t) / n)
-
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
@@ -90,13 +74,18 @@ def main():
     steps = -(-x.shape[0] // batch)
     timed = Timed()
     # Every treino module that calls the kernels (ops, layers, optimizers, fit) gets the
-    # timing stand-in; the captured step's cores read it when they run.
-    for name, mod in list(sys.modules.items()):
-        if name.startswith("treino.") and getattr(mod, "K", None) is _kernels:
-            mod.K = timed
+    # timing stand-in (or the kernels back); the captured step's cores read it when they run.
+    modules = [mod for name, mod in list(sys.modules.items())
+               if name.startswith("treino.") and getattr(mod, "K", None) is _kernels]
+
+    def use(kernels):
+        for mod in modules:
+            mod.K = kernels
     info = tn.cpu_info()
     print(f"{args.workload}, batch {batch}: {info['cpu']}, isa {info['isa']}; microseconds "
-          f"per step, median of {args.epochs} epochs of {steps} steps")
+          f"per step, median of {args.epochs} epochs of {steps} steps. Each epoch runs "
+          f"twice: with every kernel timed (the kernel rows), and plain (the whole step); "
+          f"'rest' is the plain step minus the kernels: Python, and memory effects")
     for threads in [int(t) for t in args.threads.split(",")]:
         tn.set_num_threads(threads)
         for record in (True, False):
@@ -104,18 +93,16 @@ def main():
             rows = collections.defaultdict(list)
             for _ in range(args.epochs):
                 timed.acc.clear()
+                use(timed)
+                model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+                use(_kernels)
                 t0 = time.perf_counter()
                 model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
                 total = (time.perf_counter() - t0) * 1e6 / steps
                 for k, v in timed.acc.items():
                     rows[k].append(v / 1e3 / steps)
-                calls = sum(timed.count.values()) / steps
-                timed.count.clear()
-                wrapper = calls * timed.overhead_ns() / 1e3
-                rows["rest (Python)"].append(total - sum(timed.acc.values()) / 1e3 / steps
-                                             - wrapper)
-                rows["timing wrapper (not in the step)"].append(wrapper)
-                rows["whole step"].append(total)
+                rows["rest (Python)"].append(total - sum(timed.acc.values()) / 1e3 / steps)
+                rows["whole step (kernels not timed)"].append(total)
             print(f"\n{threads} thread(s), {'replayed' if record else 'eager tape'} step")
             for k, v in rows.items():
                 print(f"  {k:<44}{statistics.median(v):>9.1f}")
