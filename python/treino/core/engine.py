@@ -421,11 +421,10 @@ def _arrays_of(out, outs):
 def _once(core, out, backward):
     """A core that returns a precomputed first result once, then runs `core` (so the
     capturing run does not call the user function twice)."""
-    state = [True]
+    first = [(out, backward)]  # dropped once used: a program must not keep the batch
 
     def wrapped(*arrays):
-        if state[0]:
-            state[0] = False
-            return out, backward
+        if first:
+            return first.pop()
         return core(*arrays)
     return wrapped
