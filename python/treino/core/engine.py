@@ -358,9 +358,10 @@ def python_slot(name, fn, inputs):
     kind = [None]  # the container type of fn's result (a list is given back as a list)
     # Only the inputs an outer tape differentiates through get gradients (not labels).
     watched = [any(id(t) in tape.tracked for tape in a.tapes) for t in inputs]
+    n_inputs = len(inputs)  # (the core must not hold the capturing batch's tensors)
 
     def core(*arrays):
-        args = [Tensor(x) for x in arrays[:len(inputs)]]
+        args = [Tensor(x) for x in arrays[:n_inputs]]
         tape = autodiff.Tape(watch_variables=True)
         for t, w in zip(args, watched):
             if w:
