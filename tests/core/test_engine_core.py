@@ -123,3 +123,35 @@ def test_a_step_using_values_no_op_computed_is_not_replayed():
         return [res["value"]]
     out, program, reason = engine.capture(step, (tn.tensor(np.ones(3, np.float32)),))
     assert program is None and "no op computed" in reason
+
+
+def test_a_program_keeps_no_array_of_the_capturing_run():
+    """Programs live as long as the model: the batch they were captured on (and every
+    intermediate of that run) must be freed, Python slots included."""
+    import gc
+    import weakref
+
+    v = tn.variable(np.ones((4, 3), np.float32))
+    opt = tn.train.sgd(0.1)
+
+    seen = []
+
+    def user_loss(p):  # runs as a Python slot
+        out = tn.mean(tn.square(p))
+        seen.append((weakref.ref(p._data), weakref.ref(out._data)))
+        return out
+
+    def step(x):
+        res = opt.compute_gradients(
+            lambda: engine.python_slot("loss", user_loss, (tn.matmul(x, v),)))
+        opt.apply_gradients(res["grads"])
+        return [res["value"]]
+    x = tn.tensor(np.ones((2, 4), np.float32))
+    out, program, reason = engine.capture(step, (x,))
+    assert program is not None, reason
+    refs = [weakref.ref(x._data), weakref.ref(out[0]._data), *seen[0]]
+    del x, out, seen[:]
+    gc.collect()
+    assert all(r() is None for r in refs)
+    got = program.run((np.full((2, 4), 2.0, np.float32),))
+    assert got[0].shape == ()
