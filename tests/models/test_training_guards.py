@@ -120,3 +120,24 @@ def test_fit_inside_a_callback_is_refused():
     with pytest.raises(RuntimeError, match="already training"):
         model.fit(x, y, verbose=0,
                   callbacks={"on_epoch_end": lambda e, l: model.fit(x, y, verbose=0)})
+
+
+def test_model_trainable_false_freezes_every_layer_as_tfjs():
+    model = dense_model((3, 4, 2), ("relu", "linear"))
+    model.compile(optimizer="sgd", loss="meanSquaredError")
+    x, y = np.ones((8, 3), np.float32), np.zeros((8, 2), np.float32)
+    model.fit(x, y, verbose=0)  # captured with every weight trainable
+    with pytest.raises(TypeError, match="trainable"):
+        model.trainable = "false"
+    assert model.trainable is True
+    model.trainable = False
+    assert model.trainable is False and not model.trainable_weights
+    assert all(not layer.trainable for layer in model.layers)
+    before = model.get_weights()
+    hist = model.fit(x, y, epochs=2, verbose=0)
+    for a, b in zip(before, model.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert hist.history["loss"][0] == hist.history["loss"][1] > 0
+    model.trainable = True
+    model.fit(x, y, verbose=0)
+    assert any(not np.array_equal(a, b) for a, b in zip(before, model.get_weights()))

@@ -25,6 +25,7 @@ from .. import callbacks as cbks
 from .. import losses as losses_mod
 from .. import metrics as metrics_mod
 from .. import train
+from .._config import check_bool
 from ..core import autodiff, ops
 from ..core import random as trandom
 from ..core.tensor import Tensor, in_step, state_version
@@ -105,6 +106,18 @@ class Model(DatasetTraining):
         self._training = threading.Lock()
 
     # -- weights -----------------------------------------------------------------------
+    @property
+    def trainable(self):
+        return getattr(self, "_trainable", True)
+
+    @trainable.setter
+    def trainable(self, value):
+        """As TF.js: sets every layer's trainable flag (a frozen model trains nothing)."""
+        value = check_bool(value, type(self).__name__, "trainable")
+        for layer in self._layers:
+            layer.trainable = value
+        self._trainable = value
+
     @property
     def weights(self):
         # TF.js's order (and so get_weights / set_weights'): trainable, then the rest.
