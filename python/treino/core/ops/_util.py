@@ -63,6 +63,8 @@ def upcast(x, dtype):
 
 
 def _convert(v, other, fn, arg):
+    if type(v) is float and other is not None and other._data.dtype == np.float32:
+        return np.array(v, np.float32)  # the common `x * 0.5`: one call, same value
     if other is not None and other.dtype == "int32" and _is_integral(v):
         return to_array(v, "int32", fn, arg)
     if other is not None and other.dtype == "float32":
@@ -93,6 +95,8 @@ def axes_arg(axis, rank, fn, arg="axis"):
     """Normalised sorted tuple of axes (None: all). Raises for out-of-range or repeats."""
     if axis is None:
         return tuple(range(rank))
+    if type(axis) is int and -rank <= axis < rank:  # the common single axis, quickly
+        return (axis % rank,)
     items = [axis] if isinstance(axis, (numbers.Integral, np.integer)) else list(axis)
     out = []
     for a in items:
