@@ -21,6 +21,19 @@ def dense_model(sizes=(3, 4, 2), activations=("relu", "softmax"), seed=0, scale=
     return model
 
 
+def between_dense(*middle, seed=2):
+    """dense(8, relu, input [12]) -> the `middle` layers -> dense(5, softmax), with
+    weights drawn from a fixed numpy generator."""
+    model = tn.sequential()
+    model.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
+    for layer in middle:
+        model.add(layer)
+    model.add(tn.layers.dense(units=5, activation="softmax"))
+    rng = np.random.default_rng(seed)
+    model.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in model.weights])
+    return model
+
+
 def classification_data(n=10, features=3, classes=2, seed=1):
     rng = np.random.default_rng(seed)
     x = rng.normal(size=(n, features)).astype(np.float32)

@@ -13,7 +13,7 @@ import pytest
 import treino as tn
 from treino.core.engine import Program
 
-from models_util import classification_data, dense_model
+from models_util import between_dense, classification_data, dense_model
 
 OPTIMIZERS = {
     "sgd": lambda: tn.train.sgd(0.1),
@@ -274,15 +274,7 @@ def test_dropout_replays_identically(kw):
 
 def _norm_model(layer):
     """dense(8, relu) -> layer() -> dense(5, softmax) with fixed initial weights."""
-    def make():
-        m = tn.sequential()
-        m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
-        m.add(layer())
-        m.add(tn.layers.dense(units=5, activation="softmax"))
-        rng = np.random.default_rng(6)
-        m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
-        return m
-    return make
+    return lambda: between_dense(layer(), seed=6)
 
 
 @pytest.mark.parametrize("case", ["regularizer", "batchnorm", "layernorm", "softmax-mse",

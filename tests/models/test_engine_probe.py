@@ -6,7 +6,7 @@ import pytest
 
 import treino as tn
 
-from models_util import classification_data, dense_model
+from models_util import between_dense, classification_data, dense_model
 
 X, Y, _ = classification_data(n=53, features=12, classes=5, seed=1)
 X = X * 2
@@ -149,13 +149,7 @@ class _Gate(tn.layers.Layer):
 
 
 def _gated_model():
-    m = tn.sequential()
-    m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
-    m.add(_Gate())
-    m.add(tn.layers.dense(units=5, activation="softmax"))
-    rng = np.random.default_rng(2)
-    m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
-    return m
+    return between_dense(_Gate())
 
 
 def _fit_gated(cut_first):
@@ -251,15 +245,7 @@ def _fit_switch(dropout):
     _EXTRA[:] = [tn.variable(tn.tensor(np.full((8,), 0.7, np.float32)), True)]
 
     def make():
-        m = tn.sequential()
-        m.add(tn.layers.dense(units=8, activation="relu", input_shape=[12]))
-        if dropout:
-            m.add(tn.layers.dropout(rate=0.3))
-        m.add(_Switch())
-        m.add(tn.layers.dense(units=5, activation="softmax"))
-        rng = np.random.default_rng(2)
-        m.set_weights([rng.normal(0, 0.5, w.shape).astype(np.float32) for w in m.weights])
-        return m
+        return between_dense(*([tn.layers.dropout(rate=0.3)] if dropout else []), _Switch())
 
     def run(m):
         _Switch.calls = 0
