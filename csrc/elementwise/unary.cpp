@@ -1,5 +1,5 @@
 // Dispatch and threading of the unary ops (the loops are in unary_impl.h).
-#include "common/cpu.h"
+#include "common/dispatch.h"
 #include "common/threading.h"
 #include "elementwise/elementwise.h"
 #include "elementwise/ew_kernels.h"
@@ -7,15 +7,7 @@
 namespace treino {
 
 namespace ew_detail {
-const Kernels& kernels() {
-  switch (active_isa()) {
-#if defined(TREINO_X86)
-    case Isa::Avx512: return kernels_avx512();
-    case Isa::Avx2: return kernels_avx2();
-#endif
-    default: return kernels_ref();
-  }
-}
+const Kernels& kernels() { return TREINO_ISA_PICK(kernels)(); }
 }  // namespace ew_detail
 
 namespace {

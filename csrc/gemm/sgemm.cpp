@@ -23,7 +23,7 @@
 #include <cstring>
 #include <new>
 
-#include "common/cpu.h"
+#include "common/dispatch.h"
 #include "common/threading.h"
 #include "gemm/sgemm.h"
 #include "gemm/sgemm_kernels.h"
@@ -40,33 +40,25 @@ namespace {
 // (bench/bench_step.py, 2 threads): 95 us with this bound, 102-137 us with 1e6.
 constexpr double kParallelMinFlops = 4e6;
 
-const KernelSet& kernel_set(Isa isa) {
-  // {mr, nr, mc, kc, nc, direct_b_m}. A packed mc x kc block of A (<= 504 KiB) takes
-  // half of a 1 MiB L2; the kc x nr B micro-panel (16-32 KiB) is re-read from L1 across
-  // the ir loop; a kc x nc B panel (4 MiB) sits in L3. Measured on Zen 4: kc 256-384 and
-  // mc 250-500 are within noise of each other; blocks are balanced (see balanced()).
-  // direct_b_m: up to 48 rows of C, packing B costs more than it saves. With 32-wide
-  // (two-line) B rows the AVX-512 kernel still reads B in place faster at 128 rows
-  // (batch-128 forward 128x784 @ 784x512: 3-5% faster alone; about even inside a whole
-  // training step, where W arrives cold); the 16-wide AVX2 kernel re-reads each B row
-  // twice as often and is 10-15% slower unpacked there.
-  static const KernelSet ref{4,  16, 256, 256, 4096, 48, &sgemm_ukernel_4x16_ref,
-                             &transpose_ref};
+// {mr, nr, mc, kc, nc, direct_b_m}. A packed mc x kc block of A (<= 504 KiB) takes
+// half of a 1 MiB L2; the kc x nr B micro-panel (16-32 KiB) is re-read from L1 across
+// the ir loop; a kc x nc B panel (4 MiB) sits in L3. Measured on Zen 4: kc 256-384 and
+// mc 250-500 are within noise of each other; blocks are balanced (see balanced()).
+// direct_b_m: up to 48 rows of C, packing B costs more than it saves. With 32-wide
+// (two-line) B rows the AVX-512 kernel still reads B in place faster at 128 rows
+// (batch-128 forward 128x784 @ 784x512: 3-5% faster alone; about even inside a whole
+// training step, where W arrives cold); the 16-wide AVX2 kernel re-reads each B row
+// twice as often and is 10-15% slower unpacked there.
+const KernelSet kernel_set_ref{4, 16, 256, 256, 4096, 48, &sgemm_ukernel_4x16_ref,
+                               &transpose_ref};
 #if defined(TREINO_X86)
-  static const KernelSet k_avx2{6,  16, 504, 256, 4096, 48, &avx2::sgemm_ukernel_6x16_avx2,
+const KernelSet kernel_set_avx2{6, 16, 504, 256, 4096, 48, &avx2::sgemm_ukernel_6x16_avx2,
                                 &avx2::transpose_avx2};
-  static const KernelSet k_avx512{12, 32, 504, 256, 4096, 128,
+const KernelSet kernel_set_avx512{12, 32, 504, 256, 4096, 128,
                                   &avx512::sgemm_ukernel_12x32_avx512, &avx2::transpose_avx2};
-  switch (isa) {
-    case Isa::Avx512: return k_avx512;
-    case Isa::Avx2: return k_avx2;
-    case Isa::Ref: break;
-  }
-#else
-  (void)isa;
 #endif
-  return ref;
-}
+
+const KernelSet& kernel_set() { return *TREINO_ISA_PICK(kernel_set); }
 
 // Grow-only, 64-byte aligned, per-thread packing buffer: no allocation in steady state.
 class Scratch {
@@ -388,7 +380,7 @@ void sgemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float al
     scale_c(M, N, beta, C, ldc);
     return;
   }
-  const KernelSet& ks = kernel_set(active_isa());
+  const KernelSet& ks = kernel_set();
   Problem p{trans_a, trans_b, M, N, K, alpha, beta, A, lda, B, ldb, C, ldc, true, true};
   // Pack an operand only when the micro-kernel cannot read it in place (transposed B)
   // or when it is both re-read by many micro-kernel calls (more than ks.direct_b_m rows

@@ -2,7 +2,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "common/cpu.h"
+#include "common/dispatch.h"
 #include "common/threading.h"
 #include "loss/loss.h"
 #include "loss/loss_kernels.h"
@@ -18,15 +18,7 @@ using loss_detail::Kernels;
 constexpr int64_t kChunkElems = 16384;
 constexpr int64_t kParallelMin = 32768;
 
-const Kernels& active_kernels() {
-  switch (active_isa()) {
-#if defined(TREINO_X86)
-    case Isa::Avx512: return loss_detail::kernels_avx512();
-    case Isa::Avx2: return loss_detail::kernels_avx2();
-#endif
-    default: return loss_detail::kernels_ref();
-  }
-}
+const Kernels& active_kernels() { return TREINO_ISA_PICK(loss_detail::kernels)(); }
 
 // fn(r0, r1) over row ranges that depend only on (rows, cols); returns the sum of fn's
 // results (an integer count, so the order of the sum does not matter either).

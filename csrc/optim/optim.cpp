@@ -6,7 +6,7 @@
 #include <cmath>
 #include <vector>
 
-#include "common/cpu.h"
+#include "common/dispatch.h"
 #include "common/threading.h"
 #include "optim/optim_kernels.h"
 
@@ -22,15 +22,7 @@ using optim_detail::Kernels;
 constexpr int64_t kChunk = 16384;
 constexpr int64_t kParallelMin = 65536;
 
-const Kernels& active_kernels() {
-  switch (active_isa()) {
-#if defined(TREINO_X86)
-    case Isa::Avx512: return optim_detail::kernels_avx512();
-    case Isa::Avx2: return optim_detail::kernels_avx2();
-#endif
-    default: return optim_detail::kernels_ref();
-  }
-}
+const Kernels& active_kernels() { return TREINO_ISA_PICK(optim_detail::kernels)(); }
 
 // Calls fn(slot, begin, end) over every element of every variable; the ranges do not
 // depend on the thread count (and the updates are elementwise anyway).
