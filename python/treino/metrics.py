@@ -12,7 +12,7 @@ import numbers
 import numpy as np
 
 from . import losses
-from .core import autodiff
+from .core import autodiff, engine
 from .core.dtypes import to_array
 from .core.tensor import Tensor
 
@@ -55,7 +55,7 @@ def binary_accuracy(y_true, y_pred, threshold=_THRESHOLD):
 def categorical_accuracy(y_true, y_pred):
     """Per sample: 1 where argmax(y_true) == argmax(y_pred) (first maximum wins), else 0."""
     t, p = _same_shape(y_true, y_pred, "categoricalAccuracy")
-    return _f32(np.argmax(t, axis=-1) == np.argmax(p, axis=-1))
+    return _f32(t.argmax(-1) == p.argmax(-1))  # (the methods skip np.argmax's wrapper)
 
 
 def _sparse_labels(y_true, p, fn):
@@ -79,7 +79,7 @@ def sparse_categorical_accuracy(y_true, y_pred):
     fn = "sparseCategoricalAccuracy"
     p = _arr(y_pred, fn, "y_pred")
     t = _sparse_labels(y_true, p, fn)
-    return _f32(t == np.argmax(p, axis=-1))
+    return _f32(t == p.argmax(-1))
 
 
 def _in_top_k(target, p, k, fn):
@@ -191,27 +191,42 @@ class Metric:
         self.fn, self.name, self.from_correct_count = fn, str(name), bool(from_correct_count)
 
     def __call__(self, y_true, y_pred):
-        """The batch mean of fn(y_true, y_pred), as one node without gradient: a captured
-        step calls fn again at every replay (numpy inside fn, or a user's Python, is
-        fine)."""
+        """The batch mean of fn(y_true, y_pred), without gradient. While a step is
+        captured, fn is traced op by op when it allows it (engine.trace); otherwise it
+        is one node whose core calls fn again at every replay (numpy inside fn, or a
+        user's Python, is fine)."""
         t = y_true if isinstance(y_true, Tensor) else Tensor(_arr(y_true, self.name, "y_true"))
         p = y_pred if isinstance(y_pred, Tensor) else Tensor(_arr(y_pred, self.name, "y_pred"))
-        return autodiff.apply(self.name, self._core, (t, p))
+        if autodiff.active_recorder() is None:
+            return autodiff.apply(self.name, self._core, (t, p))
+        v, traced = engine.trace(self.fn, (t, p))
+        if traced and isinstance(v, Tensor):
+            return autodiff.apply(self.name, self._mean_core, (v,))
+        return autodiff.apply(self.name, engine.first_result(self._core, self._mean(v), None),
+                              (t, p))
 
     def _core(self, t, p):
+        if autodiff._active.get() is None:  # a replay: nothing records
+            return self._mean(self.fn(Tensor(t), Tensor(p))), None
         token = autodiff._push(isolate=True)  # fn's own ops are recorded nowhere
         try:
             v = self.fn(Tensor(t), Tensor(p))
         finally:
             autodiff._active.reset(token)
-        a = v._data if isinstance(v, Tensor) else np.asarray(v)
+        return self._mean(v), None
+
+    def _mean_core(self, a):
+        return self._mean(a), None
+
+    def _mean(self, v):
+        a = v._data if isinstance(v, Tensor) else v if type(v) is np.ndarray else np.asarray(v)
         if a.dtype.kind not in "biuf":
             raise TypeError(f"metric {self.name!r} must return numbers, received "
                             f"{type(v).__name__}")
         # The mean as ndarray.mean computes it (a float64 sum, then / size), without its
         # Python-level wrapper.
         mean = np.add.reduce(a, axis=None, dtype=np.float64) / a.size if a.size else np.nan
-        return np.asarray(mean, np.float32), None
+        return np.asarray(mean, np.float32)
 
     def __repr__(self):
         return f"Metric(name={self.name!r}, fn={getattr(self.fn, '__name__', self.fn)!r})"

@@ -400,8 +400,9 @@ class _Scale(tn.layers.Layer):
 
 
 def test_user_code_runs_at_every_step_and_replays_identically():
-    """A user's layer, loss and metric run as Python slots: called at every replayed
-    step (their Python runs), with the same results as on the tape."""
+    """A user's layer and metric run as Python slots: called at every replayed step
+    (their Python runs), with the same results as on the tape. The user's loss reads no
+    values, so it is traced: called once per captured signature."""
     x, y, _ = _data()
     seen = []
 
@@ -418,7 +419,8 @@ def test_user_code_runs_at_every_step_and_replays_identically():
                                                     metrics=[metric]),
                                  dict(batch_size=10, epochs=3), x, y)
     steps = 3 * 6
-    assert _Scale.calls == 2 * steps and len(seen) == 2 * steps
+    # The loss: every eager step, and the two captures (full and partial batch).
+    assert _Scale.calls == 2 * steps and len(seen) == steps + 2
     assert "metric" in hist.history
     # The user layer's own weight trained (its gradient flowed through the slot).
     assert not np.allclose(fast.layers[1].k.val.numpy(), 1.5)
@@ -454,15 +456,16 @@ def test_a_regularizer_added_after_recording_is_honoured():
 
 
 def test_a_loss_keeping_its_input_and_a_loss_ignoring_the_output():
-    """The loss gets its own copy of the output (the buffer is reused by the next step);
-    a loss that does not depend on the output is refused on both paths, before any
-    update."""
+    """A loss that reads values (so it runs at every step, as a Python slot) gets its
+    own copy of the output (the buffer is reused by the next step); a loss that does not
+    depend on the output is refused on both paths, before any update."""
     x, y, _ = _data(n=30)
     kept = {True: [], False: []}
 
     def make_loss(record):
         def loss(y_true, y_pred):
             kept[record].append(y_pred)
+            assert np.isfinite(y_pred.numpy()).all()
             return tn.mean(tn.square(tn.sub(y_true, y_pred)), -1)
         return loss
     runs = []

@@ -31,7 +31,7 @@ import numpy as np
 
 from . import autodiff
 from .autodiff import _active, _push
-from .tensor import Tensor, Variable
+from .tensor import Tensor, Variable, value_reads
 
 
 class NotReplayable(Exception):
@@ -57,6 +57,9 @@ class Recorder:
 
     def assign(self, variable, value):
         self.events.append(("assign", variable, value))
+
+    def guard(self, guard):
+        self.events.append(("guard", guard))
 
 
 def capture(fn, placeholders):
@@ -107,6 +110,7 @@ class Program:
         for t in placeholders:
             self.placeholder_slots.append(None if t is None else self._new_slot(t))
         self.instructions = []
+        self.guards = []         # PythonGuards: checked before anything else runs
         self.n_nodes = 0
         node_index = {}          # id(Node) -> index among the program's nodes
         for ev in events:
@@ -120,6 +124,8 @@ class Program:
                 self.n_nodes += 1
             elif kind == "backprop":
                 self.instructions.append(self._backprop(ev, node_index))
+            elif kind == "guard":
+                self.guards.append(ev[1])
             elif kind == "update":
                 _, optimizer, variables, grads = ev
                 slots = [self._array_input(g, "an optimizer update") for g in grads]
@@ -260,6 +266,9 @@ class Program:
             return key
         ph = ", ".join(f"s{s}" if s is not None else "_" for s in self.placeholder_slots)
         emit(f"    {ph}, = arrays")
+        for guard in self.guards:
+            emit(f"    if not {name(guard, 'guard')}.check():")
+            emit("        raise NotReplayable('a Python value a traced function read changed')")
         for slot, value in enumerate(self.init):
             if value is not None:
                 emit(f"    s{slot} = {name(value, 'const')}")
@@ -345,28 +354,32 @@ class Program:
                 emit(f"    s{out} = grad_array(g{t}, {shape!r})")
 
 
-def python_slot(name, fn, inputs):
+def python_slot(name, fn, inputs, trace=False):
     """fn(*inputs) -> Tensor (or a list of Tensors). While a run is captured, this is
     one node whose core calls fn again at every replay, with a tape of its own for the
-    backward (user code is not traced through); otherwise a plain call."""
+    backward (user code is not traced through); otherwise a plain call.
+
+    With trace=True (a user's loss function) fn is traced instead when it allows it: its
+    ops become ordinary nodes of the program, fn's Python runs at capture only, and a
+    guard captures again when a Python number fn reads from its closure or globals
+    changes (see _traceable and PythonGuard). fn that read a tensor's values, computed a
+    gradient or wrote a variable runs as a slot (its Python may depend on the values)."""
     a = _active.get()
     if a is None or a.recorder is None:
         return fn(*inputs)
     variables = {}
-    first = [True]
     differentiable = [None]  # whether the capturing run's result had a gradient path
     kind = [None]  # the container type of fn's result (a list is given back as a list)
     # Only the inputs an outer tape differentiates through get gradients (not labels).
     watched = [any(id(t) in tape.tracked for tape in a.tapes) for t in inputs]
     n_inputs = len(inputs)  # (the core must not hold the capturing batch's tensors)
 
-    def core(*arrays):
-        args = [Tensor(x) for x in arrays[:n_inputs]]
+    def run(args, recorder=None):
         tape = autodiff.Tape(watch_variables=True)
         for t, w in zip(args, watched):
             if w:
                 tape.watch(t)
-        token = _push(tape, isolate=True)
+        token = _push(tape, recorder=recorder, isolate=True)
         try:
             out = fn(*args)
         finally:
@@ -376,11 +389,14 @@ def python_slot(name, fn, inputs):
         for o in outs:
             if not isinstance(o, Tensor):
                 raise TypeError(f"{name} must return a Tensor, received {type(o).__name__}")
-        if first[0]:
+        return out, outs, tape
+
+    def finish(args, out, outs, tape, first):
+        if first:
             variables.update(tape.variables)
         elif tape.variables.keys() != variables.keys():
             raise NotReplayable(f"{name} used other variables than when captured")
-        targets = args + list(variables.values())
+        targets = list(args) + list(variables.values())
         flows = any(id(o) in tape.tracked for o in outs)
         if differentiable[0] is None:
             differentiable[0] = flows
@@ -403,15 +419,175 @@ def python_slot(name, fn, inputs):
             return total
         return _arrays_of(out, outs), backward
 
-    # The first run discovers the variables fn touches; they become inputs of the node,
-    # so that gradients flow to them through the outer tape.
-    out_arrays, backward = core(*[t._data for t in inputs])
-    first[0] = False
+    def core(*arrays):
+        args = [Tensor(x) for x in arrays[:n_inputs]]
+        return finish(args, *run(args), first=False)
+
+    # The first run gets the step's own tensors: its nodes can join the program as they
+    # are (traced), or it is the slot's first call (the variables it touches become
+    # inputs of the node, so that gradients flow to them through the outer tape).
+    sub = Recorder() if trace else None
+    reads = value_reads[0]
+    out, outs, tape = run(inputs, sub)
+    if trace and _traceable(sub, outs, inputs, reads):
+        _splice(a, sub, fn)
+        return out
+    out_arrays, backward = finish(inputs, out, outs, tape, first=True)
     node_inputs = tuple(inputs) + tuple(variables.values())
-    wrapped = _once(core, out_arrays, backward)
+    wrapped = first_result(core, out_arrays, backward)
     wrapped.python_slot = True
     result = autodiff.apply(name, wrapped, node_inputs)
     return list(result) if isinstance(result, tuple) and kind[0] is list else result
+
+
+def trace(fn, inputs):
+    """fn(*inputs) -> Tensor (or a list), for a function without gradient (a metric).
+    While a run is captured, fn runs once with its ops recorded aside; when it is
+    traceable (see _traceable) they join the program, guarded (PythonGuard), and this
+    returns (out, True); otherwise (out, False), its ops recorded nowhere, and the caller
+    makes fn a node of its own. Outside a capture: (fn(*inputs), False)."""
+    a = _active.get()
+    if a is None or a.recorder is None:
+        return fn(*inputs), False
+    sub = Recorder()
+    reads = value_reads[0]
+    token = _push(recorder=sub, isolate=True)
+    try:
+        out = fn(*inputs)
+    finally:
+        _active.reset(token)
+    outs = out if isinstance(out, (list, tuple)) else [out]
+    if not all(isinstance(o, Tensor) for o in outs) or not _traceable(sub, outs, inputs, reads):
+        return out, False
+    _splice(a, sub, fn)
+    return out, True
+
+
+def _splice(a, sub, fn):
+    """Puts the nodes of a traced run (recorded aside in `sub`) on the active tapes and
+    recorder, as if they had run there, and guards the Python values fn read."""
+    for ev in sub.events:
+        node = ev[1]
+        for outer in a.tapes:
+            outer.add(node)
+        a.recorder.node(node)
+    guard = PythonGuard.of(fn)
+    if guard is not None:
+        a.recorder.guard(guard)
+
+
+def _traceable(sub, outs, inputs, reads):
+    """Whether a function's first run (its events in `sub`) can join the program op by
+    op: it read no tensor values (value_reads unchanged since `reads`), only ran ops (no
+    gradient, update or assignment), and each result is an op's output or an input."""
+    if value_reads[0] != reads or any(ev[0] != "node" for ev in sub.events):
+        return False
+    made = {id(o) for ev in sub.events for o in ev[1].outputs}
+    given = {id(t) for t in inputs}
+    return all(id(o) in made or id(o) in given for o in outs)
+
+
+_SCALAR_TYPES = (bool, int, float, complex, str, bytes, type(None), np.generic)
+
+
+class PythonGuard:
+    """The Python scalars a traced function reads from its closure, its globals and
+    (for a callable object or a bound method) its object's attributes, following the
+    plain Python functions it reaches the same way. A traced program baked their values
+    in (a loss weight, an axis): `check()` is False once one of them changed, and the
+    step is captured again. Values reached otherwise (through a module's or another
+    object's attribute, or a list) are not watched: pass such a value as a tn.variable,
+    or compile with run_eagerly=True."""
+
+    __slots__ = ("places", "values")
+
+    def __init__(self, places):
+        self.places = places  # (0, cell) | (1, dict, key) | (2, object, attribute)
+        self.values = [self._read(p) for p in places]
+
+    @classmethod
+    def of(cls, fn):
+        places, seen = [], set()
+        cls._visit(fn, places, seen)
+        return cls(places) if places else None
+
+    @classmethod
+    def _visit(cls, f, places, seen):
+        if id(f) in seen:
+            return
+        seen.add(id(f))
+        if getattr(f, "__self__", None) is not None and hasattr(f, "__func__"):
+            cls._attributes(f.__self__, places, seen)  # a bound method
+            f = f.__func__
+        code = getattr(f, "__code__", None)
+        if code is None:  # a callable object: its attributes and its __call__
+            call = getattr(type(f), "__call__", None)
+            if hasattr(f, "__dict__") and getattr(call, "__code__", None) is not None:
+                cls._attributes(f, places, seen)
+                cls._visit(call, places, seen)
+            return
+        if (getattr(f, "__module__", None) or "").startswith("treino."):
+            return  # treino's own functions read no user state
+        for cell in f.__closure__ or ():
+            try:
+                v = cell.cell_contents
+            except ValueError:  # an empty cell
+                continue
+            if isinstance(v, _SCALAR_TYPES):
+                places.append((0, cell))
+            else:
+                cls._callee(v, places, seen)
+        g = getattr(f, "__globals__", {})
+        for n in _names(code):
+            if n in g:
+                v = g[n]
+                if isinstance(v, _SCALAR_TYPES):
+                    places.append((1, g, n))
+                else:
+                    cls._callee(v, places, seen)
+
+    @classmethod
+    def _attributes(cls, obj, places, seen):
+        for k, v in list(getattr(obj, "__dict__", {}).items()):
+            if isinstance(v, _SCALAR_TYPES):
+                places.append((2, obj, k))
+
+    @classmethod
+    def _callee(cls, v, places, seen):
+        if callable(v) and not isinstance(v, type) and (
+                hasattr(v, "__code__") or hasattr(v, "__func__")):
+            cls._visit(v, places, seen)
+
+    @staticmethod
+    def _read(place):
+        try:
+            if place[0] == 0:
+                return place[1].cell_contents
+            if place[0] == 1:
+                return place[1].get(place[2], _MISSING)
+            return getattr(place[1], place[2], _MISSING)
+        except ValueError:
+            return _MISSING
+
+    def check(self):
+        for place, v in zip(self.places, self.values):
+            now = self._read(place)
+            if now is not v and (type(now) is not type(v) or not now == v):
+                return False
+        return True
+
+
+_MISSING = object()
+
+
+def _names(code):
+    """The global names a code object and the code nested in it (lambdas,
+    comprehensions) refer to."""
+    names = set(code.co_names)
+    for c in code.co_consts:
+        if hasattr(c, "co_names"):
+            names |= _names(c)
+    return names
 
 
 def _arrays_of(out, outs):
@@ -419,7 +595,7 @@ def _arrays_of(out, outs):
     return arrays if isinstance(out, (list, tuple)) else arrays[0]
 
 
-def _once(core, out, backward):
+def first_result(core, out, backward):
     """A core that returns a precomputed first result once, then runs `core` (so the
     capturing run does not call the user function twice)."""
     first = [(out, backward)]  # dropped once used: a program must not keep the batch

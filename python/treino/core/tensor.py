@@ -49,18 +49,23 @@ class Tensor:
         return self._data.shape[0]
 
     # -- reading values ----------------------------------------------------------------
+    # Every method handing values to Python counts in value_reads: the engine traces a
+    # user's loss op by op only if it read no values (its Python could branch on them).
     def numpy(self):
         """A copy of the values as a numpy array."""
+        value_reads[0] += 1
         return self._data.copy()
 
     def data(self):
         """The values as a flat numpy array (a copy), like TF.js's dataSync()."""
+        value_reads[0] += 1
         return self._data.ravel().copy()
 
     data_sync = data
 
     def array(self):
         """The values as nested Python lists (a scalar for rank 0), like TF.js's arraySync()."""
+        value_reads[0] += 1
         return self._data.tolist()
 
     array_sync = array
@@ -69,11 +74,13 @@ class Tensor:
         if self._data.size != 1:
             raise ValueError(f"item() needs a tensor with exactly one element, received shape "
                              f"{list(self.shape)}")
+        value_reads[0] += 1
         return self._data.item()
 
     def __array__(self, dtype=None, copy=None):
         # A read-only view (the tensor stays immutable and np.asarray(t) costs nothing),
         # or a writeable copy when numpy asks for one (np.array(t), copy=True).
+        value_reads[0] += 1
         if copy:
             return self._data.copy() if dtype is None else self._data.astype(dtype)
         view = self._data.view()
@@ -90,6 +97,7 @@ class Tensor:
         if self._data.size != 1:
             raise ValueError("the truth value of a tensor with more than one element is "
                              "ambiguous; use .any() / .all() or compare with tn.equal")
+        value_reads[0] += 1
         return bool(self._data.item())
 
     def __index__(self):
@@ -99,6 +107,7 @@ class Tensor:
 
     # -- printing ----------------------------------------------------------------------
     def to_string(self, verbose=False):
+        value_reads[0] += 1
         return tensor_to_string(self._data, self.dtype, verbose)
 
     def print(self, verbose=False):
@@ -110,6 +119,7 @@ class Tensor:
         return self.to_string()
 
     def __repr__(self):
+        value_reads[0] += 1
         body = np.array2string(self._data, separator=", ", threshold=40, edgeitems=3,
                                prefix="       ")
         return f"<Tensor shape={list(self.shape)} dtype={self.dtype}\n       {body}>"
@@ -127,6 +137,9 @@ class Tensor:
 # Bumped whenever something a captured training step depends on changes outside the
 # step: a Variable's or a layer weight's trainable flag, regularizer or constraint, a
 # layer's public attribute (engine.py's programs are keyed by it).
+# How many times a tensor's values were handed to Python (numpy(), item(), print, ...).
+value_reads = [0]
+
 _state_version = [0]
 
 
@@ -196,6 +209,7 @@ class Variable(Tensor):
         """Set by autodiff: tells the engine's recorder (when one runs) of the write."""
 
     def __array__(self, dtype=None, copy=None):
+        value_reads[0] += 1
         return self._data.copy() if dtype is None else self._data.astype(dtype)
 
     def __setattr__(self, name, value):

@@ -80,12 +80,14 @@ def _is_builtin(fn):
     return (getattr(fn, "__module__", None) or "").startswith("treino.")
 
 
-def _user_code(fn, call, name, inputs):
+def _user_code(fn, call, name, inputs, trace=False):
     """call(*inputs): treino's own functions run (and are captured) op by op; a user's
-    function runs as one Python slot of the engine, called again at every replay."""
+    function runs as one Python slot of the engine, called again at every replay, or,
+    with trace (a loss function), is traced op by op when it allows it (see
+    engine.python_slot)."""
     if _is_builtin(fn):
         return call(*inputs)
-    return engine.python_slot(name, call, inputs)
+    return engine.python_slot(name, call, inputs, trace=trace)
 
 
 class Model(DatasetTraining):
@@ -278,7 +280,7 @@ class Model(DatasetTraining):
             cache["logits"], cache["correct"] = logits, correct
         else:
             out = _user_code(call, lambda t: self.call(t, training=training), "call", (x,))
-            per = _user_code(self.loss, self.loss, "loss", (y, out))
+            per = _user_code(self.loss, self.loss, "loss", (y, out), trace=True)
             if training and autodiff.tracked(out) and not autodiff.tracked(per):
                 raise loss_ignores_output(self.loss)
             cache["out"] = out
