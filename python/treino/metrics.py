@@ -11,7 +11,7 @@ import numbers
 
 import numpy as np
 
-from . import losses
+from . import _kernels as K, losses
 from .core import autodiff, engine
 from .core.dtypes import to_array
 from .core.tensor import Tensor
@@ -34,7 +34,9 @@ def _same_shape(y_true, y_pred, fn):
 
 
 def _f32(a):
-    return Tensor(np.array(a, dtype=np.float32, order="C"))  # (ascontiguousarray makes 0-d 1-d)
+    if type(a) is np.ndarray and a.ndim:  # (ascontiguousarray would make a 0-d array 1-d)
+        return Tensor(np.ascontiguousarray(a, np.float32))
+    return Tensor(np.array(a, dtype=np.float32, order="C"))
 
 
 def _named(tfjs_name):
@@ -206,6 +208,11 @@ class Metric:
                               (t, p))
 
     def _core(self, t, p):
+        quick = _BATCH_MEANS.get(self.fn)
+        if quick is not None:
+            mean = quick(t, p)
+            if mean is not None:
+                return mean, None
         if autodiff._active.get() is None:  # a replay: nothing records
             return self._mean(self.fn(Tensor(t), Tensor(p))), None
         token = autodiff._push(isolate=True)  # fn's own ops are recorded nowhere
@@ -223,13 +230,29 @@ class Metric:
         if a.dtype.kind not in "biuf":
             raise TypeError(f"metric {self.name!r} must return numbers, received "
                             f"{type(v).__name__}")
-        # The mean as ndarray.mean computes it (a float64 sum, then / size), without its
-        # Python-level wrapper.
+        # The mean as ndarray.mean computes it: a float64 sum, then / size (the native
+        # reduction sums float32 in double too, without numpy's casting machinery).
+        if a.dtype == np.float32 and a.size and a.flags.c_contiguous:
+            return K.reduce_mean(a, None)
         mean = np.add.reduce(a, axis=None, dtype=np.float64) / a.size if a.size else np.nan
         return np.asarray(mean, np.float32)
 
     def __repr__(self):
         return f"Metric(name={self.name!r}, fn={getattr(self.fn, '__name__', self.fn)!r})"
+
+
+def _categorical_accuracy_mean(t, p):
+    """categorical_accuracy's batch mean in one pass for the common case (two float32
+    [batch, classes] arrays of one shape), the same number as the mean of its per-sample
+    values; None for anything else (the full function checks and computes it)."""
+    if t.shape != p.shape or t.ndim != 2 or not t.shape[0] or t.dtype != np.float32 \
+            or p.dtype != np.float32:
+        return None
+    return np.asarray(np.count_nonzero(t.argmax(1) == p.argmax(1)) / t.shape[0], np.float32)
+
+
+# Metric functions with a faster batch mean (Metric._core uses it when it applies).
+_BATCH_MEANS = {categorical_accuracy: _categorical_accuracy_mean}
 
 
 def _loss_name(loss):

@@ -87,7 +87,7 @@ def _filled(shape, value):
 
 def _sum_all(xd, keepdims):
     return K.reduce_sum(xd, None, keepdims), lambda dy, needs: (
-        _filled(xd.shape, dy.reshape(())),)
+        _filled(xd.shape, dy.item()),)
 
 
 def _sum_all_core(xd):
@@ -105,10 +105,14 @@ def mean(x, axis=None, keepdims=False):
     n = np.float32(builtins.max(1, _count(x.shape, axes)))
 
     if len(axes) == x.rank:  # every element (a loss): the gradient is one value
+        # dy / n in double, rounded once to float32: the float32 quotient exactly (double
+        # has more than twice float32's digits), without a numpy scalar operation.
+        n_float = float(n)
+
         def core(xd):
             xd = f32(xd)
             return _reduce_f32(K.reduce_mean, xd, axes, keepdims), lambda dy, needs: (
-                _filled(xd.shape, dy.reshape(()) / n),)
+                _filled(xd.shape, dy.item() / n_float),)
         return autodiff.apply("mean", core, (x,))
 
     def core(xd):
