@@ -1,8 +1,12 @@
 #include "bindings/checks.h"
 
-#include <cmath>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <sstream>
+#include <stdexcept>
 
 namespace treino::bind {
 
@@ -159,12 +163,181 @@ void expect_no_overlap(const py::array& a, const py::array& b, const char* fn,
 py::array_t<float, py::array::c_style> out_or_new(const py::handle& out, const char* fn,
                                                    const char* arg,
                                                    std::vector<int64_t> shape) {
-  if (out.is_none())
-    return py::array_t<float, py::array::c_style>(
-        std::vector<py::ssize_t>(shape.begin(), shape.end()));
+  if (out.is_none()) return new_f32(fn, arg, shape);
   auto o = f32(out, fn, arg, static_cast<int>(shape.size()), true);
   expect_shape(o, fn, arg, shape);
   return o;
+}
+
+}  // namespace treino::bind
+
+namespace treino::bind {
+
+std::vector<int64_t> shape_of(const py::array& a) {
+  return std::vector<int64_t>(a.shape(), a.shape() + a.ndim());
+}
+
+void expect_same_or_disjoint(const py::array& a, const py::array& b, const char* fn,
+                             const char* arg_a, const char* arg_b) {
+  if (a.data() == b.data() && a.nbytes() == b.nbytes() && shape_of(a) == shape_of(b)) return;
+  expect_no_overlap(a, b, fn, arg_a, arg_b);
+}
+
+namespace {
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
+  if (pages <= 0 || page <= 0) return uint64_t{1} << 40;
+  return static_cast<uint64_t>(pages) * static_cast<uint64_t>(page);
+}
+}  // namespace
+
+py::array_t<float, py::array::c_style> new_f32(const char* fn, const char* arg,
+                                                const std::vector<int64_t>& shape) {
+  static const uint64_t limit = physical_memory_bytes();
+  uint64_t bytes = sizeof(float);
+  bool ok = true;
+  for (int64_t e : shape) {
+    if (e < 0) throw std::logic_error("new_f32: negative extent");
+    ok = ok && !__builtin_mul_overflow(bytes, static_cast<uint64_t>(e), &bytes);
+  }
+  if (!ok || bytes > limit) {
+    value_error(std::string(fn) + ": the result '" + arg + "' of shape " + shape_str(shape) +
+                " would need " + (ok ? std::to_string(bytes) + " bytes" : "more than 2^64 bytes") +
+                ", more than this machine's memory (" + std::to_string(limit) + " bytes)");
+  }
+  return py::array_t<float, py::array::c_style>(
+      std::vector<py::ssize_t>(shape.begin(), shape.end()));
+}
+
+std::vector<Dim> dims(const std::vector<int64_t>& shape) {
+  return std::vector<Dim>(shape.begin(), shape.end());
+}
+
+std::vector<Dim> dims(const py::array& like) { return dims(shape_of(like)); }
+
+const int64_t* Args::find(const char* name) const {
+  for (const auto& d : dims_)
+    if (d.first == name) return &d.second;
+  return nullptr;
+}
+
+int64_t Args::dim(const char* name) const {
+  const int64_t* v = find(name);
+  if (!v) throw std::logic_error(std::string(fn_) + ": extent '" + name + "' is not bound");
+  return *v;
+}
+
+void Args::bind(const char* name, int64_t v) {
+  if (find(name)) throw std::logic_error(std::string(fn_) + ": extent '" + name + "' bound twice");
+  dims_.emplace_back(name, v);
+}
+
+std::string Args::expected_str(const std::vector<Dim>& shape) const {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    const int64_t* v = shape[i].name ? find(shape[i].name) : nullptr;
+    if (shape[i].name) s += v ? std::to_string(*v) : std::string(shape[i].name);
+    else s += shape[i].value < 0 ? std::string("any") : std::to_string(shape[i].value);
+  }
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
+
+void Args::match(const char* arg, const py::array& a, const std::vector<Dim>& shape) {
+  bool ok = true;
+  for (size_t i = 0; ok && i < shape.size(); ++i) {
+    const int64_t e = a.shape(i);
+    const Dim& d = shape[i];
+    const int64_t* v = d.name ? find(d.name) : nullptr;
+    if (d.name && !v) {
+      dims_.emplace_back(d.name, e);
+      continue;
+    }
+    const int64_t want = v ? *v : d.value;
+    ok = want < 0 || want == e;
+  }
+  if (!ok) {
+    value_error(std::string(fn_) + ": argument '" + arg + "' must have shape " +
+                expected_str(shape) + ", received shape " + shape_str(a));
+  }
+}
+
+std::vector<int64_t> Args::resolve(const std::vector<Dim>& shape) const {
+  std::vector<int64_t> r;
+  for (const Dim& d : shape) {
+    const int64_t v = d.name ? dim(d.name) : d.value;
+    if (v < 0) throw std::logic_error(std::string(fn_) + ": output extent not declared");
+    r.push_back(v);
+  }
+  return r;
+}
+
+F32 Args::in(const char* arg, py::handle obj, const std::vector<Dim>& shape) {
+  F32 a = f32(obj, fn_, arg, static_cast<int>(shape.size()));
+  match(arg, a, shape);
+  ins_.emplace_back(a, arg);
+  return a;
+}
+
+F32 Args::in(const char* arg, py::handle obj) {
+  F32 a = f32(obj, fn_, arg);
+  ins_.emplace_back(a, arg);
+  return a;
+}
+
+F32 Args::in_opt(const char* arg, py::handle obj, const std::vector<Dim>& shape) {
+  return obj.is_none() ? absent() : in(arg, obj, shape);
+}
+
+I32 Args::in_i32(const char* arg, py::handle obj, const std::vector<Dim>& shape) {
+  I32 a = i32(obj, fn_, arg, static_cast<int>(shape.size()));
+  match(arg, a, shape);
+  ins_.emplace_back(a, arg);
+  return a;
+}
+
+F32 Args::out(const char* arg, py::handle obj, const std::vector<Dim>& shape) {
+  const std::vector<int64_t> s = resolve(shape);
+  F32 o;
+  if (obj.is_none()) {
+    o = new_f32(fn_, arg, s);
+  } else {
+    o = f32(obj, fn_, arg, static_cast<int>(s.size()), true);
+    expect_shape(o, fn_, arg, s);
+  }
+  outs_.emplace_back(o, arg);
+  return o;
+}
+
+F32 Args::out_if(bool need, const char* flag, const char* arg, py::handle obj,
+                 const std::vector<Dim>& shape) {
+  if (!need) {
+    if (!obj.is_none()) {
+      value_error(std::string(fn_) + ": argument '" + arg + "' was given but " + flag +
+                  "=False");
+    }
+    return absent();
+  }
+  return out(arg, obj, shape);
+}
+
+void Args::disjoint(
+    std::initializer_list<std::pair<const char*, const char*>> in_place) const {
+  for (size_t i = 0; i < outs_.size(); ++i) {
+    const auto& out = outs_[i];
+    for (const auto& in : ins_) {
+      const bool may_alias = std::any_of(in_place.begin(), in_place.end(), [&](const auto& p) {
+        return std::strcmp(p.first, out.second) == 0 && std::strcmp(p.second, in.second) == 0;
+      });
+      if (may_alias) {
+        expect_same_or_disjoint(out.first, in.first, fn_, out.second, in.second);
+      } else {
+        expect_no_overlap(in.first, out.first, fn_, in.second, out.second);
+      }
+    }
+    for (size_t j = i + 1; j < outs_.size(); ++j)
+      expect_no_overlap(out.first, outs_[j].first, fn_, out.second, outs_[j].second);
+  }
 }
 
 }  // namespace treino::bind

@@ -11,8 +11,6 @@ namespace treino::bind {
 
 namespace {
 
-using F32 = py::array_t<float, py::array::c_style>;
-
 // activation: a TF.js id ('linear', 'relu', ..., 'leakyRelu' or 'leaky_relu') or None
 // (linear). alpha: None picks the activation's default (1 for elu, 0.2 for leakyRelu).
 Act parse_activation(const py::handle& name, const py::handle& alpha_, const char* fn,
@@ -51,40 +49,23 @@ Act parse_activation(const py::handle& name, const py::handle& alpha_, const cha
   return act;
 }
 
-// x (N, K) and w (K, U), checked against each other.
-void x_and_w(py::handle x_, py::handle w_, const char* fn, F32* x, F32* w, int64_t* N,
-             int64_t* K, int64_t* U) {
-  *x = f32(x_, fn, "x", 2);
-  *w = f32(w_, fn, "w", 2);
-  *N = x->shape(0), *K = x->shape(1), *U = w->shape(1);
-  if (w->shape(0) != *K) {
-    value_error(std::string(fn) + ": argument 'w' must have shape (" + std::to_string(*K) +
-                ", units) to match x of shape " + shape_str(*x) + ", received shape " +
-                shape_str(*w));
-  }
-}
-
 }  // namespace
 
 void register_dense(py::module_& m) {
   m.def("dense_forward", [](py::handle x_, py::handle w_, py::handle b_, py::handle act_,
                             py::handle alpha_, py::handle out_) {
-    const char* fn = "dense_forward";
+    Args a("dense_forward");
     float alpha;
-    const Act act = parse_activation(act_, alpha_, fn, &alpha);
-    F32 x, w;
-    int64_t N, K, U;
-    x_and_w(x_, w_, fn, &x, &w, &N, &K, &U);
-    F32 b;
-    const bool has_b = !b_.is_none();
-    if (has_b) { b = f32(b_, fn, "b", 1); expect_shape(b, fn, "b", {U}); }
-    F32 y = out_or_new(out_, fn, "out", {N, U});
-    expect_no_overlap(x, y, fn, "x", "out");
-    expect_no_overlap(w, y, fn, "w", "out");
-    if (has_b) expect_no_overlap(b, y, fn, "b", "out");
+    const Act act = parse_activation(act_, alpha_, a.fn(), &alpha);
+    F32 x = a.in("x", x_, {"batch", "in"});
+    F32 w = a.in("w", w_, {"in", "units"});
+    F32 b = a.in_opt("b", b_, {"units"});
+    F32 y = a.out("out", out_, {"batch", "units"});
+    a.disjoint();
+    const int64_t N = a.dim("batch"), K = a.dim("in"), U = a.dim("units");
     const float* xp = x.data();
     const float* wp = w.data();
-    const float* bp = has_b ? b.data() : nullptr;
+    const float* bp = b ? b.data() : nullptr;
     float* yp = y.mutable_data();
     {
       py::gil_scoped_release nogil;
@@ -103,49 +84,31 @@ void register_dense(py::module_& m) {
   m.def("dense_backward", [](py::handle dy_, py::handle x_, py::handle w_, py::handle y_,
                              py::handle act_, py::handle alpha_, bool need_dx, bool need_db,
                              py::handle dx_, py::handle dw_, py::handle db_) {
-    const char* fn = "dense_backward";
+    Args a("dense_backward");
     float alpha;
-    const Act act = parse_activation(act_, alpha_, fn, &alpha);
-    F32 x, w;
-    int64_t N, K, U;
-    x_and_w(x_, w_, fn, &x, &w, &N, &K, &U);
-    F32 dy = f32(dy_, fn, "dy", 2);
-    expect_shape(dy, fn, "dy", {N, U});
-    F32 y = f32(y_, fn, "y", 2);
-    expect_shape(y, fn, "y", {N, U});
-    if (!need_dx && !dx_.is_none())
-      value_error(std::string(fn) + ": argument 'dx' was given but need_dx=False");
-    if (!need_db && !db_.is_none())
-      value_error(std::string(fn) + ": argument 'db' was given but need_db=False");
-    F32 dw = out_or_new(dw_, fn, "dw", {K, U});
-    F32 dx, db;
-    if (need_dx) dx = out_or_new(dx_, fn, "dx", {N, K});
-    if (need_db) db = out_or_new(db_, fn, "db", {U});
-    // Outputs are written while inputs are still read: no output may share memory with
-    // an input or another output.
-    std::vector<std::pair<const py::array*, const char*>> ins = {
-        {&dy, "dy"}, {&x, "x"}, {&w, "w"}, {&y, "y"}};
-    std::vector<std::pair<const py::array*, const char*>> outs = {{&dw, "dw"}};
-    if (need_dx) outs.push_back({&dx, "dx"});
-    if (need_db) outs.push_back({&db, "db"});
-    for (size_t i = 0; i < outs.size(); ++i) {
-      for (const auto& in : ins) expect_no_overlap(*in.first, *outs[i].first, fn, in.second, outs[i].second);
-      for (size_t j = i + 1; j < outs.size(); ++j)
-        expect_no_overlap(*outs[i].first, *outs[j].first, fn, outs[i].second, outs[j].second);
-    }
+    const Act act = parse_activation(act_, alpha_, a.fn(), &alpha);
+    F32 x = a.in("x", x_, {"batch", "in"});
+    F32 w = a.in("w", w_, {"in", "units"});
+    F32 dy = a.in("dy", dy_, {"batch", "units"});
+    F32 y = a.in("y", y_, {"batch", "units"});
+    F32 dw = a.out("dw", dw_, {"in", "units"});
+    F32 dx = a.out_if(need_dx, "need_dx", "dx", dx_, {"batch", "in"});
+    F32 db = a.out_if(need_db, "need_db", "db", db_, {"units"});
+    // Outputs are written while inputs are still read.
+    a.disjoint();
+    const int64_t N = a.dim("batch"), K = a.dim("in"), U = a.dim("units");
     const float* dyp = dy.data();
     const float* xp = x.data();
     const float* wp = w.data();
     const float* yp = y.data();
-    float* dxp = need_dx ? dx.mutable_data() : nullptr;
+    float* dxp = dx ? dx.mutable_data() : nullptr;
     float* dwp = dw.mutable_data();
-    float* dbp = need_db ? db.mutable_data() : nullptr;
+    float* dbp = db ? db.mutable_data() : nullptr;
     {
       py::gil_scoped_release nogil;
       dense_backward(dyp, xp, wp, yp, N, K, U, act, alpha, dxp, dwp, dbp);
     }
-    return py::make_tuple(need_dx ? py::object(dx) : py::object(py::none()), dw,
-                          need_db ? py::object(db) : py::object(py::none()));
+    return py::make_tuple(or_none(dx), dw, or_none(db));
   }, py::arg("dy"), py::arg("x"), py::arg("w"), py::arg("y"),
      py::arg("activation") = "linear", py::arg("alpha") = py::none(),
      py::arg("need_dx") = true, py::arg("need_db") = true, py::arg("dx") = py::none(),

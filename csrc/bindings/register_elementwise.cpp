@@ -12,31 +12,6 @@ namespace treino::bind {
 
 namespace {
 
-using F32 = py::array_t<float, py::array::c_style>;
-using I32 = py::array_t<int32_t, py::array::c_style>;
-
-std::vector<int64_t> shape_of(const py::array& a) {
-  return std::vector<int64_t>(a.shape(), a.shape() + a.ndim());
-}
-
-// The caller's out= (checked: float32, C-contiguous, writeable, exact shape) or a new array.
-F32 out_or_new(const py::handle& out, const char* fn, const std::vector<int64_t>& shape) {
-  if (out.is_none()) return F32(std::vector<py::ssize_t>(shape.begin(), shape.end()));
-  F32 o = f32(out, fn, "out", -1, true);
-  expect_shape(o, fn, "out", shape);
-  return o;
-}
-
-// An input may be written in place only when out is exactly that array (same start, same
-// size); any other overlap would let an element be read after it was overwritten.
-void expect_exact_or_disjoint(const py::array& in, const py::array& out, const char* fn,
-                              const char* arg) {
-  if (in.data() == out.data() && in.nbytes() == out.nbytes() && in.ndim() == out.ndim() &&
-      shape_of(in) == shape_of(out))
-    return;
-  expect_no_overlap(in, out, fn, arg, "out");
-}
-
 struct UnaryDef {
   const char* name;
   Unary op;
@@ -93,10 +68,10 @@ void def_unary(py::module_& m, const UnaryDef& d) {
                     "out: optional float32 array of x's shape, overwritten and returned; it may be x "
                     "itself (in place).";
   auto fwd = [op, name](py::handle x_, float alpha, py::handle out_) {
-    const char* fn = name.c_str();
-    F32 x = f32(x_, fn, "x");
-    F32 out = out_or_new(out_, fn, shape_of(x));
-    expect_exact_or_disjoint(x, out, fn, "x");
+    Args a(name.c_str());
+    F32 x = a.in("x", x_);
+    F32 out = a.out("out", out_, dims(x));
+    a.disjoint({{"out", "x"}});
     const float* xp = x.data();
     float* yp = out.mutable_data();
     const int64_t n = x.size();
@@ -123,20 +98,16 @@ void def_unary(py::module_& m, const UnaryDef& d) {
                      ". All float32 C-contiguous of dy's shape; out is overwritten and may be "
                      "dy or the saved tensor itself.";
   auto bwd = [op, bname, saved, gi](py::handle dy_, py::handle v_, float alpha, py::handle out_) {
-    const char* fn = bname.c_str();
-    F32 dy = f32(dy_, fn, "dy");
+    Args a(bname.c_str());
+    F32 dy = a.in("dy", dy_);
     F32 v;
     const bool uses_v = gi != GradInput::None;
     if (uses_v && v_.is_none()) {
       type_error(bname + ": argument '" + saved + "' must be a float32 array, received None");
     }
-    if (uses_v) {
-      v = f32(v_, fn, saved);
-      expect_shape(v, fn, saved, shape_of(dy));
-    }
-    F32 out = out_or_new(out_, fn, shape_of(dy));
-    expect_exact_or_disjoint(dy, out, fn, "dy");
-    if (uses_v) expect_exact_or_disjoint(v, out, fn, saved);
+    if (uses_v) v = a.in(saved, v_, dims(dy));
+    F32 out = a.out("out", out_, dims(dy));
+    a.disjoint({{"out", "dy"}, {"out", saved}});
     const float* dyp = dy.data();
     const float* vp = uses_v ? v.data() : nullptr;
     float* dxp = out.mutable_data();
@@ -182,18 +153,17 @@ void def_binary(py::module_& m, const BinaryDef& d) {
       "out: optional float32 array of the broadcast shape, overwritten and returned; it may "
       "be a or b itself when that operand already has the broadcast shape.";
   m.def(d.name, [op, name](py::handle a_, py::handle b_, py::handle out_) {
-    const char* fn = name.c_str();
-    F32 a = f32(a_, fn, "a");
-    F32 b = f32(b_, fn, "b");
+    Args args(name.c_str());
+    F32 a = args.in("a", a_);
+    F32 b = args.in("b", b_);
     const auto as = shape_of(a), bs = shape_of(b);
     std::vector<int64_t> os;
     if (!broadcast_shapes(as, bs, &os)) {
       value_error(name + ": operands could not be broadcast together: a has shape " +
                   shape_str(as) + ", b has shape " + shape_str(bs));
     }
-    F32 out = out_or_new(out_, fn, os);
-    expect_exact_or_disjoint(a, out, fn, "a");
-    expect_exact_or_disjoint(b, out, fn, "b");
+    F32 out = args.out("out", out_, dims(os));
+    args.disjoint({{"out", "a"}, {"out", "b"}});
     const float* ap = a.data();
     const float* bp = b.data();
     float* op_ = out.mutable_data();
@@ -244,17 +214,17 @@ void def_reduce(py::module_& m, const char* name_c, Reduce op, const char* what)
       "accumulate in fixed blocks (float) combined in double: accurate, and identical for "
       "any thread count.";
   m.def(name_c, [op, name](py::handle x_, py::handle axis, bool keepdims, py::handle out_) {
-    const char* fn = name.c_str();
-    F32 x = f32(x_, fn, "x");
+    Args a(name.c_str());
+    F32 x = a.in("x", x_);
     int64_t outer, len, inner;
     std::vector<int64_t> os;
-    resolve_axis(axis, x, keepdims, fn, &outer, &len, &inner, &os);
+    resolve_axis(axis, x, keepdims, a.fn(), &outer, &len, &inner, &os);
     if ((op == Reduce::Max || op == Reduce::Min) && len == 0 && outer * inner > 0) {
       value_error(name + ": cannot reduce over an empty axis (x has shape " + shape_str(x) +
                   "), as there is no identity for max/min");
     }
-    F32 out = out_or_new(out_, fn, os);
-    expect_no_overlap(x, out, fn, "x", "out");
+    F32 out = a.out("out", out_, dims(os));
+    a.disjoint();
     const float* xp = x.data();
     float* op_ = out.mutable_data();
     {
@@ -319,11 +289,11 @@ void register_elementwise(py::module_& m) {
   def_arg(m, "argmin", false);
 
   m.def("column_sum", [](py::handle x_, py::handle out_) {
-    const char* fn = "column_sum";
-    F32 x = f32(x_, fn, "x", 2);
-    const int64_t rows = x.shape(0), cols = x.shape(1);
-    F32 out = out_or_new(out_, fn, {cols});
-    expect_no_overlap(x, out, fn, "x", "out");
+    Args a("column_sum");
+    F32 x = a.in("x", x_, {"rows", "cols"});
+    const int64_t rows = a.dim("rows"), cols = a.dim("cols");
+    F32 out = a.out("out", out_, {"cols"});
+    a.disjoint();
     const float* xp = x.data();
     float* op_ = out.mutable_data();
     {
@@ -337,8 +307,9 @@ void register_elementwise(py::module_& m) {
      "overwritten and returned. Fixed summation order, identical for any thread count.");
 
   m.def("sum_to_shape", [](py::handle x_, py::handle shape_, py::handle out_) {
-    const char* fn = "sum_to_shape";
-    F32 x = f32(x_, fn, "x");
+    Args a("sum_to_shape");
+    const char* fn = a.fn();
+    F32 x = a.in("x", x_);
     std::vector<int64_t> to;
     if (!py::isinstance<py::tuple>(shape_) && !py::isinstance<py::list>(shape_)) {
       type_error(std::string(fn) + ": argument 'shape' must be a tuple or list of ints, received " +
@@ -357,8 +328,8 @@ void register_elementwise(py::module_& m) {
       value_error(std::string(fn) + ": shape " + shape_str(to) +
                   " does not broadcast to x's shape " + shape_str(xs));
     }
-    F32 out = out_or_new(out_, fn, to);
-    expect_no_overlap(x, out, fn, "x", "out");
+    F32 out = a.out("out", out_, dims(to));
+    a.disjoint();
     const float* xp = x.data();
     float* op_ = out.mutable_data();
     {

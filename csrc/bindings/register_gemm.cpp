@@ -37,7 +37,7 @@ py::object gemm_call(const char* fn, GemmFn kernel, py::handle a_obj, py::handle
       value_error(std::string(fn) + ": beta=" + num_str(beta) +
                   " accumulates into argument 'c', which must then be given; received c=None");
     }
-    c = py::array_t<float, py::array::c_style>({M, N});
+    c = new_f32(fn, "c", {M, N});
     result = c;
   } else {
     c = f32(c_obj, fn, "c", 2, /*writeable=*/true);

@@ -2,9 +2,7 @@
 // backward passes and the fused softmax-cross-entropy.
 #include <Python.h>
 
-#include <cmath>
 #include <string>
-#include <vector>
 
 #include "bindings/checks.h"
 #include "bindings/register.h"
@@ -14,48 +12,30 @@ namespace treino::bind {
 
 namespace {
 
-using F32 = py::array_t<float, py::array::c_style>;
-
-// Outputs may be the very same buffer as an input (in place) but not overlap it partly.
-void same_or_disjoint(const py::array& a, const py::array& b, const char* fn,
-                      const char* an, const char* bn) {
-  if (a.data() == b.data() && a.nbytes() == b.nbytes()) return;
-  expect_no_overlap(a, b, fn, an, bn);
-}
-
 // Rows of the last axis: x of any rank >= 1.
 void rows_cols(const py::array& x, int64_t* rows, int64_t* cols) {
   *cols = x.shape(x.ndim() - 1);
   *rows = *cols ? static_cast<int64_t>(x.size()) / *cols : 0;
 }
 
-F32 input_rank1plus(py::handle obj, const char* fn, const char* arg) {
-  F32 x = f32(obj, fn, arg);
+F32 input_rank1plus(Args& a, const char* arg, py::handle obj) {
+  F32 x = a.in(arg, obj);
   if (x.ndim() < 1) {
-    value_error(std::string(fn) + ": argument '" + arg +
+    value_error(std::string(a.fn()) + ": argument '" + arg +
                 "' must have rank >= 1 (softmax runs over the last axis), received a scalar");
   }
   return x;
 }
 
-std::vector<int64_t> shape_of(const py::array& a) {
-  return std::vector<int64_t>(a.shape(), a.shape() + a.ndim());
-}
-
-F32 output_like(py::handle out, const py::array& like, const char* fn) {
-  if (out.is_none()) return F32(shape_of(like));
-  F32 o = f32(out, fn, "out", -1, true);
-  expect_shape(o, fn, "out", shape_of(like));
-  return o;
-}
-
 using UnaryKernel = void (*)(const float*, float*, int64_t, int64_t);
 using BinaryKernel = void (*)(const float*, const float*, float*, int64_t, int64_t);
 
+// Outputs may be the very same buffer as an input (in place) but not overlap it partly.
 py::array unary(const char* fn, UnaryKernel k, py::handle x_obj, py::handle out_obj) {
-  F32 x = input_rank1plus(x_obj, fn, "x");
-  F32 out = output_like(out_obj, x, fn);
-  same_or_disjoint(out, x, fn, "out", "x");
+  Args a(fn);
+  F32 x = input_rank1plus(a, "x", x_obj);
+  F32 out = a.out("out", out_obj, dims(x));
+  a.disjoint({{"out", "x"}});
   int64_t rows, cols;
   rows_cols(x, &rows, &cols);
   const float* xp = x.data();  // pointers taken while the GIL is held
@@ -69,12 +49,11 @@ py::array unary(const char* fn, UnaryKernel k, py::handle x_obj, py::handle out_
 
 py::array binary(const char* fn, BinaryKernel k, py::handle dy_obj, py::handle y_obj,
                  py::handle out_obj) {
-  F32 dy = input_rank1plus(dy_obj, fn, "dy");
-  F32 y = f32(y_obj, fn, "y");
-  expect_shape(y, fn, "y", shape_of(dy));
-  F32 out = output_like(out_obj, dy, fn);
-  same_or_disjoint(out, dy, fn, "out", "dy");
-  same_or_disjoint(out, y, fn, "out", "y");
+  Args a(fn);
+  F32 dy = input_rank1plus(a, "dy", dy_obj);
+  F32 y = a.in("y", y_obj, dims(dy));
+  F32 out = a.out("out", out_obj, dims(dy));
+  a.disjoint({{"out", "dy"}, {"out", "y"}});
   int64_t rows, cols;
   rows_cols(dy, &rows, &cols);
   const float* dyp = dy.data();  // pointers taken while the GIL is held
@@ -91,9 +70,10 @@ py::tuple softmax_cross_entropy(py::handle logits_obj, py::handle labels_obj,
                                 py::handle dlogits_obj, py::handle losses_obj,
                                 py::handle sw_obj, py::handle grad_scale,
                                 py::handle label_smoothing, bool compute_grad) {
-  const char* fn = "softmax_cross_entropy";
-  F32 logits = f32(logits_obj, fn, "logits", 2);
-  const int64_t N = logits.shape(0), C = logits.shape(1);
+  Args c("softmax_cross_entropy");
+  const char* fn = c.fn();
+  F32 logits = c.in("logits", logits_obj, {"N", "C"});
+  const int64_t N = c.dim("N"), C = c.dim("C");
   if (C < 1) {
     value_error(std::string(fn) + ": argument 'logits' must have at least one class column, "
                 "received shape " + shape_str(logits));
@@ -110,11 +90,8 @@ py::tuple softmax_cross_entropy(py::handle logits_obj, py::handle labels_obj,
                "int32 (N,) array, received " + type_name(labels_obj));
   }
   const py::dtype ldt = py::reinterpret_borrow<py::array>(labels_obj).dtype();
-  py::array labels;
-  F32 labels_f;
   if (ldt.is(py::dtype::of<int32_t>())) {
-    auto li = i32(labels_obj, fn, "labels", 1);
-    expect_shape(li, fn, "labels", {N});
+    I32 li = c.in_i32("labels", labels_obj, {"N"});
     const int32_t* p = li.data();
     for (int64_t i = 0; i < N; ++i) {
       if (p[i] < 0 || p[i] >= C) {
@@ -124,56 +101,19 @@ py::tuple softmax_cross_entropy(py::handle logits_obj, py::handle labels_obj,
       }
     }
     a.label_index = p;
-    labels = li;
   } else if (ldt.is(py::dtype::of<float>())) {
-    labels_f = f32(labels_obj, fn, "labels", 2);
-    expect_shape(labels_f, fn, "labels", {N, C});
-    a.labels = labels_f.data();
-    labels = labels_f;
+    a.labels = c.in("labels", labels_obj, {"N", "C"}).data();
   } else {
     type_error(std::string(fn) + ": argument 'labels' must have dtype float32 (N, C) or "
                "int32 (N,), received dtype " + std::string(py::str(ldt)));
   }
-
-  F32 sw;
-  if (!sw_obj.is_none()) {
-    sw = f32(sw_obj, fn, "sample_weight", 1);
-    expect_shape(sw, fn, "sample_weight", {N});
-    a.sample_weight = sw.data();
-  }
-
-  F32 losses;
-  if (losses_obj.is_none()) {
-    losses = F32(std::vector<int64_t>{N});
-  } else {
-    losses = f32(losses_obj, fn, "losses", 1, true);
-    expect_shape(losses, fn, "losses", {N});
-    expect_no_overlap(losses, logits, fn, "losses", "logits");
-    expect_no_overlap(losses, labels, fn, "losses", "labels");
-    if (sw) expect_no_overlap(losses, sw, fn, "losses", "sample_weight");
-  }
+  F32 sw = c.in_opt("sample_weight", sw_obj, {"N"});
+  if (sw) a.sample_weight = sw.data();
+  F32 losses = c.out("losses", losses_obj, {"N"});
+  F32 dl = c.out_if(compute_grad, "compute_grad", "dlogits", dlogits_obj, {"N", "C"});
+  c.disjoint({{"dlogits", "logits"}});
   a.losses = losses.mutable_data();
-
-  py::object dl_ret = py::none();
-  if (!compute_grad) {
-    if (!dlogits_obj.is_none()) {
-      value_error(std::string(fn) + ": argument 'dlogits' was given but compute_grad=False");
-    }
-  } else {
-    F32 dl;
-    if (dlogits_obj.is_none()) {
-      dl = F32(std::vector<int64_t>{N, C});
-    } else {
-      dl = f32(dlogits_obj, fn, "dlogits", 2, true);
-      expect_shape(dl, fn, "dlogits", {N, C});
-      same_or_disjoint(dl, logits, fn, "dlogits", "logits");
-      expect_no_overlap(dl, labels, fn, "dlogits", "labels");
-      expect_no_overlap(dl, losses, fn, "dlogits", "losses");
-      if (sw) expect_no_overlap(dl, sw, fn, "dlogits", "sample_weight");
-    }
-    a.dlogits = dl.mutable_data();
-    dl_ret = dl;
-  }
+  if (dl) a.dlogits = dl.mutable_data();
   a.logits = logits.data();
 
   int64_t correct;
@@ -181,7 +121,7 @@ py::tuple softmax_cross_entropy(py::handle logits_obj, py::handle labels_obj,
     py::gil_scoped_release nogil;
     correct = softmax_xent_f32(a);
   }
-  return py::make_tuple(losses, dl_ret, py::int_(correct));
+  return py::make_tuple(losses, or_none(dl), py::int_(correct));
 }
 
 }  // namespace

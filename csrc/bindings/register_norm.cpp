@@ -1,8 +1,6 @@
 // Bindings of batch normalization's training step (forward and backward, one native call
 // each).
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "bindings/checks.h"
 #include "bindings/register.h"
@@ -10,45 +8,18 @@
 
 namespace treino::bind {
 
-namespace {
-
-using F32 = py::array_t<float, py::array::c_style>;
-using Named = std::pair<const py::array*, const char*>;
-
-// A (C,) float32 parameter, or an empty array for None.
-F32 column_arg(const py::handle& h, const char* fn, const char* arg, int64_t C,
-               bool optional) {
-  if (optional && h.is_none()) return F32();
-  F32 a = f32(h, fn, arg, 1);
-  expect_shape(a, fn, arg, {C});
-  return a;
-}
-
-// Outputs are written while inputs are still read: no output may share memory with an
-// input or another output.
-void expect_disjoint(const std::vector<Named>& ins, const std::vector<Named>& outs,
-                     const char* fn) {
-  for (size_t i = 0; i < outs.size(); ++i) {
-    for (const auto& in : ins)
-      expect_no_overlap(*in.first, *outs[i].first, fn, in.second, outs[i].second);
-    for (size_t j = i + 1; j < outs.size(); ++j)
-      expect_no_overlap(*outs[i].first, *outs[j].first, fn, outs[i].second, outs[j].second);
-  }
-}
-
-}  // namespace
-
 void register_norm(py::module_& m) {
   m.def("batchnorm_forward", [](py::handle x_, py::handle gamma_, py::handle beta_,
                                 py::handle mm_, py::handle mv_, py::handle eps_,
                                 py::handle decay_, py::handle out_) {
-    const char* fn = "batchnorm_forward";
-    F32 x = f32(x_, fn, "x", 2);
-    const int64_t M = x.shape(0), C = x.shape(1);
-    F32 gamma = column_arg(gamma_, fn, "gamma", C, true);
-    F32 beta = column_arg(beta_, fn, "beta", C, true);
-    F32 mm = column_arg(mm_, fn, "moving_mean", C, false);
-    F32 mv = column_arg(mv_, fn, "moving_var", C, false);
+    Args c("batchnorm_forward");
+    const char* fn = c.fn();
+    F32 x = c.in("x", x_, {"M", "C"});
+    const int64_t M = c.dim("M"), C = c.dim("C");
+    F32 gamma = c.in_opt("gamma", gamma_, {"C"});
+    F32 beta = c.in_opt("beta", beta_, {"C"});
+    F32 mm = c.in("moving_mean", mm_, {"C"});
+    F32 mv = c.in("moving_var", mv_, {"C"});
     const double eps = real(fn, "epsilon", eps_);
     if (!(eps > 0)) {
       value_error(std::string(fn) + ": argument 'epsilon' must be > 0, received " +
@@ -59,17 +30,14 @@ void register_norm(py::module_& m) {
       value_error(std::string(fn) + ": argument 'decay' must be in [0, 1], received " +
                   std::string(py::str(py::float_(decay))));
     }
-    F32 y = out_or_new(out_, fn, "out", {M, C});
-    std::vector<Named> ins = {{&x, "x"}, {&mm, "moving_mean"}, {&mv, "moving_var"}};
-    if (!gamma_.is_none()) ins.push_back({&gamma, "gamma"});
-    if (!beta_.is_none()) ins.push_back({&beta, "beta"});
-    expect_disjoint(ins, {{&y, "out"}}, fn);
+    F32 y = c.out("out", out_, {"M", "C"});
+    c.disjoint();
     F32 new_mean({C}), new_var({C}), mean({C}), inv_std({C});
 
     BatchNormForwardArgs a;
     a.x = x.data();
-    a.gamma = gamma_.is_none() ? nullptr : gamma.data();
-    a.beta = beta_.is_none() ? nullptr : beta.data();
+    a.gamma = gamma ? gamma.data() : nullptr;
+    a.beta = beta ? beta.data() : nullptr;
     a.moving_mean = mm.data();
     a.moving_var = mv.data();
     a.epsilon = eps;
@@ -104,57 +72,33 @@ void register_norm(py::module_& m) {
                                  py::handle inv_, py::handle gamma_, bool need_dx,
                                  bool need_dgamma, bool need_dbeta, py::handle dx_,
                                  py::handle dgamma_, py::handle dbeta_) {
-    const char* fn = "batchnorm_backward";
-    F32 x = f32(x_, fn, "x", 2);
-    const int64_t M = x.shape(0), C = x.shape(1);
-    F32 dy = f32(dy_, fn, "dy", 2);
-    expect_shape(dy, fn, "dy", {M, C});
-    F32 mean = column_arg(mean_, fn, "mean", C, false);
-    F32 inv = column_arg(inv_, fn, "inv_std", C, false);
-    F32 gamma = column_arg(gamma_, fn, "gamma", C, true);
-    const std::pair<bool, const py::handle*> given[] = {
-        {need_dx, &dx_}, {need_dgamma, &dgamma_}, {need_dbeta, &dbeta_}};
-    const char* names[] = {"dx", "dgamma", "dbeta"};
-    for (int i = 0; i < 3; ++i) {
-      if (!given[i].first && !given[i].second->is_none()) {
-        value_error(std::string(fn) + ": argument '" + names[i] + "' was given but need_" +
-                    names[i] + "=False");
-      }
-    }
-    F32 dx, dgamma, dbeta;
-    std::vector<Named> outs;
-    if (need_dx) { dx = out_or_new(dx_, fn, "dx", {M, C}); outs.push_back({&dx, "dx"}); }
-    if (need_dgamma) {
-      dgamma = out_or_new(dgamma_, fn, "dgamma", {C});
-      outs.push_back({&dgamma, "dgamma"});
-    }
-    if (need_dbeta) {
-      dbeta = out_or_new(dbeta_, fn, "dbeta", {C});
-      outs.push_back({&dbeta, "dbeta"});
-    }
-    std::vector<Named> ins = {{&dy, "dy"}, {&x, "x"}, {&mean, "mean"}, {&inv, "inv_std"}};
-    if (!gamma_.is_none()) ins.push_back({&gamma, "gamma"});
-    expect_disjoint(ins, outs, fn);
+    Args c("batchnorm_backward");
+    F32 x = c.in("x", x_, {"M", "C"});
+    const int64_t M = c.dim("M"), C = c.dim("C");
+    F32 dy = c.in("dy", dy_, {"M", "C"});
+    F32 mean = c.in("mean", mean_, {"C"});
+    F32 inv = c.in("inv_std", inv_, {"C"});
+    F32 gamma = c.in_opt("gamma", gamma_, {"C"});
+    F32 dx = c.out_if(need_dx, "need_dx", "dx", dx_, {"M", "C"});
+    F32 dgamma = c.out_if(need_dgamma, "need_dgamma", "dgamma", dgamma_, {"C"});
+    F32 dbeta = c.out_if(need_dbeta, "need_dbeta", "dbeta", dbeta_, {"C"});
+    c.disjoint();
 
     BatchNormBackwardArgs a;
     a.dy = dy.data();
     a.x = x.data();
     a.mean = mean.data();
     a.inv_std = inv.data();
-    a.gamma = gamma_.is_none() ? nullptr : gamma.data();
-    a.dx = need_dx ? dx.mutable_data() : nullptr;
-    a.dgamma = need_dgamma ? dgamma.mutable_data() : nullptr;
-    a.dbeta = need_dbeta ? dbeta.mutable_data() : nullptr;
+    a.gamma = gamma ? gamma.data() : nullptr;
+    a.dx = dx ? dx.mutable_data() : nullptr;
+    a.dgamma = dgamma ? dgamma.mutable_data() : nullptr;
+    a.dbeta = dbeta ? dbeta.mutable_data() : nullptr;
     a.M = M, a.C = C;
     {
       py::gil_scoped_release nogil;
       batchnorm_backward_f32(a);
     }
-    auto or_none = [](bool need, const F32& arr) {
-      return need ? py::object(arr) : py::object(py::none());
-    };
-    return py::make_tuple(or_none(need_dx, dx), or_none(need_dgamma, dgamma),
-                          or_none(need_dbeta, dbeta));
+    return py::make_tuple(or_none(dx), or_none(dgamma), or_none(dbeta));
   }, py::arg("dy"), py::arg("x"), py::arg("mean"), py::arg("inv_std"),
      py::arg("gamma") = py::none(), py::arg("need_dx") = true, py::arg("need_dgamma") = true,
      py::arg("need_dbeta") = true, py::arg("dx") = py::none(), py::arg("dgamma") = py::none(),
