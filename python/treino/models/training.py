@@ -548,8 +548,12 @@ class Model(DatasetTraining):
         plan = _EpochPlan(n, batch_size, steps, shuffle)
 
         def epoch_batches(epoch):
-            for xb, yb, *wb in plan.batches([xa, ya] if w is None else [xa, ya, w]):
-                yield Tensor(xb), Tensor(yb), Tensor(wb[0]) if wb else None
+            # Shuffled rows lie scattered over arrays far larger than the caches: the next
+            # batch's rows of x are prefetched while this one trains.
+            gather = K.gather_rows
+            for idx, nxt in plan.epoch():
+                yield (Tensor(gather(xa, idx, None, nxt)), Tensor(gather(ya, idx)),
+                       None if w is None else Tensor(gather(w, idx)))
 
         def validate():
             return self._evaluate_arrays(val[0], val[1], val[2], validation_batch_size,
@@ -640,27 +644,18 @@ class _EpochPlan:
         self._pos = 0
 
     def epoch(self):
+        """(indices of a batch, indices of the next batch or None) for each batch of an
+        epoch (the next ones when they are already known, within this pass)."""
         if self._order is None or self._pos >= self.n or self.steps == -(-self.n // self.batch_size):
             self._next_pass()
+        size, n = self.batch_size, self.n
         for _ in range(self.steps):
-            if self._pos >= self.n:
+            if self._pos >= n:
                 self._next_pass()
-            idx = self._order[self._pos:self._pos + self.batch_size]
-            self._pos += len(idx)
-            yield idx
-
-    def peek(self):
-        """The next batch's indices when they are already known (within this pass)."""
-        return self._order[self._pos:self._pos + self.batch_size] if self._pos < self.n else None
-
-    def batches(self, arrays):
-        """[a[idx] for a in arrays] for each batch of an epoch. Shuffled rows lie scattered
-        over arrays far larger than the caches: the next batch's rows of arrays[0] are
-        prefetched while the caller trains on this one."""
-        for idx in self.epoch():
-            nxt = self.peek()
-            yield [K.gather_rows(a, idx, None, nxt if i == 0 else None)
-                   for i, a in enumerate(arrays)]
+            pos = self._pos
+            idx = self._order[pos:pos + size]
+            self._pos = pos = pos + len(idx)
+            yield idx, self._order[pos:pos + size] if pos < n else None
 
 
 class _StopOnInterrupt:
