@@ -299,6 +299,16 @@ class Layer:
         return default_name(type(self).__name__)
 
     def __call__(self, inputs, training=False):
+        """Computes the layer on a Tensor (or a list of Tensors, for layers taking several
+        inputs), building it first from the input shapes (None for the batch axis)."""
+        if isinstance(inputs, (list, tuple)):
+            if not inputs or not all(isinstance(t, Tensor) for t in inputs):
+                raise TypeError(f"{self.name}: inputs must be a Tensor or a non-empty list of "
+                                f"Tensors, received "
+                                f"{[type(t).__name__ for t in inputs] or 'an empty list'}")
+            if not self.built:
+                self.build_for([(None,) + tuple(t.shape[1:]) for t in inputs])
+            return self.call(list(inputs), training=training)
         if not isinstance(inputs, Tensor):
             raise TypeError(f"{self.name}: input must be a Tensor, received {type(inputs).__name__}")
         if not self.built:
@@ -306,14 +316,20 @@ class Layer:
         return self.call(inputs, training=training)
 
     def build_for(self, input_shape):
-        """Builds for a batch input shape (None for the batch axis) and records the
-        input and output shapes (the summary shows them)."""
-        input_shape = tuple(input_shape)
+        """Builds for a batch input shape (None for the batch axis), or a list of them
+        for a layer taking several inputs, and records the input and output shapes (the
+        summary shows them)."""
+        if input_shape and isinstance(input_shape[0], (list, tuple)):
+            input_shape = [tuple(s) for s in input_shape]
+        else:
+            input_shape = tuple(input_shape)
         if not self.built:
             self.build(input_shape)
             self.built = True
         self.input_shape = input_shape
-        self.output_shape = tuple(self.compute_output_shape(input_shape))
+        out = self.compute_output_shape(input_shape)
+        self.output_shape = [tuple(s) for s in out] if out and isinstance(
+            out[0], (list, tuple)) else tuple(out)
         return self.output_shape
 
     @property
