@@ -19,14 +19,11 @@
 // bit-identical for any thread count.
 #include <algorithm>
 #include <atomic>
-#include <cstdlib>
-#include <cstring>
 #include <new>
 
-#include "common/dispatch.h"
 #include "common/threading.h"
+#include "gemm/gemm_internal.h"
 #include "gemm/sgemm.h"
-#include "gemm/sgemm_kernels.h"
 
 namespace treino {
 namespace gemm {
@@ -40,47 +37,6 @@ namespace {
 // (bench/bench_step.py, 2 threads): 95 us with this bound, 102-137 us with 1e6.
 constexpr double kParallelMinFlops = 4e6;
 
-// {mr, nr, mc, kc, nc, direct_b_m}. A packed mc x kc block of A (<= 504 KiB) takes
-// half of a 1 MiB L2; the kc x nr B micro-panel (16-32 KiB) is re-read from L1 across
-// the ir loop; a kc x nc B panel (4 MiB) sits in L3. Measured on Zen 4: kc 256-384 and
-// mc 250-500 are within noise of each other; blocks are balanced (see balanced()).
-// direct_b_m: up to 48 rows of C, packing B costs more than it saves. With 32-wide
-// (two-line) B rows the AVX-512 kernel still reads B in place faster at 128 rows
-// (batch-128 forward 128x784 @ 784x512: 3-5% faster alone; about even inside a whole
-// training step, where W arrives cold); the 16-wide AVX2 kernel re-reads each B row
-// twice as often and is 10-15% slower unpacked there.
-const KernelSet kernel_set_ref{4, 16, 256, 256, 4096, 48, &sgemm_ukernel_4x16_ref,
-                               &transpose_ref};
-#if defined(TREINO_X86)
-const KernelSet kernel_set_avx2{6, 16, 504, 256, 4096, 48, &avx2::sgemm_ukernel_6x16_avx2,
-                                &avx2::transpose_avx2};
-const KernelSet kernel_set_avx512{12, 32, 504, 256, 4096, 128,
-                                  &avx512::sgemm_ukernel_12x32_avx512, &avx2::transpose_avx2};
-#endif
-
-const KernelSet& kernel_set() { return *TREINO_ISA_PICK(kernel_set); }
-
-// Grow-only, 64-byte aligned, per-thread packing buffer: no allocation in steady state.
-class Scratch {
- public:
-  ~Scratch() { std::free(p_); }
-  float* get(size_t floats) {
-    if (floats > n_) {
-      std::free(p_);
-      p_ = nullptr;
-      n_ = 0;
-      const size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
-      p_ = static_cast<float*>(std::aligned_alloc(64, bytes));
-      if (!p_) throw std::bad_alloc();
-      n_ = floats;
-    }
-    return p_;
-  }
-
- private:
-  float* p_ = nullptr;
-  size_t n_ = 0;
-};
 thread_local Scratch tl_pack_a, tl_pack_b;
 
 struct Problem {
@@ -106,71 +62,6 @@ void scale_c(int64_t M, int64_t N, float beta, float* C, int64_t ldc) {
       for (int64_t j = 0; j < N; ++j) c[j] *= beta;
     }
   }
-}
-
-// dst[r*ldd + c] = src[r*lds + c] for r < rows, c < w. Full-width rows are copied with a
-// compile-time size (a few vector moves, not a memcpy call per 48-128 bytes).
-template <int W>
-void copy_rows_fixed(const float* src, int64_t lds, int64_t rows, float* dst) {
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * W, src + r * lds, W * sizeof(float));
-}
-
-void copy_rows(const float* src, int64_t lds, int64_t rows, int64_t w, float* dst, int64_t ldd) {
-  if (w == ldd) {
-    switch (w) {
-      case 4: return copy_rows_fixed<4>(src, lds, rows, dst);
-      case 6: return copy_rows_fixed<6>(src, lds, rows, dst);
-      case 12: return copy_rows_fixed<12>(src, lds, rows, dst);
-      case 16: return copy_rows_fixed<16>(src, lds, rows, dst);
-      case 32: return copy_rows_fixed<32>(src, lds, rows, dst);
-      default: break;
-    }
-  }
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + r * ldd, src + r * lds, w * sizeof(float));
-}
-
-// Packs op(B)[pc:pc+kc, jc:jc+nc] as nr-wide micro-panels, each kc x nr row-major
-// (columns past nc are left unwritten: the micro-kernel masks them).
-void pack_b(const Problem& p, const KernelSet& ks, int64_t pc, int64_t kc, int64_t jc,
-            int64_t nc, float* dst) {
-  const int nr = ks.nr;
-  for (int64_t jr = 0; jr < nc; jr += nr) {
-    const int64_t w = std::min<int64_t>(nr, nc - jr);
-    float* d = dst + (jr / nr) * kc * nr;
-    if (p.tb) {
-      ks.transpose(p.B + (jc + jr) * p.ldb + pc, p.ldb, w, kc, d, nr);
-    } else {
-      copy_rows(p.B + pc * p.ldb + jc + jr, p.ldb, kc, w, d, nr);
-    }
-  }
-}
-
-// Packs op(A)[ic:ic+mc, pc:pc+kc] as mr-tall micro-panels, each stored k-major
-// (dst[k*mr + i]); rows past mc are left unwritten.
-void pack_a(const Problem& p, const KernelSet& ks, int64_t ic, int64_t mc, int64_t pc,
-            int64_t kc, float* dst) {
-  const int mr = ks.mr;
-  for (int64_t ir = 0; ir < mc; ir += mr) {
-    const int64_t h = std::min<int64_t>(mr, mc - ir);
-    float* d = dst + (ir / mr) * kc * mr;
-    if (p.ta) {
-      copy_rows(p.A + pc * p.lda + ic + ir, p.lda, kc, h, d, mr);
-    } else {
-      ks.transpose(p.A + (ic + ir) * p.lda + pc, p.lda, h, kc, d, mr);
-    }
-  }
-}
-
-// Block size for an extent n: at most `blk`, equal blocks (rounded up to `unit`), so
-// no block is a sliver (K = 784 with kc = 256 gives 4 x 196, not 3 x 256 + 16).
-int64_t balanced(int64_t n, int64_t blk, int64_t unit) {
-  const int64_t blocks = std::max<int64_t>(1, (n + blk - 1) / blk);
-  const int64_t b = (n + blocks - 1) / blocks;
-  return std::max<int64_t>(unit, (b + unit - 1) / unit * unit);
-}
-
-size_t panel_floats(int64_t extent, int64_t tile, int64_t kc) {
-  return static_cast<size_t>((extent + tile - 1) / tile * tile * kc);
 }
 
 // C[ic:ic+mc, jc:jc+nc] (+)= alpha * op(A) block * op(B) block over k in [pc, pc+kc):
@@ -228,11 +119,11 @@ void run_range(const Problem& p, const KernelSet& ks, int64_t m0, int64_t m1, in
     for (int64_t pc = 0; pc < p.K; pc += kcb) {
       const int64_t kc = std::min(kcb, p.K - pc);
       const float* b = pre_b ? pre_b->at(jc / ncb, pc / kcb) : bbuf;
-      if (bbuf) pack_b(p, ks, pc, kc, jc, nc, bbuf);
+      if (bbuf) pack_b(ks, p.tb, p.B, p.ldb, pc, kc, jc, nc, bbuf);
       for (int64_t ic = m0; ic < m1; ic += mcb) {
         const int64_t mc = std::min(mcb, m1 - ic);
         const float* a = pre_a ? pre_a->at(ic / mcb, pc / kcb) : abuf;
-        if (abuf) pack_a(p, ks, ic, mc, pc, kc, abuf);
+        if (abuf) pack_a(ks, p.ta, p.A, p.lda, ic, mc, pc, kc, abuf);
         macro_kernel(p, ks, ic, mc, pc, kc, jc, nc, a, b, pc == 0 ? p.beta : 1.f);
       }
     }
@@ -271,9 +162,9 @@ void prepack_share(const Problem& p, const KernelSet& ks, bool is_b, const Prepa
         if (q % T != t) continue;
         const int64_t len = std::min(tile, olen - r * tile);
         if (is_b) {
-          pack_b(p, ks, pc, kc, o0 + r * tile, len, block + r * tile * kc);
+          pack_b(ks, p.tb, p.B, p.ldb, pc, kc, o0 + r * tile, len, block + r * tile * kc);
         } else {
-          pack_a(p, ks, o0 + r * tile, len, pc, kc, block + r * tile * kc);
+          pack_a(ks, p.ta, p.A, p.lda, o0 + r * tile, len, pc, kc, block + r * tile * kc);
         }
       }
     }
@@ -294,11 +185,11 @@ void rows_with_shared_b_blocks(const Problem& p, const KernelSet& ks, float* bbu
       const int64_t kc = std::min(kcb, p.K - pc);
       const int64_t panels = (nc + ks.nr - 1) / ks.nr;
       const int64_t j0 = panels * t / T * ks.nr, j1 = std::min(nc, panels * (t + 1) / T * ks.nr);
-      if (j1 > j0) pack_b(p, ks, pc, kc, jc + j0, j1 - j0, bbuf + j0 * kc);
+      if (j1 > j0) pack_b(ks, p.tb, p.B, p.ldb, pc, kc, jc + j0, j1 - j0, bbuf + j0 * kc);
 #pragma omp barrier
       for (int64_t ic = m0; ic < m1; ic += mcb) {
         const int64_t mc = std::min(mcb, m1 - ic);
-        if (abuf) pack_a(p, ks, ic, mc, pc, kc, abuf);
+        if (abuf) pack_a(ks, p.ta, p.A, p.lda, ic, mc, pc, kc, abuf);
         macro_kernel(p, ks, ic, mc, pc, kc, jc, nc, abuf, bbuf, pc == 0 ? p.beta : 1.f);
       }
 #pragma omp barrier
