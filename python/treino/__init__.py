@@ -56,6 +56,8 @@ _LAZY = {
     "random_normal": ".core.random", "random_uniform": ".core.random",
     "set_seed": ".core.random", "truncated_normal": ".core.random",
     "Model": ".models", "Sequential": ".models", "sequential": ".models",
+    "LayersModel": ".models", "model": ".models", "input": ".models",
+    "SymbolicTensor": ".models",
     "load_layers_model": ".models.saving",
     **{m: "." + m for m in ("activations", "callbacks", "constraints", "data", "datasets",
                             "initializers", "layers", "losses", "metrics", "models",

@@ -17,6 +17,7 @@ from .._config import (check_bool, check_config, check_dims, check_int, check_na
                        type_error, unknown_arguments, value_error)
 from ..core.dtypes import DTYPES, NP
 from ..core.tensor import Tensor, Variable, bump_state_version, variables_by_name
+from .topology import apply_symbolic, check_all_or_none_symbolic
 
 _counters = defaultdict(lambda: itertools.count(1))
 
@@ -186,8 +187,9 @@ class Layer:
         self._weights = []          # LayerVariables in creation order
         self._pending = None        # state writes queued during a training step
         self.built = False
-        self.input_shape = None     # batch shape seen at build (None for the batch axis)
-        self.output_shape = None
+        self._inbound_nodes = []    # topology.LayerNode: each application to symbolic inputs
+        self._input_shape = None    # batch shape seen at build (None for the batch axis)
+        self._output_shape = None
 
     def __setattr__(self, name, value):
         # A public attribute (rate, activation, ...) is configuration a captured step
@@ -298,9 +300,19 @@ class Layer:
     def _default_name(self):
         return default_name(type(self).__name__)
 
-    def __call__(self, inputs, training=False):
+    # -- applying the layer --------------------------------------------------------------
+    def __call__(self, inputs, training=None, **kwargs):
         """Computes the layer on a Tensor (or a list of Tensors, for layers taking several
-        inputs), building it first from the input shapes (None for the batch axis)."""
+        inputs), building it first from the input shapes (None for the batch axis). On
+        symbolic tensors (from tn.input) it computes nothing: it adds a node to the
+        functional graph and returns the symbolic output(s) (see topology.py)."""
+        if check_all_or_none_symbolic(inputs, self.name):
+            if training is not None:
+                kwargs["training"] = check_bool(training, self.name, "training")
+            return apply_symbolic(self, inputs, kwargs)
+        if kwargs:
+            raise unknown_arguments(type(self), list(kwargs))
+        training = False if training is None else training
         if isinstance(inputs, (list, tuple)):
             if not inputs or not all(isinstance(t, Tensor) for t in inputs):
                 raise TypeError(f"{self.name}: inputs must be a Tensor or a non-empty list of "
@@ -326,11 +338,99 @@ class Layer:
         if not self.built:
             self.build(input_shape)
             self.built = True
-        self.input_shape = input_shape
         out = self.compute_output_shape(input_shape)
-        self.output_shape = [tuple(s) for s in out] if out and isinstance(
-            out[0], (list, tuple)) else tuple(out)
-        return self.output_shape
+        out = [tuple(s) for s in out] if out and isinstance(out[0], (list, tuple)) else tuple(out)
+        self.note_shapes(input_shape, out)
+        return out
+
+    def apply(self, inputs, kwargs=None, **kw):
+        """TF.js's apply: layer.apply(x) or layer.apply(x, {'training': True}); the same
+        as calling the layer."""
+        if kwargs is not None and not isinstance(kwargs, dict):
+            raise TypeError(f"{self.name}.apply: argument 'kwargs' must be a dict, received "
+                            f"{type(kwargs).__name__}")
+        return self(inputs, **{**(kwargs or {}), **kw})
+
+    def note_shapes(self, input_shape, output_shape):
+        object.__setattr__(self, "_input_shape", input_shape)
+        object.__setattr__(self, "_output_shape", output_shape)
+
+    # -- where the layer sits in graphs (TF.js's Layer properties) ------------------------
+    @property
+    def inbound_nodes(self):
+        return self._inbound_nodes
+
+    def _node_attribute(self, what):
+        nodes = self._inbound_nodes
+        if not nodes:
+            raise AttributeError(f"Layer {self.name} is not connected, no {what} to return")
+        if len(nodes) > 1:
+            raise AttributeError(f"Layer {self.name} has multiple inbound nodes, hence the "
+                                 f"notion of \"layer {what}\" is ill-defined. Use "
+                                 f"get_{what}_at(node_index) instead")
+        return nodes[0]
+
+    @property
+    def input(self):
+        node = self._node_attribute("input")
+        return list(node.inputs) if node.as_list else node.inputs[0]
+
+    @property
+    def output(self):
+        node = self._node_attribute("output")
+        return list(node.outputs) if len(node.outputs) > 1 else node.outputs[0]
+
+    def get_input_at(self, node_index):
+        node = self._node_at(node_index, "input")
+        return list(node.inputs) if node.as_list else node.inputs[0]
+
+    def get_output_at(self, node_index):
+        node = self._node_at(node_index, "output")
+        return list(node.outputs) if len(node.outputs) > 1 else node.outputs[0]
+
+    def _node_at(self, node_index, what):
+        if not self._inbound_nodes:
+            raise RuntimeError(f"The layer {self.name} has never been called and thus has no "
+                               f"defined {what}")
+        if not isinstance(node_index, int) or not 0 <= node_index < len(self._inbound_nodes):
+            raise ValueError(f"Asked to get {what} at node {node_index!r}, but the layer has "
+                             f"only {len(self._inbound_nodes)} inbound nodes")
+        return self._inbound_nodes[node_index]
+
+    def _shape_of_nodes(self, attr, what):
+        """The input or output shape the layer's nodes agree on (a list of shapes for
+        several tensors); without nodes, the shape it was last built or called with."""
+        nodes = self._inbound_nodes
+        if not nodes:
+            return getattr(self, "_" + what + "_shape")
+        shapes = []
+        for node in nodes:
+            ss = getattr(node, attr)
+            several = node.as_list if what == "input" else len(ss) > 1
+            shape = [tuple(x) for x in ss] if several else tuple(ss[0])
+            if shape not in shapes:
+                shapes.append(shape)
+        if len(shapes) > 1:
+            raise AttributeError(f"The layer {self.name} has multiple inbound nodes with "
+                                 f"different {what} shapes. Hence the notion of \"{what} "
+                                 f"shape\" is ill-defined for the layer")
+        return shapes[0]
+
+    @property
+    def input_shape(self):
+        return self._shape_of_nodes("input_shapes", "input")
+
+    @input_shape.setter
+    def input_shape(self, value):
+        object.__setattr__(self, "_input_shape", value)
+
+    @property
+    def output_shape(self):
+        return self._shape_of_nodes("output_shapes", "output")
+
+    @output_shape.setter
+    def output_shape(self, value):
+        object.__setattr__(self, "_output_shape", value)
 
     @property
     def class_name(self):

@@ -1,5 +1,9 @@
-"""Models: tn.sequential (and the Model base with compile / fit / evaluate / predict)."""
+"""Models: tn.sequential and tn.model (functional graphs over tn.input), and the Model
+base with compile / fit / evaluate / predict."""
+from ..layers.topology import SymbolicTensor
+from .functional import LayersModel, input, model
 from .sequential import Sequential, sequential
 from .training import Model
 
-__all__ = ["Model", "Sequential", "sequential"]
+__all__ = ["Model", "LayersModel", "Sequential", "SymbolicTensor", "sequential", "model",
+           "input"]

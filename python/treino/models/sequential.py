@@ -1,26 +1,35 @@
-"""tn.sequential: a linear stack of layers (TF.js's Sequential)."""
+"""tn.sequential: a linear stack of layers (TF.js's Sequential), kept as a functional
+graph: `add` applies each layer to the previous layer's symbolic output, so running,
+training, summarising and nesting go through the one graph code path of functional.py.
+"""
 import itertools
 
-from ..core import engine
-from ..core.tensor import Tensor
 from ..layers.base import Layer, shape_str
-from .summary import summary_lines
+from ..layers.core import InputLayer
+from .functional import LayersModel, input_tensor
 from .training import Model
 
 _ids = itertools.count(1)
 
 
-class Sequential(Model):
+class Sequential(LayersModel):
     def __init__(self, layers=None, name=None):
-        super().__init__(name=name or f"sequential_{next(_ids)}")
-        self._layers = []
+        Model.__init__(self, name or f"sequential_{next(_ids)}")
+        self._added = []          # the layers as added (an input_layer added by the user too)
+        self._graph = None
+        self.inputs, self.outputs = [], []
         for layer in layers or []:
             self.add(layer)
 
     @property
     def layers(self):
-        # An input_layer the user added is listed (and summarised), as in TF.js.
-        return list(self._layers)
+        # The layers as added: an InputLayer made for the first layer's input shape is not
+        # listed; one the user added is (and is summarised), as in TF.js.
+        return list(self._added)
+
+    @property
+    def _layers(self):
+        return list(self._added)
 
     def add(self, layer):
         """Appends a layer; the first needs an input shape (input_shape=, input_dim=,
@@ -28,89 +37,86 @@ class Sequential(Model):
         if not isinstance(layer, Layer):
             raise TypeError(f"add: expected a layer (e.g. tn.layers.dense(...)), received "
                             f"{type(layer).__name__}")
-        if any(l is layer for l in self._layers):
+        if any(l is layer for l in self._added):
             raise ValueError(f"add: layer {layer.name!r} is already in model {self.name!r}")
-        if any(l.name == layer.name for l in self._layers):
+        if any(l.name == layer.name for l in self._added):
             raise ValueError(f"add: model {self.name!r} already has a layer named "
                              f"{layer.name!r}; layer names must be unique in a model")
-        if not self._layers:
-            if layer.batch_input_shape is None:
+        if not self._added:
+            if isinstance(layer, InputLayer):
+                if layer.inbound_nodes and layer.inbound_nodes[0].outputs[0] is not None \
+                        and len(layer.inbound_nodes) > 1:
+                    raise ValueError(f"add: input layer {layer.name!r} is already in use")
+                x = input_tensor(layer)
+                self._added.append(layer)
+                self._set_graph(x, x)
+                return
+            if isinstance(layer, LayersModel) and layer.outputs:
+                shape = layer.inputs[0].shape if len(layer.inputs) == 1 else None
+            else:
+                shape = layer.batch_input_shape
+            if shape is None:
                 raise ValueError("add: the first layer in a Sequential model must get an "
                                  "input_shape, input_dim or batch_input_shape argument, e.g. "
                                  f"tn.layers.dense(units=32, input_shape=[784]); {layer.name!r} "
                                  "has none")
-            shape = layer.batch_input_shape
+            x = input_tensor(InputLayer(batch_input_shape=[None] + list(shape[1:]),
+                                        dtype=layer.dtype, name=layer.name + "_input"))
         else:
-            shape = self._layers[-1].output_shape
+            x = self.outputs[0]
             if layer.batch_input_shape is not None and layer.class_name != "InputLayer" and \
-                    tuple(layer.batch_input_shape[1:]) != tuple(shape[1:]):
+                    tuple(layer.batch_input_shape[1:]) != tuple(x.shape[1:]):
                 raise ValueError(f"add: layer {layer.name!r} declares input shape "
                                  f"{list(layer.batch_input_shape[1:])} but the previous layer "
-                                 f"outputs {list(shape[1:])}")
+                                 f"outputs {list(x.shape[1:])}")
         try:
-            layer.build_for((None,) + tuple(shape[1:]))
+            y = layer(x)
         except (ValueError, TypeError) as e:
             raise type(e)(f"add: cannot add layer {layer.name!r} after an output of shape "
-                          f"{shape_str(shape)}: {e}") from None
-        self._layers.append(layer)
-        self._invalidate()
+                          f"{shape_str(x.shape)}: {e}") from None
+        if isinstance(y, list):
+            raise ValueError(f"add: all layers in a Sequential model should have a single "
+                             f"output tensor; {layer.name!r} has {len(y)}. For multi-output "
+                             f"layers, use the functional API (tn.model)")
+        self._added.append(layer)
+        inputs = self.inputs if self.inputs else [x]
+        self._set_graph(inputs[0], y)
 
     def pop(self):
-        if not self._layers:
+        if not self._added:
             raise ValueError("pop: the model has no layers")
-        self._layers.pop()
-        self._invalidate()
+        self._added.pop()
+        if not self._added:
+            self._graph, self.inputs, self.outputs = None, [], []
+            self._invalidate()
+            return
+        last = self._added[-1]
+        out = self.outputs[0]
+        # The previous layer's output in this model's graph: walk back one node.
+        prev = out.node.inputs[0] if out.node.inputs else out
+        if prev.source_layer is not last and not isinstance(last, InputLayer):
+            prev = last.inbound_nodes[-1].outputs[0]
+        self._set_graph(self.inputs[0], prev)
 
     @property
     def input_shape(self):
-        return self._layers[0].input_shape if self._layers else None
+        return self.inputs[0].shape if self.inputs else None
 
     @property
     def output_shape(self):
-        return self._layers[-1].output_shape if self._layers else None
-
-    def call(self, x, training=False, skip_last_activation=False):
-        """The forward pass (core ops: differentiable when a gradient is being taken)."""
-        layers = self._layers
-        last = len(layers) - 1
-        for i, layer in enumerate(layers):
-            if i == last and skip_last_activation:
-                x = layer.call_logits(x)
-            elif _builtin_call(type(layer)):
-                x = layer.call(x, training=training)
-            elif isinstance(x, (list, tuple)):  # a user's layer after one with several outputs
-                x = engine.python_slot(layer.name, lambda *ts, l=layer, seq=type(x): l.call(
-                    seq(ts), training=training), tuple(x))
-            else:  # a user's layer: one Python slot of the engine (see core/engine.py)
-                x = engine.python_slot(layer.name, lambda t, l=layer: l.call(
-                    t, training=training), (x,))
-        return x
-
-    def summary(self, line_length=None, positions=None, print_fn=None):
-        """Prints TF.js's summary table (print_fn receives each line)."""
-        self._check_layers("summary")
-        for line in summary_lines(self, line_length, positions):
-            (print_fn or print)(line)
+        return self.outputs[0].shape if self.outputs else None
 
     def get_config(self):
         return {"name": self.name, "layers": [{"class_name": l.class_name, "config": l.get_config()}
-                                              for l in self._layers]}
+                                              for l in self._added]}
+
+    @property
+    def class_name(self):
+        return "Sequential"
 
     def _check_layers(self, fn):
-        if not self._layers:
+        if not self._added:
             raise ValueError(f"{fn}: the model has no layers yet; add some with model.add")
-
-
-
-_BUILTIN = {}
-
-
-def _builtin_call(cls):
-    """True when cls.call is treino's own (captured op by op), not a user's."""
-    known = _BUILTIN.get(cls)
-    if known is None:
-        known = _BUILTIN[cls] = (cls.call.__module__ or "").startswith("treino.")
-    return known
 
 
 def sequential(layers=None, name=None):
@@ -118,4 +124,4 @@ def sequential(layers=None, name=None):
     return Sequential(layers=layers, name=name)
 
 
-__all__ = ["Sequential", "sequential", "Tensor"]
+__all__ = ["Sequential", "sequential"]

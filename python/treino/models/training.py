@@ -29,7 +29,7 @@ from .._config import check_bool
 from ..core import autodiff, ops
 from ..core import random as trandom
 from ..core.tensor import Tensor, in_step, state_version
-from ..layers.base import assign_all
+from ..layers.base import Layer, assign_all
 from .data_checks import (as_array, check_count, check_initial_epoch, check_input, positive_int,
                           sample_weights)
 from .dataset_training import DatasetTraining
@@ -90,9 +90,18 @@ def _user_code(fn, call, name, inputs, trace=False):
     return engine.python_slot(name, call, inputs, trace=trace)
 
 
-class Model(DatasetTraining):
+class Model(Layer, DatasetTraining):
+    """What every model can do (compile, fit, evaluate, predict, save); the graph is
+    the subclass's (functional.py's LayersModel, sequential.py's Sequential). A model is
+    a layer: it can be applied inside another model."""
+
+    # A model's own attributes (optimizer, history, stop_training...) are not layer
+    # configuration: setting them does not make the engine capture steps again (its
+    # layers' attributes do).
+    __setattr__ = object.__setattr__
+
     def __init__(self, name):
-        self.name = name
+        Layer.__init__(self, name=name)
         self.optimizer = None
         self.loss = None
         self.metrics = []
@@ -118,7 +127,18 @@ class Model(DatasetTraining):
         value = check_bool(value, type(self).__name__, "trainable")
         for layer in self._layers:
             layer.trainable = value
-        self._trainable = value
+        object.__setattr__(self, "_trainable", value)
+
+    def _leaf_layers(self):
+        """Every layer inside the model, nested models' layers in their place, each
+        once (a shared layer appears at its first use)."""
+        out, seen = [], set()
+        for layer in self._layers:
+            for leaf in (layer._leaf_layers() if isinstance(layer, Model) else [layer]):
+                if id(leaf) not in seen:
+                    seen.add(id(leaf))
+                    out.append(leaf)
+        return out
 
     @property
     def weights(self):
@@ -127,14 +147,17 @@ class Model(DatasetTraining):
 
     @property
     def trainable_weights(self):
-        return [w for l in self._layers for w in l.trainable_weights]
+        return [w for l in self._leaf_layers() for w in l.trainable_weights]
 
     @property
     def non_trainable_weights(self):
-        return [w for l in self._layers for w in l.non_trainable_weights]
+        return [w for l in self._leaf_layers() for w in l.non_trainable_weights]
 
     def count_params(self):
-        return sum(l.count_params() for l in self._layers)
+        return sum(l.count_params() for l in self._leaf_layers())
+
+    def regularization_losses(self):
+        return [p for l in self._leaf_layers() for p in l.regularization_losses()]
 
     def get_weights(self):
         return [w.val.numpy() for w in self.weights]
@@ -198,7 +221,7 @@ class Model(DatasetTraining):
                 ms.append(metrics_mod.get(m, loss=loss_fn, output_shape=out_shape))
             except (ValueError, TypeError) as e:
                 raise type(e)(f"compile: argument 'metrics'[{i}]: {e}") from None
-        last = self._layers[-1]
+        last = self._output_layer()
         act = getattr(getattr(last, "activation", None), "name", None)
         # The fused kernel takes (batch, classes) logits: other ranks take the loss as is.
         fused = (name in _CATEGORICAL + _SPARSE and act == "softmax"
@@ -260,7 +283,7 @@ class Model(DatasetTraining):
             if ya.ndim == 1 and getattr(self.loss, "name", None) in _CATEGORICAL:
                 hint = " (class indices need loss 'sparseCategoricalCrossentropy', or one-hot encode them)"
             raise ValueError(f"{fn}: argument '{arg}' must have shape [null,{','.join(str(d) for d in out[1:])}] "
-                             f"(the output of layer {self._layers[-1].name}), received "
+                             f"(the output of layer {self.output_names[0]}), received "
                              f"{list(ya.shape)}{hint}")
         return ya
 
@@ -287,9 +310,8 @@ class Model(DatasetTraining):
         if per is not None:
             loss = self._reduce_loss(per, w)
         if training:  # TF.js adds the penalties to the training loss only, not to evaluate
-            for layer in self._layers:
-                for penalty in layer.regularization_losses():
-                    loss = ops.add(loss, penalty)
+            for penalty in self.regularization_losses():
+                loss = ops.add(loss, penalty)
         return loss
 
     @staticmethod
@@ -335,7 +357,7 @@ class Model(DatasetTraining):
         The engine captures it once per signature and replays it (see _run_step)."""
         cache = {}
         var_list = [lv.val for lv in self.trainable_weights]
-        layers = self._layers
+        layers = self._leaf_layers()
         for layer in layers:
             layer.begin_step()
         try:
@@ -407,7 +429,7 @@ class Model(DatasetTraining):
 
     def _generators(self):
         gens = [trandom.generator()]
-        gens += [l._rng for l in self._layers if getattr(l, "_rng", None) is not None]
+        gens += [l._rng for l in self._leaf_layers() if getattr(l, "_rng", None) is not None]
         return gens
 
     def _generator_states(self):

@@ -1,0 +1,367 @@
+"""tn.model(inputs=..., outputs=...): a model over a graph of layers (TF.js's LayersModel,
+class name 'Model'); Sequential is one too (sequential.py).
+
+The graph is the LayerNodes of layers/topology.py. Building a model walks them back
+from the outputs (as TF.js's Container does): every node the outputs depend on gets a
+depth (its distance from the outputs), `layers` lists the layers deepest first (input
+layers first, ties in traversal order), and `_nodes` is the order to run them. Running
+the model (`call`) walks `_nodes` once, mapping each symbolic tensor to the Tensor
+computed for it; the engine captures that walk once per signature, so a training step
+replays the flat program and never walks the graph again.
+
+A model is a layer: applied to symbolic tensors it becomes one node of another graph
+(nested models); the same layer object in several places shares its weights.
+"""
+import itertools
+
+from ..core import engine
+from ..core.tensor import Tensor
+from ..layers.base import Layer
+from ..layers.core import InputLayer
+from ..layers.topology import LayerNode, SymbolicTensor, is_symbolic
+from .summary import summary_lines
+from .training import Model
+
+_model_ids = itertools.count(1)
+
+
+def _structure(value, what):
+    """(flat list of SymbolicTensors, keys or None): a tensor, a list or a dict of them."""
+    if isinstance(value, dict):
+        keys = list(value)
+        items = [value[k] for k in keys]
+    elif isinstance(value, (list, tuple)):
+        keys, items = None, list(value)
+    else:
+        keys, items = None, [value]
+        if not isinstance(value, SymbolicTensor):
+            raise TypeError(f"model: argument '{what}' must be a symbolic tensor (from "
+                            f"tn.input or a layer applied to one), a list or a dict of them, "
+                            f"received {type(value).__name__}")
+        return items, "single"
+    if not items:
+        raise ValueError(f"model: argument '{what}' is empty")
+    for i, t in enumerate(items):
+        if not isinstance(t, SymbolicTensor):
+            raise TypeError(f"model: argument '{what}' must hold symbolic tensors (from "
+                            f"tn.input or a layer applied to one); item {keys[i] if keys else i!r} "
+                            f"is {type(t).__name__}")
+    return items, keys
+
+
+class _Graph:
+    """The nodes a model's outputs depend on: `nodes` in run order (input layers' nodes
+    excluded), `layers` in TF.js's order, `depth` of each node (by id)."""
+
+    def __init__(self, inputs, outputs):
+        order, layer_index = [], {}   # nodes, deepest (closest to the inputs) first
+        finished, active = set(), set()
+
+        def visit(t):
+            node = t.node
+            if id(node) in active:
+                raise RuntimeError(f"The tensor {t.name} at layer {t.source_layer.name!r} is "
+                                   f"part of a cycle")
+            if id(node) in finished:
+                return
+            layer_index.setdefault(id(node.layer), len(layer_index))
+            active.add(id(node))
+            for x in node.inputs:
+                visit(x)
+            active.discard(id(node))
+            finished.add(id(node))
+            order.append(node)
+
+        for t in outputs:
+            visit(t)
+        depth, layer_depth, layer_of = {}, {}, {}
+        for node in reversed(order):  # from the outputs back
+            d = max(depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
+            layer_depth[id(node.layer)] = depth[id(node)] = d
+            layer_of[id(node.layer)] = node.layer
+            for x in node.inputs:
+                depth[id(x.node)] = max(d + 1, depth.get(id(x.node), 0))
+        self.depth = depth
+        self.node_set = {id(n) for n in order}
+        self.layers = sorted(layer_of.values(),
+                             key=lambda l: (-layer_depth[id(l)], layer_index[id(l)]))
+        nodes = sorted(order, key=lambda n: -depth[id(n)])  # stable: traversal order in ties
+        # Every input a node needs must come from the model's inputs.
+        known = {t.id for t in inputs}
+        done = []
+        for node in nodes:
+            if not node.inputs and isinstance(node.layer, InputLayer):
+                if node.outputs[0].id not in known:
+                    raise ValueError(f"Graph disconnected: cannot obtain value for tensor "
+                                     f"{node.outputs[0].name} at layer {node.layer.name!r}: it "
+                                     f"is not among the model's inputs. The following previous "
+                                     f"layers were accessed without issue: {done}")
+                continue
+            for x in node.inputs:
+                if x.id not in known:
+                    raise ValueError(f"Graph disconnected: cannot obtain value for tensor "
+                                     f"{x.name} at layer {node.layer.name!r}. The following "
+                                     f"previous layers were accessed without issue: {done}")
+            known.update(o.id for o in node.outputs)
+            done.append(node.layer.name)
+        self.nodes = [n for n in nodes if n.inputs]
+        names = [l.name for l in self.layers]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"The name {name!r} is used {names.count(name)} times in the "
+                                 f"model. All layer names should be unique. Layer names: {names}")
+
+
+class LayersModel(Model):
+    """A model over a graph of layers: tn.model(inputs=..., outputs=..., name=None)."""
+
+    def __init__(self, inputs, outputs, name=None):
+        super().__init__(name if name is not None else f"model{next(_model_ids)}")
+        self._set_graph(inputs, outputs)
+
+    # -- the graph -----------------------------------------------------------------------
+    def _set_graph(self, inputs, outputs):
+        ins, in_keys = _structure(inputs, "inputs")
+        outs, out_keys = _structure(outputs, "outputs")
+        if len({t.id for t in ins}) != len(ins):
+            raise ValueError(f"model: the list of inputs is redundant; all inputs should appear "
+                             f"only once. Found: {[t.name for t in ins]}")
+        for i, t in enumerate(ins):
+            if not isinstance(t.source_layer, InputLayer) or t.node.inputs:
+                raise TypeError(f"model: inputs must come from tn.input (InputLayer objects); "
+                                f"input {i} ({t.name}) comes from layer {t.source_layer.name!r} "
+                                f"of type {t.source_layer.class_name}")
+        graph = _Graph(ins, outs)
+        self.inputs, self.outputs = ins, outs
+        self._in_keys, self._out_keys = in_keys, out_keys
+        self._graph = graph
+        own = LayerNode(self, ins, len(ins) > 1, outs, {})  # links the inputs to the outputs
+        if self._inbound_nodes:
+            self._inbound_nodes[0] = own
+        else:
+            self._inbound_nodes.append(own)
+        self.built = True
+        self._invalidate()
+
+    @property
+    def layers(self):
+        return list(self._graph.layers) if self._graph is not None else []
+
+    @property
+    def _layers(self):
+        return self.layers
+
+    @property
+    def input_layers(self):
+        return [t.source_layer for t in self.inputs]
+
+    @property
+    def output_layers(self):
+        return [t.source_layer for t in self.outputs]
+
+    @property
+    def input_names(self):
+        return [l.name for l in self.input_layers]
+
+    @property
+    def output_names(self):
+        return [l.name for l in self.output_layers]
+
+    def _output_layer(self):
+        """The layer of the single output (the fused softmax cross-entropy asks it for
+        logits), or None when there are several outputs or the output also feeds
+        another layer of the graph."""
+        if len(self.outputs) != 1:
+            return None
+        out = self.outputs[0]
+        if any(x.id == out.id for n in self._graph.nodes for x in n.inputs):
+            return None
+        return out.source_layer
+
+    def get_layer(self, name=None, index=None):
+        """The layer named `name`, or at position `index` of model.layers."""
+        layers = self.layers
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, int):
+                raise TypeError(f"get_layer: argument 'index' must be an int, received {index!r}")
+            if not 0 <= index < len(layers):
+                raise ValueError(f"get_layer: was asked to retrieve layer at index {index} but "
+                                 f"the model only has {len(layers)} layers")
+            return layers[index]
+        if name is None:
+            raise ValueError("get_layer: give a layer name or index")
+        for layer in layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"get_layer: no such layer: {name!r}; the model's layers are "
+                         f"{[l.name for l in layers]}")
+
+    # -- as a layer ----------------------------------------------------------------------
+    def build(self, input_shape):
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        """The output shape(s) for input shape(s): each node's layer infers its own."""
+        several = len(self.inputs) > 1
+        shapes = list(input_shape) if several else [input_shape]
+        if len(shapes) != len(self.inputs):
+            raise ValueError(f"model {self.name!r} expects {len(self.inputs)} inputs, received "
+                             f"{len(shapes)} shapes")
+        known = {t.id: tuple(s) for t, s in zip(self.inputs, shapes)}
+        for node in self._graph.nodes:
+            arg = [known[x.id] for x in node.inputs]
+            out = node.layer.compute_output_shape(arg if node.as_list else arg[0])
+            outs = list(out) if out and isinstance(out[0], (list, tuple)) else [out]
+            for sym, s in zip(node.outputs, outs):
+                known[sym.id] = tuple(s)
+        res = [known[t.id] for t in self.outputs]
+        return res if len(res) > 1 else res[0]
+
+    # -- running the graph ---------------------------------------------------------------
+    def call(self, inputs, training=False, skip_last_activation=False):
+        """The forward pass over the graph (core ops: differentiable when a gradient is
+        taken). `inputs`: a Tensor, or a list (or dict by input name) of them.
+        skip_last_activation: the single output's layer gives its logits (call_logits),
+        for the fused softmax cross-entropy."""
+        values = {}
+        for sym, x, layer in zip(self.inputs, self._input_list(inputs), self.input_layers):
+            values[sym.id] = layer.call(x)  # checks the shape
+        last = self.outputs[0].node if skip_last_activation else None
+        for node in self._graph.nodes:
+            args = [values[x.id] for x in node.inputs]
+            x = args if node.as_list else args[0]
+            layer = node.layer
+            kwargs = node.kwargs
+            tr = kwargs.get("training", training)
+            if node is last:
+                out = layer.call_logits(x)
+            elif builtin_call(type(layer)):
+                out = layer.call(x, training=tr, **_extra(kwargs))
+            else:  # a user's layer: one Python slot of the engine (see core/engine.py)
+                out = engine.python_slot(
+                    layer.name, lambda *ts, l=layer, lst=node.as_list, kw=_extra(kwargs), t=tr:
+                    l.call(list(ts) if lst else ts[0], training=t, **kw), tuple(args))
+            outs = list(out) if isinstance(out, (list, tuple)) else [out]
+            if len(outs) != len(node.outputs):
+                raise ValueError(f"layer {layer.name!r} returned {len(outs)} tensors, but its "
+                                 f"compute_output_shape gave {len(node.outputs)} shapes")
+            for sym, t in zip(node.outputs, outs):
+                values[sym.id] = t
+        res = [values[t.id] for t in self.outputs]
+        if self._out_keys == "single" or (self._out_keys is None and len(res) == 1):
+            return res[0]
+        if self._out_keys is None:
+            return res
+        return dict(zip(self._out_keys, res))
+
+    def _input_list(self, inputs):
+        n = len(self.inputs)
+        if isinstance(inputs, dict):
+            names = self._in_keys if isinstance(self._in_keys, list) else self.input_names
+            missing = [k for k in names if k not in inputs]
+            if missing:
+                raise ValueError(f"model {self.name!r}: no value for input(s) {missing}; "
+                                 f"received keys {list(inputs)}")
+            return [inputs[k] for k in names]
+        items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if len(items) != n:
+            raise ValueError(f"model {self.name!r} expects {n} input(s), received {len(items)}")
+        return items
+
+    def __call__(self, inputs, training=None, **kwargs):
+        items = list(inputs.values()) if isinstance(inputs, dict) else \
+            list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        if items and all(is_symbolic(t) for t in items):
+            if isinstance(inputs, dict):
+                inputs = self._input_list(inputs)
+            return Layer.__call__(self, inputs, training=training, **kwargs)
+        return self.predict_on_batch(inputs)
+
+    def summary(self, line_length=None, positions=None, print_fn=None):
+        """Prints TF.js's summary table (print_fn receives each line)."""
+        self._check_layers("summary")
+        for line in summary_lines(self, line_length, positions):
+            (print_fn or print)(line)
+
+    # -- serialization -------------------------------------------------------------------
+    def get_config(self):
+        """TF.js's (Keras 2's) functional config: each layer with its `inbound_nodes`
+        ([[layer name, node index, tensor index, kwargs], ...] per call), and the model's
+        `input_layers` and `output_layers` ([layer name, node index, tensor index])."""
+        kept = {}  # id(node) -> its index among the nodes this model saves
+        for layer in self.layers:
+            count = 1 if isinstance(layer, LayersModel) else 0  # its own node 0
+            for node in layer.inbound_nodes:
+                if id(node) in self._graph.node_set or (not node.inputs and
+                                                        isinstance(layer, InputLayer)):
+                    kept[id(node)] = count
+                    count += 1
+
+        def ref(t):
+            return [t.source_layer.name, kept.get(id(t.node), 0), t.tensor_index]
+
+        layers = []
+        for layer in self.layers:
+            inbound = []
+            for node in layer.inbound_nodes:
+                if id(node) in self._graph.node_set and node.inputs:
+                    inbound.append([ref(x) + [dict(node.kwargs)] for x in node.inputs])
+            layers.append({"name": layer.name, "class_name": layer.class_name,
+                           "config": layer.get_config(), "inbound_nodes": inbound})
+        return {"name": self.name, "layers": layers,
+                "input_layers": [ref(t) for t in self.inputs],
+                "output_layers": [ref(t) for t in self.outputs]}
+
+    @property
+    def class_name(self):
+        return "Model"  # TF.js's class name for a functional model
+
+    def _check_layers(self, fn):
+        if not self.outputs:
+            raise ValueError(f"{fn}: the model has no layers yet")
+
+
+def _extra(kwargs):
+    return {k: v for k, v in kwargs.items() if k != "training"}
+
+
+_BUILTIN = {}
+
+
+def builtin_call(cls):
+    """True when cls.call is treino's own (captured op by op), not a user's."""
+    known = _BUILTIN.get(cls)
+    if known is None:
+        known = _BUILTIN[cls] = (cls.call.__module__ or "").startswith("treino.")
+    return known
+
+
+def input(shape=None, batch_shape=None, name=None, dtype=None, sparse=False):  # noqa: A001
+    """tn.input(shape=[784]) (or batch_shape=[None, 784]): the symbolic input of a
+    functional model, made by a new InputLayer."""
+    if shape is None and batch_shape is None:
+        raise ValueError("input: give 'shape' (without the batch axis) or 'batch_shape'")
+    if shape is not None and batch_shape is not None:
+        raise ValueError("input: give 'shape' or 'batch_shape', not both")
+    layer = InputLayer(input_shape=shape, batch_input_shape=batch_shape, name=name,
+                       dtype=dtype, sparse=sparse)
+    return input_tensor(layer)
+
+
+def input_tensor(layer):
+    """The output of an InputLayer (its one node, made on first use)."""
+    if not layer.inbound_nodes:
+        sym = SymbolicTensor(layer.batch_input_shape, layer.dtype, layer.name, layer, 0, 0)
+        layer.inbound_nodes.append(LayerNode(layer, [], False, [sym], {}))
+    return layer.inbound_nodes[0].outputs[0]
+
+
+def model(inputs=None, outputs=None, name=None):
+    """tn.model(inputs=..., outputs=..., name=None) -> LayersModel."""
+    if inputs is None or outputs is None:
+        raise ValueError("model: needs both 'inputs' and 'outputs' (symbolic tensors from "
+                         "tn.input and layers applied to them)")
+    return LayersModel(inputs=inputs, outputs=outputs, name=name)
+
+
+__all__ = ["LayersModel", "model", "input", "input_tensor", "builtin_call", "Tensor"]
