@@ -10,14 +10,14 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..data import Dataset
-from .data_checks import (as_array, check_class_weight, check_count, check_initial_epoch,
-                          check_input, positive_int, sample_weights)
+from .data_checks import check_class_weight, check_initial_epoch, positive_int
+from .standardize import check_counts, input_arrays, target_arrays, weight_arrays
 
 
 _FORMS = "{'xs': x, 'ys': y} dicts or (x, y) or (x, y, sample_weight) tuples"
 
 
-def _split_element(el, fn, index):
+def _split_element(el, fn, index, model):
     """(x, y, sample_weight or None) of one dataset element."""
     w = None
     if isinstance(el, dict):
@@ -36,11 +36,13 @@ def _split_element(el, fn, index):
     else:
         raise ValueError(f"{fn}: dataset elements must be {_FORMS}; element {index} is a "
                          f"{type(el).__name__}")
-    for name, v in (("xs", x), ("ys", y)):
-        if isinstance(v, dict):
-            raise ValueError(f"{fn}: element {index}: '{name}' is a dict of columns "
-                             f"({sorted(v)}); map the dataset to tensors first, e.g. "
-                             f".map(lambda e: {{'xs': list(e['xs'].values()), ...}})")
+    for name, v, known in (("xs", x, model.input_names), ("ys", y, model.output_names)):
+        if isinstance(v, dict) and not set(v) <= set(known):
+            raise ValueError(f"{fn}: element {index}: '{name}' is a dict with keys "
+                             f"{sorted(v)}, which are not the model's {name[0]} names "
+                             f"{known}; a dict of columns (from tn.data.csv) must be mapped "
+                             f"to tensors first, e.g. .map(lambda e: {{'xs': "
+                             f"list(e['xs'].values()), ...}})")
     return x, y, w
 
 
@@ -48,19 +50,17 @@ class DatasetTraining:
     """Mixed into Model."""
 
     def _dataset_batch(self, el, fn, index, class_weight=None):
-        """One element as (x, y, sample weights or None) Tensors: the element's own weights
-        (a third tuple item, as Keras reads tf.data) times the class weights, checked as
-        fit checks sample_weight."""
-        x, y, w = _split_element(el, fn, index)
-        xa = as_array(x, fn, f"xs of batch {index}")
-        xa = check_input(xa, self, fn, f"xs of batch {index}")
-        ya = self._labels(y, fn, f"ys of batch {index}")
-        check_count(xa, ya, fn)
-        if w is not None or class_weight is not None:
-            sparse = getattr(self.loss, "name", None) == "sparseCategoricalCrossentropy"
-            w = Tensor(sample_weights(w, class_weight, ya, xa.shape[0], fn, sparse,
-                                      f"sample_weight of batch {index}"))
-        return Tensor(xa), Tensor(ya), w
+        """One element as a flat batch of Tensors (inputs, labels and sample weights per
+        output, see fit_loop.py): the element's own weights (a third tuple item, as Keras
+        reads tf.data) times the class weights, checked as fit checks sample_weight."""
+        x, y, w = _split_element(el, fn, index, self)
+        xs = input_arrays(self, x, fn, f"xs of batch {index}")
+        ys = target_arrays(self, self._compiled, y, fn, f"ys of batch {index}")
+        n = check_counts(xs, ys, fn)
+        ws = weight_arrays(self._compiled, w, class_weight, ys, n, fn,
+                           f"sample_weight of batch {index}")
+        return tuple(Tensor(a) for a in xs + ys) + tuple(
+            None if a is None else Tensor(a) for a in ws)
 
     def fit_dataset(self, dataset, epochs=1, batches_per_epoch=None, callbacks=None,
                     validation_data=None, validation_batches=None, verbose=1,
@@ -80,7 +80,7 @@ class DatasetTraining:
         if verbose not in (0, 1, 2):
             raise ValueError(f"{fn}: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
         initial_epoch = check_initial_epoch(initial_epoch, epochs, fn)
-        if class_weight is not None:
+        if class_weight is not None and len(self.outputs) == 1 and isinstance(class_weight, dict):
             class_weight = check_class_weight(class_weight, fn)
         if batches_per_epoch is None and dataset.size is None and _endless(dataset):
             raise ValueError(f"{fn}: the dataset is endless; give batches_per_epoch")
@@ -90,11 +90,12 @@ class DatasetTraining:
                 validate = lambda: self._evaluate_dataset_values(  # noqa: E731
                     validation_data, validation_batches, fn)
             elif isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
-                vx = as_array(validation_data[0], fn, "validation_data[0]")
-                vx = check_input(vx, self, fn, "validation_data[0]")
-                vy = self._labels(validation_data[1], fn, "validation_data[1]")
-                check_count(vx, vy, fn)
-                validate = lambda: self._evaluate_arrays(vx, vy, None, 32)  # noqa: E731
+                vxs = input_arrays(self, validation_data[0], fn, "validation_data[0]")
+                vys = target_arrays(self, self._compiled, validation_data[1], fn,
+                                    "validation_data[1]")
+                check_counts(vxs, vys, fn)
+                arrays = vxs + vys + [None] * len(vys)
+                validate = lambda: self._evaluate_arrays(arrays, 32)  # noqa: E731
             else:
                 raise ValueError(f"{fn}: argument 'validation_data' must be a Dataset or "
                                  f"(x_val, y_val) arrays")

@@ -167,16 +167,17 @@ class LayersModel(Model):
     def output_names(self):
         return [l.name for l in self.output_layers]
 
+    def _fusable_outputs(self):
+        """Per output, its layer when a fused loss may ask it for logits (call_logits):
+        the output is that node's only output, is used once among the model's outputs
+        and feeds no other layer of the graph; else None."""
+        fed = {x.id for n in self._graph.nodes for x in n.inputs}
+        ids = [t.id for t in self.outputs]
+        return [t.source_layer if t.id not in fed and ids.count(t.id) == 1 and
+                len(t.node.outputs) == 1 and t.node.inputs else None for t in self.outputs]
+
     def _output_layer(self):
-        """The layer of the single output (the fused softmax cross-entropy asks it for
-        logits), or None when there are several outputs or the output also feeds
-        another layer of the graph."""
-        if len(self.outputs) != 1:
-            return None
-        out = self.outputs[0]
-        if any(x.id == out.id for n in self._graph.nodes for x in n.inputs):
-            return None
-        return out.source_layer
+        return self._fusable_outputs()[0] if len(self.outputs) == 1 else None
 
     def get_layer(self, name=None, index=None):
         """The layer named `name`, or at position `index` of model.layers."""
@@ -226,14 +227,16 @@ class LayersModel(Model):
         values = {}
         for sym, x, layer in zip(self.inputs, self._input_list(inputs), self.input_layers):
             values[sym.id] = layer.call(x)  # checks the shape
-        last = self.outputs[0].node if skip_last_activation else None
+        flags = skip_last_activation if isinstance(skip_last_activation, (list, tuple)) \
+            else [bool(skip_last_activation)] + [False] * (len(self.outputs) - 1)
+        logits = {id(t.node) for t, f in zip(self.outputs, flags) if f}
         for node in self._graph.nodes:
             args = [values[x.id] for x in node.inputs]
             x = args if node.as_list else args[0]
             layer = node.layer
             kwargs = node.kwargs
             tr = kwargs.get("training", training)
-            if node is last:
+            if logits and id(node) in logits:
                 out = layer.call_logits(x)
             elif builtin_call(type(layer)):
                 out = layer.call(x, training=tr, **_extra(kwargs))
@@ -242,7 +245,7 @@ class LayersModel(Model):
                     layer.name, lambda *ts, l=layer, lst=node.as_list, kw=_extra(kwargs), t=tr:
                     l.call(list(ts) if lst else ts[0], training=t, **kw), tuple(args))
             outs = list(out) if isinstance(out, (list, tuple)) else [out]
-            if len(outs) != len(node.outputs):
+            if len(outs) != len(node.outputs):  # compute_output_shape disagrees with call
                 raise ValueError(f"layer {layer.name!r} returned {len(outs)} tensors, but its "
                                  f"compute_output_shape gave {len(node.outputs)} shapes")
             for sym, t in zip(node.outputs, outs):

@@ -87,10 +87,20 @@ def shard(data, prefix="group1"):
 def training_config(model):
     """TF.js's trainingConfig for a compiled model, or None (with a warning saying why)
     when the model is not compiled or its loss/metrics are functions TF.js cannot name."""
-    if model._compiled is None:
+    plan = model._compiled
+    if plan is None:
         return None
-    _, loss, metrics, opt, loss_fn, _, _ = model._compiled
-    if not isinstance(loss, str) or any(not isinstance(m, str) for m in metrics):
+    opt = plan.optimizer
+    heads = plan.heads
+    metrics = plan.metrics_arg or []
+    metrics = [metrics] if isinstance(metrics, str) else metrics
+    if len(heads) > 1 or plan.loss_weights is not None:
+        warnings.warn("save: the training config of a model with several outputs or loss "
+                      "weights is not saved yet; the loaded model must be compiled again",
+                      stacklevel=4)
+        return None
+    if not isinstance(plan.loss_arg, str) or not isinstance(metrics, (list, tuple)) or any(
+            not isinstance(m, str) for m in metrics):
         warnings.warn("save: the model's loss or metrics include functions, which a saved "
                       "model cannot hold; the training config (loss, metrics, optimizer) is "
                       "not saved, so the loaded model must be compiled again", stacklevel=4)
@@ -100,7 +110,7 @@ def training_config(model):
                       f"config is not saved", stacklevel=4)
         return None
     return {
-        "loss": to_snake(name_of(loss_fn)),
+        "loss": to_snake(name_of(heads[0].loss)),
         "metrics": [to_snake(m) for m in metrics],
         # TF.js writes the optimizer's own getConfig: camelCase keys.
         "optimizer_config": {"class_name": opt.class_name,
