@@ -315,12 +315,15 @@ def variable_grads(f, var_list=None):
     """Runs f() and returns {'value': y, 'grads': {name: gradient}} over `var_list` or,
     when None, every trainable Variable that f touched. y must be a scalar."""
     y, pairs = variable_gradients(f, var_list, "variable_grads")
-    out = {}
-    for v, g in pairs:
-        if g is None and var_list is not None:
-            continue  # as TF.js: variables f did not use get no entry
-        out[v.name] = Tensor(g) if g is not None else Tensor(np.zeros(v.shape, np.float32))
-    return {"value": y, "grads": out}
+    if all(g is None for _, g in pairs):
+        # As TF.js: a result no variable reaches is an error, not zero gradients (a
+        # forward pass run outside f, or through an op without gradient, trains nothing).
+        raise ValueError("variable_grads: cannot find a connection between any variable and "
+                         "the result of the loss function y=f(); make sure the operations "
+                         "that use the variables run inside f (model.predict and model(x) "
+                         "do, when called inside f)")
+    # As TF.js: variables without a path to y get no entry.
+    return {"value": y, "grads": {v.name: Tensor(g) for v, g in pairs if g is not None}}
 
 
 def stop_gradient(x):

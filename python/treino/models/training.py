@@ -20,7 +20,7 @@ import numpy as np
 
 from .. import _kernels as K
 from .._config import check_bool
-from ..core import engine
+from ..core import autodiff, engine, ops
 from ..core import random as trandom
 from ..core.tensor import Tensor, in_step, state_version
 from ..layers.base import Layer, assign_all
@@ -165,10 +165,33 @@ class Model(Layer, DatasetTraining):
         check_counts(xs, [], "predict")
         batch_size = positive_int(batch_size, "predict", "batch_size")
         n = xs[0].shape[0]
+        if autodiff.recording():
+            return self._predict_on_tape(x, xs, batch_size)
         parts = [self._replay("predict", self._predict_step,
                               tuple(Tensor(a[i:i + batch_size]) for a in xs))
                  for i in range(0, n, batch_size)]
         outs = [Tensor(np.concatenate(p) if len(p) > 1 else p[0]) for p in zip(*parts)]
+        return self._structured(outs)
+
+    def _predict_on_tape(self, x, xs, batch_size):
+        """predict inside a gradient function (tn.grad, tn.variable_grads, minimize):
+        eagerly on the tape, so the outputs are differentiable with respect to the
+        weights and to float32 Tensor inputs (TF.js's predict is too; a replayed program
+        would leave no trace on the tape)."""
+        given = list(x.values()) if isinstance(x, dict) else list(x) if isinstance(
+            x, (list, tuple)) and len(self.inputs) > 1 else [x]
+        if isinstance(x, dict):
+            given = [x[k] for k in self.input_names]
+        ts = [g if isinstance(g, Tensor) and g.dtype == "float32" and g.shape == a.shape
+              else Tensor(a) for g, a in zip(given, xs)]
+        n = xs[0].shape[0]
+        parts = []
+        for i in range(0, n, batch_size):
+            batch = ts if n <= batch_size else [
+                ops.slice(t, [i] + [0] * (t.rank - 1), [min(batch_size, n - i)] + [-1] * (t.rank - 1))
+                for t in ts]
+            parts.append(self._predict_step(*batch))
+        outs = [p[0] if len(p) == 1 else ops.concat(list(p), 0) for p in zip(*parts)]
         return self._structured(outs)
 
     def _structured(self, outs):
