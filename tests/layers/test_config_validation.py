@@ -16,12 +16,14 @@ from treino.layers import base
 
 NAN, INF = math.nan, math.inf
 LAYERS = [L.InputLayer, L.Dense, L.Activation, L.Dropout, L.Flatten, L.Reshape,
-          L.BatchNormalization, L.LayerNormalization]
+          L.BatchNormalization, L.LayerNormalization, L.Add, L.Subtract, L.Multiply,
+          L.Average, L.Maximum, L.Minimum, L.Concatenate, L.Dot]
 # The smallest valid arguments of each class; a case's arguments are added to them.
 MINIMAL = {L.InputLayer: {"input_shape": [3]}, L.Dense: {"units": 2},
            L.Activation: {"activation": "relu"}, L.Dropout: {"rate": 0.5}, L.Flatten: {},
            L.Reshape: {"target_shape": [-1]}, L.BatchNormalization: {},
-           L.LayerNormalization: {}}
+           L.LayerNormalization: {}, L.Add: {}, L.Subtract: {}, L.Multiply: {},
+           L.Average: {}, L.Maximum: {}, L.Minimum: {}, L.Concatenate: {}, L.Dot: {"axes": 1}}
 
 
 def test_every_layer_class_is_covered():
@@ -252,6 +254,19 @@ OWN = {
         ("regularizer", {"gamma_regularizer": "bogus"}, ValueError,
          r"'gamma_regularizer': unknown regularizer"),
     ],
+    **{cls: [] for cls in (L.Add, L.Subtract, L.Multiply, L.Average, L.Maximum, L.Minimum)},
+    L.Concatenate: [
+        ("axis_float", {"axis": 1.0}, TypeError,
+         r"^Concatenate: argument 'axis' must be an int, received 1.0"),
+        ("axis_none", {"axis": None}, TypeError, r"'axis' must be an int"),
+    ],
+    L.Dot: [
+        ("axes_none", {"axes": None}, TypeError,
+         r"^Dot: argument 'axes' must be an int or a list of 2 ints, received None"),
+        ("axes_three", {"axes": [1, 1, 1]}, ValueError, r"'axes'.*received \[1, 1, 1\]"),
+        ("axes_bool", {"axes": [1, True]}, TypeError, r"True is of type bool"),
+        ("normalize_str", {"normalize": "yes"}, TypeError, r"'normalize' must be True or False"),
+    ],
 }
 
 
@@ -322,6 +337,9 @@ def _valid_layers():
             axis=[-2, -1], epsilon=1e-5, scale=False, beta_initializer="ones",
             gamma_regularizer=R.l1l2(0.0, 0.2)),
         L.LayerNormalization(axis=1, center=False, name="ln"),
+        L.Add(), L.Subtract(name="sub"), L.Multiply(trainable=False), L.Average(),
+        L.Maximum(), L.Minimum(dtype="int32"), L.Concatenate(axis=1), L.Dot(axes=[1, -1]),
+        L.Dot(axes=2, normalize=True, input_shape=[3, 4]),
     ]
 
 

@@ -2,6 +2,8 @@
 (tn.layers.dense(units=32, activation='relu'))."""
 from .base import Layer, LayerVariable
 from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape
+from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
+                    average, concatenate, dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization
 
 
@@ -40,7 +42,9 @@ def layer_normalization(**kwargs):
 
 # Class lookup for deserialising model configs ({'class_name': 'Dense', ...}).
 CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatten, Reshape,
-                                   BatchNormalization, LayerNormalization)}
+                                   BatchNormalization, LayerNormalization, Add, Subtract,
+                                   Multiply, Average, Maximum, Minimum, Concatenate, Dot)}
 
 __all__ = ["Layer", "LayerVariable", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
-           "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization"]
+           "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization",
+           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
