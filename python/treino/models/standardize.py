@@ -117,18 +117,16 @@ def weight_arrays(plan, sample_weight, class_weight, ys, n, fn, arg="sample_weig
         sws = _by_name(sample_weight, names, fn, arg, "output")
     if class_weight is None:
         cws = [None] * len(names)
-    elif len(names) == 1 and isinstance(class_weight, dict) and not all(
-            k in names for k in class_weight):
-        cws = [class_weight]
-    elif isinstance(class_weight, dict) and len(names) > 1 and not all(
-            k in names for k in class_weight):
+    elif isinstance(class_weight, dict) and class_weight and all(k in names for k in class_weight):
+        cws = [class_weight.get(k) for k in names]  # by output name; others unweighted
+    elif len(names) == 1 and not isinstance(class_weight, (list, tuple)):
+        cws = [class_weight]  # {class index: weight}, checked by sample_weights
+    elif isinstance(class_weight, (list, tuple)):
+        cws = _by_name(class_weight, names, fn, "class_weight", "output")
+    else:
         raise ValueError(f"{fn}: argument 'class_weight' for a model with {len(names)} "
                          f"outputs must be a list of dicts or a dict by output name "
                          f"({names}), one {{class index: weight}} dict per output")
-    else:
-        cws = _by_name(class_weight, names, fn, "class_weight", "output")
-        if isinstance(class_weight, dict):
-            cws = [class_weight.get(k) for k in names]
     return [sample_weights(sw, cw, y, n, fn, h.sparse, _item(arg, names, i))
             for i, (h, sw, cw, y) in enumerate(zip(plan.heads, sws, cws, ys))]
 

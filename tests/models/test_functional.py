@@ -1,0 +1,231 @@
+"""The functional API: tn.input, layer.apply on symbolic tensors, tn.model, nested models,
+shared layers, the graph's order and errors, and the model/layer surface TF.js has
+(layers, get_layer, inputs, outputs, names, input/output shapes). Values are checked
+against plain numpy forward passes."""
+import numpy as np
+import pytest
+
+import treino as tn
+from treino.layers.topology import SymbolicTensor
+
+RNG = np.random.default_rng(11)
+
+
+def _np_dense(x, layer, act=lambda z: z):
+    k, b = layer.get_weights()
+    return act(x.astype(np.float64) @ k.astype(np.float64) + b)
+
+
+def test_input_gives_a_symbolic_tensor():
+    x = tn.input(shape=[4, 3], name="pixels")
+    assert isinstance(x, SymbolicTensor)
+    assert x.shape == (None, 4, 3) and x.dtype == "float32" and x.rank == 3
+    assert x.name == "pixels" and x.source_layer.class_name == "InputLayer"
+    y = tn.input(batch_shape=[None, 2], dtype="int32")
+    assert y.shape == (None, 2) and y.dtype == "int32"
+    for bad in (lambda: x.numpy(), lambda: float(x), lambda: np.asarray(x)):
+        with pytest.raises(TypeError, match="symbolic tensor"):
+            bad()
+    with pytest.raises(ValueError, match="shape"):
+        tn.input()
+    with pytest.raises(ValueError, match="not both"):
+        tn.input(shape=[2], batch_shape=[None, 2])
+
+
+def test_apply_builds_the_graph_on_symbolic_and_computes_on_real_tensors():
+    d = tn.layers.dense(units=3, activation="relu")
+    x = tn.input(shape=[4])
+    y = d.apply(x)
+    assert isinstance(y, SymbolicTensor) and y.shape == (None, 3)
+    assert y.source_layer is d and y.node_index == 0 and y.tensor_index == 0
+    assert d.input is x and d.output is y
+    assert d.input_shape == (None, 4) and d.output_shape == (None, 3)
+    real = tn.tensor(RNG.normal(size=(2, 4)).astype(np.float32))
+    out = d.apply(real)  # a Tensor: computed at once, no node added
+    assert isinstance(out, tn.Tensor) and len(d.inbound_nodes) == 1
+    np.testing.assert_allclose(out.numpy(), _np_dense(real.numpy(), d, lambda z: np.maximum(z, 0)),
+                               rtol=1e-5, atol=1e-6)
+    assert d(x).shape == (None, 3) and len(d.inbound_nodes) == 2  # __call__ is apply
+    with pytest.raises(AttributeError, match="multiple inbound nodes"):
+        d.input
+    with pytest.raises(ValueError, match="all symbolic tensors .* or all Tensors"):
+        tn.layers.dense(units=2).apply([x, real])
+
+
+def _two_branch():
+    """a [4] -> pa(3) -> shared(5 relu); b [3] -> shared; out1 = dense(2, softmax) of
+    pa's branch, out2 = dense(1) of b's branch."""
+    a = tn.input(shape=[4], name="a")
+    b = tn.input(shape=[3], name="b")
+    shared = tn.layers.dense(units=5, activation="relu", name="shared")
+    pa = tn.layers.dense(units=3, name="pa")
+    ha = shared.apply(pa.apply(a))
+    hb = shared.apply(b)
+    out1 = tn.layers.dense(units=2, activation="softmax", name="out1").apply(ha)
+    out2 = tn.layers.dense(units=1, name="out2").apply(hb)
+    return tn.model(inputs=[a, b], outputs=[out1, out2], name="two")
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(-1, keepdims=True))
+    return e / e.sum(-1, keepdims=True)
+
+
+def test_a_two_input_two_output_model_computes_its_graph():
+    m = _two_branch()
+    A = RNG.normal(size=(6, 4)).astype(np.float32)
+    B = RNG.normal(size=(6, 3)).astype(np.float32)
+    relu = lambda z: np.maximum(z, 0)  # noqa: E731
+    g = m.get_layer
+    want1 = _softmax(_np_dense(_np_dense(_np_dense(A, g("pa")), g("shared"), relu), g("out1")))
+    want2 = _np_dense(_np_dense(B, g("shared"), relu), g("out2"))
+    for got in (m.predict([A, B]), m.predict({"a": A, "b": B}),
+                m([tn.tensor(A), tn.tensor(B)])):
+        np.testing.assert_allclose(got[0].numpy(), want1, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(got[1].numpy(), want2, rtol=1e-5, atol=1e-5)
+    # TF.js's order (tfjs 4.22 prints a, pa, b, shared, out1, out2 for this graph).
+    assert [l.name for l in m.layers] == ["a", "pa", "b", "shared", "out1", "out2"]
+    assert m.input_names == ["a", "b"] and m.output_names == ["out1", "out2"]
+    assert [l.name for l in m.input_layers] == ["a", "b"]
+    assert [l.name for l in m.output_layers] == ["out1", "out2"]
+    assert m.get_layer(index=1).name == "pa"
+    # The shared layer's weights exist once.
+    names = [w.name for w in m.weights]
+    assert len(names) == len(set(names)) == 8
+    assert m.count_params() == 15 + 20 + 12 + 6
+
+
+def test_get_layer_and_shape_errors():
+    m = _two_branch()
+    with pytest.raises(ValueError, match="no such layer"):
+        m.get_layer("nope")
+    with pytest.raises(ValueError, match="only has 6 layers"):
+        m.get_layer(index=6)
+    with pytest.raises(TypeError, match="index"):
+        m.get_layer(index="1")
+    shared = m.get_layer("shared")
+    assert shared.input_shape == (None, 3)  # both calls got [null,3]: well defined
+    with pytest.raises(AttributeError, match="multiple inbound nodes"):
+        shared.output
+    act = tn.layers.activation(activation="relu")
+    act.apply(tn.input(shape=[4]))
+    act.apply(tn.input(shape=[3]))
+    with pytest.raises(AttributeError, match="different input shapes"):
+        act.input_shape
+    with pytest.raises(AttributeError, match="different output shapes"):
+        act.output_shape
+    assert act.get_output_at(1).shape == (None, 3)
+    with pytest.raises(ValueError, match="only 2 inbound nodes"):
+        act.get_input_at(2)
+
+
+def test_graph_errors():
+    a = tn.input(shape=[3])
+    b = tn.input(shape=[3])
+    y = tn.layers.dense(units=2).apply(b)
+    with pytest.raises(ValueError, match="Graph disconnected"):
+        tn.model(inputs=a, outputs=y)
+    h = tn.layers.dense(units=2).apply(a)
+    with pytest.raises(TypeError, match="must come from tn.input"):
+        tn.model(inputs=h, outputs=tn.layers.dense(units=1).apply(h))
+    with pytest.raises(ValueError, match="redundant"):
+        tn.model(inputs=[a, a], outputs=h)
+    same1 = tn.layers.dense(units=2, name="dup").apply(a)
+    same2 = tn.layers.dense(units=2, name="dup").apply(same1)
+    with pytest.raises(ValueError, match="used 2 times"):
+        tn.model(inputs=a, outputs=same2)
+    with pytest.raises(TypeError, match="symbolic"):
+        tn.model(inputs=a, outputs=tn.tensor([1.0]))
+    with pytest.raises(ValueError, match="needs both"):
+        tn.model(inputs=a)
+
+
+def test_nested_models_and_sequential_inside_functional():
+    inner = tn.sequential([tn.layers.dense(units=4, input_shape=[3], activation="tanh",
+                                           name="d1"),
+                           tn.layers.dense(units=2, name="d2")])
+    x = tn.input(shape=[3], name="x")
+    y = inner.apply(x)
+    z = tn.layers.dense(units=1, name="z").apply(y)
+    outer = tn.model(inputs=x, outputs=z, name="outer")
+    assert [l.name for l in outer.layers] == ["x", inner.name, "z"]
+    X = RNG.normal(size=(5, 3)).astype(np.float32)
+    want = _np_dense(_np_dense(_np_dense(X, inner.get_layer("d1"), np.tanh),
+                               inner.get_layer("d2")), outer.get_layer("z"))
+    np.testing.assert_allclose(outer.predict(X).numpy(), want, rtol=1e-5, atol=1e-5)
+    assert outer.count_params() == 16 + 10 + 3
+    assert y.node_index == 1  # a model's own node 0 links its inputs to its outputs
+    # Training the outer model trains the nested one's weights (one set of weights).
+    outer.compile(optimizer=tn.train.sgd(0.1), loss="meanSquaredError")
+    before = inner.get_weights()
+    outer.fit(X, np.ones((5, 1), np.float32), epochs=2, verbose=0)
+    assert not np.allclose(before[0], inner.get_weights()[0])
+    # Freezing the nested model freezes its layers in the outer one.
+    inner.trainable = False
+    assert len(outer.trainable_weights) == 2
+    frozen = inner.get_weights()
+    outer.compile(optimizer=tn.train.sgd(0.1), loss="meanSquaredError")
+    outer.fit(X, np.ones((5, 1), np.float32), epochs=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(frozen, inner.get_weights()))
+
+
+def test_sequential_is_a_functional_graph():
+    m = tn.sequential([tn.layers.dense(units=3, input_shape=[2], name="s1"),
+                       tn.layers.dense(units=1, name="s2")])
+    assert isinstance(m, tn.LayersModel)
+    assert m.inputs[0].shape == (None, 2) and m.outputs[0].shape == (None, 1)
+    assert m.input_names == ["s1_input"] and m.output_names == ["s2"]
+    assert [l.name for l in m.layers] == ["s1", "s2"]  # the made input layer is not listed
+    m.pop()
+    assert m.output_names == ["s1"] and m.outputs[0].shape == (None, 3)
+    with pytest.raises(ValueError, match="single output tensor"):
+        class Two(tn.layers.Layer):
+            def call(self, x, training=False):
+                return [x, x]
+
+            def compute_output_shape(self, s):
+                return [s, s]
+        m.add(Two())
+
+
+def test_the_same_functional_and_sequential_stack_train_identically():
+    X = RNG.normal(size=(30, 5)).astype(np.float32)
+    Y = np.eye(3, dtype=np.float32)[RNG.integers(0, 3, 30)]
+
+    def seq():
+        return tn.sequential([tn.layers.dense(units=6, activation="relu", input_shape=[5]),
+                              tn.layers.dense(units=3, activation="softmax")])
+
+    def fun():
+        x = tn.input(shape=[5])
+        h = tn.layers.dense(units=6, activation="relu").apply(x)
+        return tn.model(inputs=x, outputs=tn.layers.dense(units=3, activation="softmax").apply(h))
+    runs = []
+    for make in (seq, fun):
+        m = make()
+        m.set_weights([np.full(w.shape, 0.1, np.float32) * (i + 1)
+                       for i, w in enumerate(m.weights)])
+        m.compile(optimizer=tn.train.adam(0.01), loss="categoricalCrossentropy",
+                  metrics=["acc"])
+        assert m._compiled.fused  # softmax cross-entropy from the logits in both
+        h = m.fit(X, Y, batch_size=8, epochs=3, shuffle=False, verbose=0)
+        runs.append((m.get_weights(), h.history))
+    assert runs[0][1] == runs[1][1]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][0], runs[1][0]))
+
+
+def test_layer_called_with_training_kwarg_keeps_it():
+    x = tn.input(shape=[50])
+    y = tn.layers.dropout(rate=0.5).apply(x, {"training": True})
+    assert y.node.kwargs == {"training": True}
+    m = tn.model(inputs=x, outputs=y)
+    out = m.predict(np.ones((4, 50), np.float32)).numpy()
+    assert (out == 0).any()  # dropout active even when predicting
+
+
+def test_model_trainable_false_freezes_every_layer():
+    m = _two_branch()
+    m.trainable = False
+    assert m.trainable_weights == [] and all(not l.trainable for l in m.layers)
+    m.trainable = True
+    assert len(m.trainable_weights) == 8
