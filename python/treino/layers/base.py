@@ -199,10 +199,36 @@ class Layer:
             bump_state_version()
 
     # -- weights -----------------------------------------------------------------------
-    def add_weight(self, name, shape, initializer, regularizer=None, constraint=None,
-                   trainable=True, dtype="float32"):
-        """Creates `{layer name}/{name}` initialised by `initializer` (an Initializer
-        with __call__(shape, dtype) -> numpy array)."""
+    def add_weight(self, name=None, shape=None, initializer=None, regularizer=None,
+                   constraint=None, trainable=True, dtype="float32"):
+        """Creates the weight `{layer name}/{name}` of `shape`, initialised by
+        `initializer`: an Initializer, an id ('zeros', 'glorotUniform'...), a config dict,
+        or None for glorot_uniform (Keras's default); regularizer and constraint likewise
+        (or None). Returns the LayerVariable; its `.val` is the Variable to compute with.
+        A user's build() calls it as Keras's and TF.js's do (name and shape by keyword
+        work too; pass dtype by keyword)."""
+        from .. import constraints, initializers, regularizers
+        who = f"{type(self).__name__}.add_weight"
+        if name is None:
+            name = f"weight{len(self._weights)}"
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"{who}: argument 'name' must be a non-empty string, received "
+                            f"{name!r}")
+        if any(w.name == f"{self.name}/{name}" for w in self._weights):
+            raise ValueError(f"{who}: duplicate weight name {name!r} for layer {self.name!r}")
+        shape = check_dims(shape, who, "shape", free=False)
+        if isinstance(initializer, str) and initializer in DTYPES:
+            raise TypeError(f"{who}: argument 'initializer' is the dtype {initializer!r}; the "
+                            f"order is add_weight(name, shape, initializer, regularizer, "
+                            f"constraint, trainable, dtype): pass dtype by keyword")
+        initializer = initializers.get(
+            "glorotUniform" if initializer is None else initializer, f"{who}: argument 'initializer'")
+        if regularizer is not None:
+            regularizer = regularizers.get(regularizer)
+        if constraint is not None:
+            constraint = constraints.get(constraint)
+        trainable = check_bool(trainable, who, "trainable")
+        dtype = check_dtype(dtype, who)
         full = f"{self.name}/{name}"
         values = initializer(tuple(shape), dtype)
         var = Variable(values, name=unique_variable_name(full), dtype=dtype)
