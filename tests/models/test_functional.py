@@ -229,3 +229,133 @@ def test_model_trainable_false_freezes_every_layer():
     assert m.trainable_weights == [] and all(not l.trainable for l in m.layers)
     m.trainable = True
     assert len(m.trainable_weights) == 8
+
+
+# TF.js 4.22's model.summary() for the same graph (node, tests/tfjs; kept verbatim).
+TFJS_SUMMARY = """\
+___________________________________________________________________________________________________________________
+Layer (type)               Input Shape                 Output shape             Param #     Receives inputs        
+===================================================================================================================
+a (InputLayer)             [[null,4]]                  [null,4]                 0                                  
+___________________________________________________________________________________________________________________
+pa (Dense)                 [[null,4]]                  [null,3]                 15          a[0][0]                
+___________________________________________________________________________________________________________________
+b (InputLayer)             [[null,3]]                  [null,3]                 0                                  
+___________________________________________________________________________________________________________________
+shared (Dense)             [[null,3]],[[null,3]]       [null,5]                 20          pa[0][0]               
+                                                                                            b[0][0]                
+___________________________________________________________________________________________________________________
+cat (Concatenate)          [[null,5],[null,5]]         [null,10]                0           shared[0][0]           
+                                                                                            shared[1][0]           
+___________________________________________________________________________________________________________________
+out1 (Dense)               [[null,10]]                 [null,2]                 22          cat[0][0]              
+___________________________________________________________________________________________________________________
+out2 (Dense)               [[null,5]]                  [null,1]                 6           shared[1][0]           
+===================================================================================================================
+Total params: 63
+Trainable params: 63
+Non-trainable params: 0
+___________________________________________________________________________________________________________________"""
+
+TFJS_NESTED_SUMMARY = """\
+__________________________________________________________________________________________
+Layer (type)                Input Shape               Output shape              Param #   
+==========================================================================================
+x (InputLayer)              [[null,3]]                [null,3]                  0         
+__________________________________________________________________________________________
+{seq} (Sequential)   [[null,3]],[[null,3]]     [null,2]                  26        
+__________________________________________________________________________________________
+z (Dense)                   [[null,2]]                [null,1]                  3         
+==========================================================================================
+Total params: 29
+Trainable params: 29
+Non-trainable params: 0
+__________________________________________________________________________________________"""
+
+
+def test_summary_is_tfjs_character_for_character():
+    a = tn.input(shape=[4], name="a")
+    b = tn.input(shape=[3], name="b")
+    shared = tn.layers.dense(units=5, activation="relu", name="shared")
+    ha = shared.apply(tn.layers.dense(units=3, name="pa").apply(a))
+    hb = shared.apply(b)
+    cat = tn.layers.concatenate(name="cat").apply([ha, hb])
+    out1 = tn.layers.dense(units=2, activation="softmax", name="out1").apply(cat)
+    out2 = tn.layers.dense(units=1, name="out2").apply(hb)
+    lines = []
+    tn.model(inputs=[a, b], outputs=[out1, out2]).summary(print_fn=lines.append)
+    assert "\n".join(lines) == TFJS_SUMMARY
+    # A nested sequential model: a sequential-like graph, printed without connections.
+    seq = tn.sequential([tn.layers.dense(units=4, input_shape=[3], name="d1"),
+                         tn.layers.dense(units=2, name="d2")], name="sequential_1")
+    x = tn.input(shape=[3], name="x")
+    z = tn.layers.dense(units=1, name="z").apply(seq.apply(x))
+    lines = []
+    tn.model(inputs=x, outputs=z, name="outer").summary(print_fn=lines.append)
+    assert "\n".join(lines) == TFJS_NESTED_SUMMARY.format(seq="sequential_1")
+
+
+class _Sampling(tn.layers.Layer):
+    """A VAE's sampling layer: mean + exp(log_var / 2) * N(0, 1) noise."""
+
+    def call(self, inputs, training=False):
+        mean, log_var = inputs
+        eps = tn.random_normal(list(mean.shape))
+        return tn.add(mean, tn.mul(tn.exp(tn.mul(log_var, 0.5)), eps))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape[0]
+
+
+class _Scale(tn.layers.Layer):
+    """A user's layer with a weight and a constructor option kept in its config."""
+
+    def __init__(self, init=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self.init = init
+
+    def build(self, input_shape):
+        self.k = self.add_weight(name="k", shape=[input_shape[-1]],
+                                 initializer=tn.initializers.constant(value=self.init))
+
+    def call(self, x, training=False):
+        return tn.mul(x, self.k.val)
+
+    def get_config(self):
+        return {**super().get_config(), "init": self.init}
+
+
+def test_custom_layers_in_a_functional_model():
+    x = tn.input(shape=[6])
+    h = tn.layers.dense(units=8, activation="relu").apply(x)
+    mean = tn.layers.dense(units=2, name="mean").apply(h)
+    log_var = tn.layers.dense(units=2, name="log_var").apply(h)
+    z = _Sampling(name="z").apply([mean, log_var])
+    out = tn.layers.dense(units=6).apply(_Scale(init=0.5, name="scale").apply(z))
+    vae = tn.model(inputs=x, outputs=out)
+    assert z.shape == (None, 2)
+    scale = vae.get_layer("scale")
+    assert scale.k.name == "scale/k" and scale.get_config()["init"] == 0.5
+    clone = _Scale.from_config(scale.get_config())
+    assert clone.init == 0.5 and clone.name == "scale"
+    with pytest.raises(TypeError, match="unknown"):
+        _Scale(init=1.0, units=3)  # an option the layer does not take is refused
+    X = RNG.normal(size=(32, 6)).astype(np.float32)
+    vae.compile(optimizer=tn.train.adam(0.01), loss="meanSquaredError")
+    tn.set_seed(1)
+    h1 = vae.fit(X, X, epochs=3, batch_size=16, verbose=0).history["loss"]
+    assert h1[-1] < h1[0]
+    assert not np.allclose(scale.k.val.numpy(), 0.5)  # the user's weight trained
+
+
+def test_add_weight_checks():
+    layer = _Scale(name="s2")
+    layer.build((None, 3))
+    with pytest.raises(ValueError, match="duplicate weight name"):
+        layer.add_weight("k", [3])
+    with pytest.raises(TypeError, match="pass dtype by keyword"):
+        layer.add_weight("w", [3], "float32")
+    w = layer.add_weight("w", [2, 2], "zeros")
+    assert w.val.numpy().tolist() == [[0, 0], [0, 0]]
+    with pytest.raises(ValueError, match="unknown initializer"):
+        layer.add_weight("v", [2], "nope")

@@ -1,7 +1,7 @@
 """tn.layers: layer classes (tn.layers.Dense) and TF.js-style factories
 (tn.layers.dense(units=32, activation='relu'))."""
 from .base import Layer, LayerVariable
-from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape
+from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape, input  # noqa: A004
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                     average, concatenate, dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization
@@ -45,6 +45,6 @@ CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatt
                                    BatchNormalization, LayerNormalization, Add, Subtract,
                                    Multiply, Average, Maximum, Minimum, Concatenate, Dot)}
 
-__all__ = ["Layer", "LayerVariable", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
+__all__ = ["input", "Layer", "LayerVariable", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
            "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]

@@ -14,6 +14,7 @@ from .. import _kernels as K
 from ..core import autodiff, ops
 from ..core.random import generator
 from .base import Layer, _counters, shape_str
+from .topology import LayerNode, SymbolicTensor
 
 
 def incompatible(layer, message):
@@ -73,6 +74,26 @@ class InputLayer(Layer):
 
     def _default_name(self):
         return f"input{next(_counters['input'])}"  # TF.js: getUid('input')
+
+
+def input(shape=None, batch_shape=None, name=None, dtype=None, sparse=False):  # noqa: A001
+    """tn.input(shape=[784]) (or batch_shape=[None, 784]): the symbolic input of a
+    functional model, made by a new InputLayer."""
+    if shape is None and batch_shape is None:
+        raise ValueError("input: give 'shape' (without the batch axis) or 'batch_shape'")
+    if shape is not None and batch_shape is not None:
+        raise ValueError("input: give 'shape' or 'batch_shape', not both")
+    layer = InputLayer(input_shape=shape, batch_input_shape=batch_shape, name=name,
+                       dtype=dtype, sparse=sparse)
+    return input_tensor(layer)
+
+
+def input_tensor(layer):
+    """The output of an InputLayer (its one node, made on first use)."""
+    if not layer.inbound_nodes:
+        sym = SymbolicTensor(layer.batch_input_shape, layer.dtype, layer.name, layer, 0, 0)
+        layer.inbound_nodes.append(LayerNode(layer, [], False, [sym], {}))
+    return layer.inbound_nodes[0].outputs[0]
 
 
 def _activation_property():

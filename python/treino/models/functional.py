@@ -17,7 +17,7 @@ import itertools
 from ..core import engine
 from ..core.tensor import Tensor
 from ..layers.base import Layer
-from ..layers.core import InputLayer
+from ..layers.core import InputLayer, input, input_tensor  # noqa: A004 (tn.input)
 from ..layers.topology import LayerNode, SymbolicTensor, is_symbolic
 from .summary import summary_lines
 from .training import Model
@@ -315,6 +315,13 @@ class LayersModel(Model):
                 "input_layers": [ref(t) for t in self.inputs],
                 "output_layers": [ref(t) for t in self.outputs]}
 
+    def to_json(self, return_string=True):
+        """The topology {class_name, config, keras_version, backend} as a JSON string (a
+        dict with return_string=False), as TF.js's toJSON; tn.models.model_from_json
+        builds a model from it."""
+        from .saving.topology_json import to_json
+        return to_json(self, return_string)
+
     @property
     def class_name(self):
         return "Model"  # TF.js's class name for a functional model
@@ -337,26 +344,6 @@ def builtin_call(cls):
     if known is None:
         known = _BUILTIN[cls] = (cls.call.__module__ or "").startswith("treino.")
     return known
-
-
-def input(shape=None, batch_shape=None, name=None, dtype=None, sparse=False):  # noqa: A001
-    """tn.input(shape=[784]) (or batch_shape=[None, 784]): the symbolic input of a
-    functional model, made by a new InputLayer."""
-    if shape is None and batch_shape is None:
-        raise ValueError("input: give 'shape' (without the batch axis) or 'batch_shape'")
-    if shape is not None and batch_shape is not None:
-        raise ValueError("input: give 'shape' or 'batch_shape', not both")
-    layer = InputLayer(input_shape=shape, batch_input_shape=batch_shape, name=name,
-                       dtype=dtype, sparse=sparse)
-    return input_tensor(layer)
-
-
-def input_tensor(layer):
-    """The output of an InputLayer (its one node, made on first use)."""
-    if not layer.inbound_nodes:
-        sym = SymbolicTensor(layer.batch_input_shape, layer.dtype, layer.name, layer, 0, 0)
-        layer.inbound_nodes.append(LayerNode(layer, [], False, [sym], {}))
-    return layer.inbound_nodes[0].outputs[0]
 
 
 def model(inputs=None, outputs=None, name=None):
