@@ -38,3 +38,13 @@ def test_fit_dataset_example():
     out = run("fit_dataset.py")
     history = eval(out.strip().splitlines()[-1])
     assert len(history) == 5 and all(isinstance(v, float) for v in history)
+
+
+def test_functional_api_example():
+    out = run("functional_api.py")
+    keys = [l for l in out.splitlines() if l.startswith("history keys:")][0]
+    assert keys == ("history keys: loss, category_loss, price_loss, category_acc, price_mae, "
+                    "val_loss, val_category_loss, val_price_loss, val_category_acc, val_price_mae")
+    assert "Receives inputs" in out and "Total params: 668" in out
+    acc = float([l for l in out.splitlines() if l.startswith("held-out category")][0].split()[-1])
+    assert acc >= 0.8
