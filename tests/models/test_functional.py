@@ -359,3 +359,60 @@ def test_add_weight_checks():
     assert w.val.numpy().tolist() == [[0, 0], [0, 0]]
     with pytest.raises(ValueError, match="unknown initializer"):
         layer.add_weight("v", [2], "nope")
+
+
+class _ZeroMask(tn.layers.Layer):
+    """Passes its input on and masks the time steps that are all zero (as a Masking
+    layer would)."""
+
+    def call(self, x, training=False):
+        return x
+
+    def compute_mask(self, inputs, mask=None):
+        return tn.greater(tn.sum(tn.abs(inputs), -1), 0)
+
+
+class _MaskedMean(tn.layers.Layer):
+    """The mean over the unmasked time steps."""
+
+    def call(self, x, training=False, mask=None):
+        m = tn.expand_dims(tn.cast(mask, "float32"), -1)
+        return tn.div(tn.sum(tn.mul(x, m), 1), tn.sum(m, 1))
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], input_shape[2])
+
+    def compute_mask(self, inputs, mask=None):
+        return None  # the mask is used up here
+
+
+def _masked_model():
+    x = tn.input(shape=[5, 3])
+    h = _MaskedMean().apply(_ZeroMask().apply(x))
+    m = tn.model(inputs=x, outputs=tn.layers.dense(units=2).apply(h))
+    m.set_weights([np.full((3, 2), 0.3, np.float32), np.zeros(2, np.float32)])
+    return m
+
+
+def test_masks_flow_through_the_graph_and_replay_per_batch():
+    X = RNG.normal(size=(12, 5, 3)).astype(np.float32)
+    steps = RNG.integers(1, 6, 12)
+    for i, s in enumerate(steps):
+        X[i, s:] = 0  # padded sequences
+    want = np.stack([X[i, :s].mean(0) for i, s in enumerate(steps)]) @ np.full((3, 2), 0.3)
+    m = _masked_model()
+    np.testing.assert_allclose(m.predict(X, batch_size=4).numpy(), want, rtol=1e-5, atol=1e-6)
+    runs = []
+    for eager in (False, True):
+        m = _masked_model()
+        m.compile(optimizer=tn.train.sgd(0.1), loss="meanSquaredError", run_eagerly=eager)
+        h = m.fit(X, np.ones((12, 2), np.float32), batch_size=4, epochs=2, shuffle=False,
+                  verbose=0)
+        runs.append((m.get_weights(), h.history))
+    assert runs[0][1] == runs[1][1]
+    assert all(np.array_equal(a, b) for a, b in zip(runs[0][0], runs[1][0]))
+    # A layer that does not support masking refuses a mask (TF.js's rule).
+    x = tn.input(shape=[5, 3])
+    bad = tn.model(inputs=x, outputs=tn.layers.flatten().apply(_ZeroMask().apply(x)))
+    with pytest.raises(TypeError, match="does not support masking"):
+        bad.predict(X)

@@ -310,6 +310,21 @@ class Layer:
     def compute_output_shape(self, input_shape):
         return input_shape
 
+    # Whether the layer carries the mask of its input over to its output (an
+    # Embedding with mask_zero makes one; recurrent layers read it as call(mask=...)).
+    supports_masking = False
+
+    def compute_mask(self, inputs, mask=None):
+        """The mask of the output(s) given the input's (TF.js's rule): a layer that does
+        not support masking refuses one; one that does passes it on."""
+        if not self.supports_masking:
+            if mask is not None and (not isinstance(mask, list) or any(
+                    m is not None for m in mask)):
+                raise TypeError(f"Layer {self.name} does not support masking, but was passed "
+                                f"an input mask")
+            return None
+        return mask
+
     def get_config(self):
         config = {"name": self.name, "trainable": self._trainable, "dtype": self.dtype}
         if self.batch_input_shape is not None:

@@ -111,6 +111,8 @@ class Dense(Layer):
     """activation(x @ kernel + bias) over the last axis of x. With a fusable activation
     the whole layer is one native op forward and one backward (tn.dense)."""
 
+    supports_masking = True  # the input's mask passes through (TF.js)
+
     def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorotNormal",
                  bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
                  kernel_constraint=None, bias_constraint=None, **kwargs):
@@ -209,6 +211,8 @@ class Dense(Layer):
 class Activation(Layer):
     """Applies an activation (an id, either spelling, or a callable)."""
 
+    supports_masking = True  # the input's mask passes through (TF.js)
+
     def __init__(self, activation, **kwargs):
         activation = component(_activations, activation, "Activation", "activation")
         super().__init__(**kwargs)
@@ -231,6 +235,8 @@ class Dropout(Layer):
     noise_shape: the mask's shape (None entries take the input's size), e.g. [None, 1, F]
     for one mask per sample shared over timesteps. A seed makes the sequence of masks
     reproducible (the layer owns a generator seeded once)."""
+
+    supports_masking = True  # the input's mask passes through (TF.js)
 
     def __init__(self, rate, noise_shape=None, seed=None, **kwargs):
         # TF.js clamps the rate into [0, 1]; a rate outside is a mistake, and 1 would

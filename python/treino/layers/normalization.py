@@ -68,6 +68,8 @@ class BatchNormalization(_Normalization):
     statistics towards them (moving = moving * momentum + batch * (1 - momentum), in
     place, outside the gradient); training=False uses the moving statistics."""
 
+    supports_masking = True  # the input's mask passes through (TF.js)
+
     def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones",
                  moving_mean_initializer="zeros", moving_variance_initializer="ones",
@@ -193,6 +195,8 @@ class LayerNormalization(_Normalization):
     """Normalises each sample over `axis` (an int or a list, default the last axis) with
     its own mean and (biased) variance, then scales by gamma and shifts by beta (whose
     shape is the input's along `axis`)."""
+
+    supports_masking = True  # the input's mask passes through (TF.js)
 
     def __init__(self, axis=-1, epsilon=1e-3, center=True, scale=True,
                  beta_initializer="zeros", gamma_initializer="ones", beta_regularizer=None,

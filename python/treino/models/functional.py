@@ -230,26 +230,37 @@ class LayersModel(Model):
         flags = skip_last_activation if isinstance(skip_last_activation, (list, tuple)) \
             else [bool(skip_last_activation)] + [False] * (len(self.outputs) - 1)
         logits = {id(t.node) for t, f in zip(self.outputs, flags) if f}
+        masks = {}  # symbolic tensor id -> its mask Tensor (see Layer.compute_mask)
         for node in self._graph.nodes:
             args = [values[x.id] for x in node.inputs]
             x = args if node.as_list else args[0]
             layer = node.layer
-            kwargs = node.kwargs
-            tr = kwargs.get("training", training)
+            kwargs = _extra(node.kwargs)
+            tr = node.kwargs.get("training", training)
+            in_masks = [masks.get(x_.id) for x_ in node.inputs] if masks else None
+            mask = None
+            if in_masks is not None and any(m is not None for m in in_masks):
+                mask = in_masks if node.as_list else in_masks[0]
+                if "mask" not in kwargs and takes_mask(type(layer)):
+                    kwargs["mask"] = mask
             if logits and id(node) in logits:
                 out = layer.call_logits(x)
             elif builtin_call(type(layer)):
-                out = layer.call(x, training=tr, **_extra(kwargs))
+                out = layer.call(x, training=tr, **kwargs)
             else:  # a user's layer: one Python slot of the engine (see core/engine.py)
-                out = engine.python_slot(
-                    layer.name, lambda *ts, l=layer, lst=node.as_list, kw=_extra(kwargs), t=tr:
-                    l.call(list(ts) if lst else ts[0], training=t, **kw), tuple(args))
+                out = _user_call(layer, node, args, tr, kwargs)
             outs = list(out) if isinstance(out, (list, tuple)) else [out]
             if len(outs) != len(node.outputs):  # compute_output_shape disagrees with call
                 raise ValueError(f"layer {layer.name!r} returned {len(outs)} tensors, but its "
                                  f"compute_output_shape gave {len(node.outputs)} shapes")
             for sym, t in zip(node.outputs, outs):
                 values[sym.id] = t
+            out_mask = layer.compute_mask(x, mask)
+            if out_mask is not None:
+                out_masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask]
+                for sym, m in zip(node.outputs, out_masks):
+                    if m is not None:
+                        masks[sym.id] = m
         res = [values[t.id] for t in self.outputs]
         if self._out_keys == "single" or (self._out_keys is None and len(res) == 1):
             return res[0]
@@ -333,6 +344,40 @@ class LayersModel(Model):
 
 def _extra(kwargs):
     return {k: v for k, v in kwargs.items() if k != "training"}
+
+
+def _user_call(layer, node, args, training, kwargs):
+    """A user's layer as one Python slot of the engine. Its mask (a Tensor computed in
+    the step) is passed as a slot input, so a replay gives it the new batch's mask."""
+    mask = kwargs.pop("mask", None)
+    masks = [] if mask is None else list(mask) if isinstance(mask, list) else [mask]
+    present = [m is not None for m in masks]
+    n = len(args)
+
+    def call(*ts):
+        x = list(ts[:n]) if node.as_list else ts[0]
+        kw = dict(kwargs)
+        if masks:
+            it = iter(ts[n:])
+            got = [next(it) if p else None for p in present]
+            kw["mask"] = got if isinstance(mask, list) else got[0]
+        return layer.call(x, training=training, **kw)
+    return engine.python_slot(layer.name, call,
+                              tuple(args) + tuple(m for m in masks if m is not None))
+
+
+_TAKES_MASK = {}
+
+
+def takes_mask(cls):
+    """Whether cls.call accepts a `mask` argument (as a name or through **kwargs)."""
+    known = _TAKES_MASK.get(cls)
+    if known is None:
+        import inspect
+        params = inspect.signature(cls.call).parameters
+        known = _TAKES_MASK[cls] = "mask" in params or any(
+            p.kind is p.VAR_KEYWORD for p in params.values())
+    return known
 
 
 _BUILTIN = {}
