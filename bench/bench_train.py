@@ -9,8 +9,9 @@ W2: dense 784-512-512-10, adam 0.001, batch 128, same data.
 W3: predict on the 60,000 samples with both models.
 W4: `import treino` vs `import torch` (fresh interpreters).
 W1 variants (treino only, against plain W1 in the same worker): an L2 kernel regularizer
-    on the hidden layer, batch normalization after it, and a user's loss function
-    written with tn ops (categorical cross-entropy on the softmax output).
+    on the hidden layer, batch normalization after it, a user's loss function written
+    with tn ops (categorical cross-entropy on the softmax output), and the same layers
+    as a functional model (tn.input / layer.apply / tn.model).
 
 Keras runs where `import keras` works: in this interpreter, or in the one --keras-python
 names (a virtual environment with TensorFlow, which need not have treino or torch).
@@ -54,7 +55,17 @@ def timed_epochs(run_epoch, epochs):
 
 
 def treino_model(tn, hidden, optimizer, variant=None):
-    """The workload's model; variant 'l2', 'bn' or 'custom-loss' for the W1 variants."""
+    """The workload's model; variant 'l2', 'bn', 'custom-loss' or 'functional' for the
+    W1 variants."""
+    if variant == "functional":
+        x = tn.input(shape=[D])
+        h = x
+        for units in hidden:
+            h = tn.layers.dense(units=units, activation="relu").apply(h)
+        out = tn.layers.dense(units=C, activation="softmax").apply(h)
+        model = tn.model(inputs=x, outputs=out)
+        model.compile(optimizer=optimizer, loss="categoricalCrossentropy", metrics=["accuracy"])
+        return model
     first = dict(input_shape=[D], units=hidden[0], activation="relu")
     if variant == "l2":
         first["kernel_regularizer"] = tn.regularizers.l2(1e-4)
@@ -66,13 +77,13 @@ def treino_model(tn, hidden, optimizer, variant=None):
     model = tn.sequential(layers=layers)
     loss = "categoricalCrossentropy"
     if variant == "custom-loss":
-        def loss(y_true, y_pred):  # a user's function: runs as a Python slot
+        def loss(y_true, y_pred):  # a user's function: traced into the program
             return tn.neg(tn.sum(tn.mul(y_true, tn.log(tn.add(y_pred, 1e-7))), -1))
     model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"])
     return model
 
 
-W1_VARIANTS = ("l2", "bn", "custom-loss")
+W1_VARIANTS = ("l2", "bn", "custom-loss", "functional")
 
 
 def torch_parts(torch, hidden, lr, adam):
