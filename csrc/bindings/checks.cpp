@@ -340,4 +340,67 @@ void Args::disjoint(
   }
 }
 
+Act activation_arg(const char* fn, py::handle name, py::handle alpha_, float* alpha) {
+  Act act = Act::Linear;
+  if (!name.is_none()) {
+    if (!py::isinstance<py::str>(name)) {
+      type_error(std::string(fn) + ": argument 'activation' must be a str, received " +
+                 type_name(name));
+    }
+    const std::string s = name.cast<std::string>();
+    if (!parse_act(s, &act)) {
+      value_error(std::string(fn) + ": unknown activation '" + s +
+                  "'; fused activations are " + act_names() +
+                  " (apply others as a separate op)");
+    }
+  }
+  *alpha = act_default_alpha(act);
+  if (!alpha_.is_none()) {
+    if (py::isinstance<py::bool_>(alpha_) ||
+        !PyNumber_Check(alpha_.ptr()) || py::isinstance<py::str>(alpha_)) {
+      type_error(std::string(fn) + ": argument 'alpha' must be a number or None, received " +
+                 type_name(alpha_));
+    }
+    *alpha = py::float_(py::reinterpret_borrow<py::object>(alpha_)).cast<float>();
+  }
+  // The backward reads act' from the output y, which needs a monotonic activation.
+  if (act == Act::Elu && !(*alpha > 0.f)) {
+    value_error(std::string(fn) + ": elu needs alpha > 0 (the gradient is taken from the "
+                "output), received alpha=" + std::to_string(*alpha));
+  }
+  if (act == Act::LeakyRelu && !(*alpha >= 0.f)) {
+    value_error(std::string(fn) + ": leakyRelu needs alpha >= 0 (the gradient is taken from "
+                "the output), received alpha=" + std::to_string(*alpha));
+  }
+  return act;
+}
+
+std::vector<int64_t> int_tuple(const char* fn, const char* arg, py::handle obj, size_t size,
+                               int64_t lo, int64_t hi) {
+  const std::string what = std::string(fn) + ": argument '" + arg + "' must be a tuple of " +
+                           std::to_string(size) + " ints in [" + std::to_string(lo) + ", " +
+                           std::to_string(hi) + "], received ";
+  if (!py::isinstance<py::tuple>(obj) && !py::isinstance<py::list>(obj)) {
+    type_error(what + type_name(obj));
+  }
+  const auto seq = py::reinterpret_borrow<py::sequence>(obj);
+  if (py::len(seq) != size) value_error(what + std::string(py::repr(obj)));
+  std::vector<int64_t> v;
+  for (py::handle e : seq) {
+    if (py::isinstance<py::bool_>(e) || !PyIndex_Check(e.ptr())) {
+      type_error(what + std::string(py::repr(obj)));
+    }
+    int overflow = 0;
+    py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(e.ptr()));
+    const long long x = idx ? PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow) : -1;
+    if (!idx || PyErr_Occurred()) {
+      PyErr_Clear();
+      type_error(what + std::string(py::repr(obj)));
+    }
+    if (overflow || x < lo || x > hi) value_error(what + std::string(py::repr(obj)));
+    v.push_back(static_cast<int64_t>(x));
+  }
+  return v;
+}
+
 }  // namespace treino::bind

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "elementwise/activation.h"
+
 namespace treino::bind {
 
 namespace py = pybind11;
@@ -152,6 +154,16 @@ double real(const char* fn, const char* arg, py::handle h);
 
 // A Python int (or an object with __index__) as int64, ValueError when out of range.
 int64_t to_int64(const py::handle& obj, const char* fn, const char* arg);
+
+// A fused activation: a TF.js id ('linear', 'relu', ..., 'leakyRelu' or 'leaky_relu') or
+// None (linear); alpha: a number, or None for the activation's default (1 for elu, 0.2
+// for leakyRelu). Refuses alphas that make elu / leakyRelu non-monotonic: the backward
+// reads act' from the output.
+Act activation_arg(const char* fn, py::handle name, py::handle alpha, float* alpha_out);
+
+// A tuple or list of exactly `size` ints, each in [lo, hi]: strides, padding, window.
+std::vector<int64_t> int_tuple(const char* fn, const char* arg, py::handle obj, size_t size,
+                               int64_t lo, int64_t hi);
 
 [[noreturn]] void value_error(const std::string& msg);
 [[noreturn]] void type_error(const std::string& msg);

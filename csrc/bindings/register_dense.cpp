@@ -1,62 +1,16 @@
 // Bindings of the fused dense layer (forward and backward, one native call each).
-#include <cmath>
-#include <string>
-#include <vector>
-
 #include "bindings/checks.h"
 #include "bindings/register.h"
 #include "dense/dense.h"
 
 namespace treino::bind {
 
-namespace {
-
-// activation: a TF.js id ('linear', 'relu', ..., 'leakyRelu' or 'leaky_relu') or None
-// (linear). alpha: None picks the activation's default (1 for elu, 0.2 for leakyRelu).
-Act parse_activation(const py::handle& name, const py::handle& alpha_, const char* fn,
-                     float* alpha) {
-  Act act = Act::Linear;
-  if (!name.is_none()) {
-    if (!py::isinstance<py::str>(name)) {
-      type_error(std::string(fn) + ": argument 'activation' must be a str, received " +
-                 std::string(py::str(py::type::of(name).attr("__name__"))));
-    }
-    const std::string s = name.cast<std::string>();
-    if (!parse_act(s, &act)) {
-      value_error(std::string(fn) + ": unknown activation '" + s +
-                  "'; the fused dense supports " + act_names() +
-                  " (apply other activations as a separate op)");
-    }
-  }
-  *alpha = act_default_alpha(act);
-  if (!alpha_.is_none()) {
-    if (py::isinstance<py::bool_>(alpha_) ||
-        !PyNumber_Check(alpha_.ptr()) || py::isinstance<py::str>(alpha_)) {
-      type_error(std::string(fn) + ": argument 'alpha' must be a number or None, received " +
-                 std::string(py::str(py::type::of(alpha_).attr("__name__"))));
-    }
-    *alpha = py::float_(py::reinterpret_borrow<py::object>(alpha_)).cast<float>();
-  }
-  // The backward reads act' from the output y, which needs a monotonic activation.
-  if (act == Act::Elu && !(*alpha > 0.f)) {
-    value_error(std::string(fn) + ": elu needs alpha > 0 (the gradient is taken from the "
-                "output), received alpha=" + std::to_string(*alpha));
-  }
-  if (act == Act::LeakyRelu && !(*alpha >= 0.f)) {
-    value_error(std::string(fn) + ": leakyRelu needs alpha >= 0 (the gradient is taken from "
-                "the output), received alpha=" + std::to_string(*alpha));
-  }
-  return act;
-}
-
-}  // namespace
-
 void register_dense(py::module_& m) {
   m.def("dense_forward", [](py::handle x_, py::handle w_, py::handle b_, py::handle act_,
                             py::handle alpha_, py::handle out_) {
     Args a("dense_forward");
     float alpha;
-    const Act act = parse_activation(act_, alpha_, a.fn(), &alpha);
+    const Act act = activation_arg(a.fn(), act_, alpha_, &alpha);
     F32 x = a.in("x", x_, {"batch", "in"});
     F32 w = a.in("w", w_, {"in", "units"});
     F32 b = a.in_opt("b", b_, {"units"});
@@ -86,7 +40,7 @@ void register_dense(py::module_& m) {
                              py::handle dx_, py::handle dw_, py::handle db_) {
     Args a("dense_backward");
     float alpha;
-    const Act act = parse_activation(act_, alpha_, a.fn(), &alpha);
+    const Act act = activation_arg(a.fn(), act_, alpha_, &alpha);
     F32 x = a.in("x", x_, {"batch", "in"});
     F32 w = a.in("w", w_, {"in", "units"});
     F32 dy = a.in("dy", dy_, {"batch", "units"});
