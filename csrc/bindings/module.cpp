@@ -11,4 +11,5 @@ PYBIND11_MODULE(_core, m) {
   treino::bind::register_optim(m);
   treino::bind::register_data(m);
   treino::bind::register_norm(m);
+  treino::bind::register_conv(m);
 }

@@ -11,4 +11,5 @@ void register_loss(pybind11::module_& m);
 void register_optim(pybind11::module_& m);
 void register_data(pybind11::module_& m);
 void register_norm(pybind11::module_& m);
+void register_conv(pybind11::module_& m);
 }  // namespace treino::bind

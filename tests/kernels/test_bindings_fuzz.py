@@ -52,6 +52,9 @@ FUZZ = textwrap.dedent(r"""
     def opt(n):  # n state lists for 2 variables
         ps = [f32(3, 4), f32(5)]
         return [ps, [f32(3, 4), f32(5)]] + [[np.zeros((3, 4), np.float32), np.zeros(5, np.float32)] for _ in range(n)]
+    # x (2, 5, 5, 3), w (3, 3, 3, 4), padding top 1: y (2, 4, 3, 4).
+    conv_fwd = (f32(2, 5, 5, 3), f32(3, 3, 3, 4), f32(4), (1, 1), (1, 0, 0, 0), (1, 1), "relu")
+    conv_bwd = (f32(2, 4, 3, 4), *conv_fwd[:2], np.abs(f32(2, 4, 3, 4)), *conv_fwd[3:])
     templates = {
         "sgemm": (x34, x45), "sgemm_ref": (x34, x45),
         "dense_forward": (x34, x45, f32(5), "relu"),
@@ -67,6 +70,8 @@ FUZZ = textwrap.dedent(r"""
         "gather_rows": (x34, np.array([2, 0], np.int64), f32(2, 4), np.array([1], np.int64)),
         "batchnorm_forward": (x34, f32(4), f32(4), f32(4), np.abs(f32(4)), 1e-3, 0.1),
         "batchnorm_backward": (x34, x34.copy(), f32(4), np.abs(f32(4)), f32(4)),
+        "conv2d_forward": conv_fwd, "conv2d_forward_ref": conv_fwd,
+        "conv2d_backward": conv_bwd, "conv2d_backward_ref": conv_bwd,
     }
     for name in names:
         if name in templates:
