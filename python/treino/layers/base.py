@@ -23,8 +23,11 @@ _counters = defaultdict(lambda: itertools.count(1))
 
 
 def _snake(name):
-    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
+    """TF.js's toSnakeCase (generic_utils.ts): 'Conv2D' -> 'conv2d', 'MaxPooling2D' ->
+    'max_pooling2d'; a name starting with '_' gets the prefix 'private'."""
+    s = re.sub(r"(.)([A-Z][a-z0-9]+)", r"\1_\2", name)
+    s = re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+    return s if not s.startswith("_") else "private" + s
 
 
 def shape_str(shape):
