@@ -61,7 +61,7 @@ _LAZY = {
     "load_layers_model": ".models.saving",
     **{m: "." + m for m in ("activations", "callbacks", "constraints", "data", "datasets",
                             "initializers", "layers", "losses", "metrics", "models",
-                            "regularizers", "train", "vis", "_config")},
+                            "regularizers", "serialization", "train", "vis", "_config")},
 }
 __all__ = sorted({n for n in [*globals(), *_LAZY] if not n.startswith("_")})
 __getattr__, __dir__ = _attach(globals(), _LAZY)
