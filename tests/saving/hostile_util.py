@@ -1,6 +1,7 @@
 """Building hostile model files in tests: a small saved model to start from, helpers to
 edit its model.json and shards, and checks that a load failed cleanly."""
 import contextlib
+import importlib
 import itertools
 import json
 import os
@@ -16,6 +17,10 @@ import treino as tn
 from treino.core import random as trandom
 from treino.layers import base as layers_base
 from treino.models.saving import LoadError, load_layers_model
+
+# The modules, not the tn.models.sequential factory that shadows its module's name.
+functional = importlib.import_module("treino.models.functional")
+sequential = importlib.import_module("treino.models.sequential")
 
 
 def tiny_model(seed=0, compiled=True):
@@ -43,11 +48,17 @@ def shard_path(folder):
 
 def process_state():
     """What a failing load must leave as it was: the global generator's state and the
-    next default layer name (consumed by configs without a name)."""
+    next default layer, Sequential and functional model names (consumed by configs
+    without a name)."""
     counters = {k: next(c) for k, c in layers_base._counters.items()}
     for k, v in counters.items():   # put back what next() took
         layers_base._counters[k] = itertools.count(v)
-    return trandom.generator().bit_generator.state, counters
+    models = []
+    for module, attr in ((sequential, "_ids"), (functional, "_model_ids")):
+        value = next(getattr(module, attr))
+        setattr(module, attr, itertools.count(value))
+        models.append(value)
+    return trandom.generator().bit_generator.state, counters, models
 
 
 @contextlib.contextmanager

@@ -289,7 +289,9 @@ def test_unknown_layer_class_lists_known(saved):
     ('{"modelTopology": {"class_name": "Sequential", "config": {"layers": []}}}',
      "weightsManifest"),
     ('{"modelTopology": {"class_name": "Model", "config": {}}, "weightsManifest": []}',
-     "holds a 'Model' model"),
+     r"'modelTopology.config.layers' must be a non-empty list"),
+    ('{"modelTopology": {"class_name": "Graph", "config": {}}, "weightsManifest": []}',
+     r"holds a 'Graph' model; treino loads Sequential and functional"),
 ])
 def test_not_a_layers_model(tmp_path, content, match):
     (tmp_path / "model.json").write_text(content)

@@ -7,7 +7,10 @@
 - `model.save('x.treino')` (the suffix in any case): one zip file with the same folder
   plus the optimizer's state and the random state, for checkpoints that resume training
   exactly.
-- `load_layers_model(path)`: a folder, its model.json, or a .treino file.
+- `load_layers_model(path)`: a folder, its model.json, or a .treino file; Sequential and
+  functional models, nested models, and the layer classes registered with
+  tn.serialization.register_class.
+- `model_from_json(json_or_dict)` / `model.to_json()`: the topology alone (topology_json.py).
 
 Writes are atomic (atomic.py). Loading treats every file as untrusted (safe_io.py,
 limits.py, docs/loading.md): it reads only regular files inside the model's folder,
@@ -22,8 +25,9 @@ from .loading import build_model
 from .safe_io import FolderSource, LoadError, fail, open_regular, read_limited
 from .tfjs_format import (LEGACY_SHARD, OWN_SHARD, check_manifest, check_totals,
                           manifest_bytes, model_files, parse_model_json, read_weights)
+from .topology_json import model_from_json, to_json
 
-__all__ = ["save_model", "load_layers_model", "LoadError"]
+__all__ = ["save_model", "load_layers_model", "model_from_json", "to_json", "LoadError"]
 
 
 def _path(path, fn):
@@ -89,9 +93,11 @@ def _looks_like_zip(path, where):
 
 
 def load_layers_model(path, strict=True, compile=True, restore_random_state=True):
-    """A Sequential model from a TF.js layers-model folder ('dir' or 'dir/model.json')
-    or a .treino file: architecture, weights, and, when saved and compile=True, the
-    training config (compiled, so fit can continue) and optimizer state.
+    """A model (Sequential or functional) from a TF.js layers-model folder ('dir' or
+    'dir/model.json') or a .treino file:
+    architecture, weights, and, when saved and compile=True, the training config
+    (compiled, so fit can continue) and optimizer state. A layer of a class of the user's
+    loads once the class is registered (tn.serialization.register_class).
 
     strict=False loads the weights whose names and shapes match and reports the rest
     (a warning and `model.load_report`). For a .treino file, restore_random_state=True

@@ -23,7 +23,13 @@ MAX_OPTIMIZER_SLOTS = 3
 # weight is created.
 MAX_UNBACKED_PARAMS = 16 * 1024 ** 2
 
-MAX_LAYERS = 10_000           # layers in one model
+MAX_LAYERS = 10_000           # layers in one model, the layers of nested models included
+# Models nested in models (a layer whose config is a Sequential or functional model):
+# real ones nest a few levels; reading and building recurse once per level.
+MAX_MODEL_DEPTH = 16
+# Inbound nodes (layer applications) of a functional topology, nested models' included,
+# and separately the input references they list: the rebuild's work grows with them.
+MAX_NODES = 100_000
 MAX_WEIGHT_ENTRIES = 100_000  # entries over all weight manifests of one model
 MAX_SHARDS = 10_000           # shard files over all manifest groups
 MAX_RANK = 32                 # dimensions of a weight's or a config's shape

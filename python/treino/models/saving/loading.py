@@ -1,6 +1,6 @@
-"""Builds a model from a checked model.json and its decoded weights: layers from their
-configs, weights matched by name, the training config compiled, optimizer state mapped
-onto the new model's variables.
+"""Builds a model from a checked model.json and its decoded weights: the topology read
+(model_config.py), the layers made and connected (rebuild.py), weights matched by name,
+the training config compiled, optimizer state mapped onto the new model's variables.
 
 Nothing sized by the file is allocated before it is checked: each layer creates its
 weights through a guard that, before the values exist, takes them from the file when
@@ -10,6 +10,7 @@ initialised, so a load that matches its file draws nothing from the random gener
 
 A failure leaves the process as it was: the random generator and the counters behind
 default layer and model names are restored, and no warning has been issued."""
+import contextlib
 import importlib
 import inspect
 import itertools
@@ -18,17 +19,14 @@ import warnings
 
 import numpy as np
 
-from ... import layers as layers_mod
+from ... import initializers
 from ...core import random as trandom
 from ...layers import base as layers_base
 from . import limits
+from .model_config import read_topology
+from .rebuild import Builder, Refused
 from .safe_io import LoadError, clip, fail, short
-from .tfjs_format import layer_configs, optimizer_from_config
-
-
-class _Refused(Exception):
-    """Raised inside a layer's build; not a ValueError, so that Sequential.add does not
-    rewrap it and the loader reports it as it is."""
+from .tfjs_format import optimizer_from_config
 
 
 def _peek(count):
@@ -39,8 +37,8 @@ def _peek(count):
 
 class _ProcessState:
     """What building layers may change outside the new model: the global random generator
-    (initialisers draw from it) and the counters behind default layer and model names
-    (a config without a name takes the next one)."""
+    (initialisers draw from it) and the counters behind default layer, Sequential and
+    functional model names (a config without a name takes the next one)."""
 
     def __init__(self):
         # The module, not the tn.sequential factory that treino.models exports by that name.
@@ -53,6 +51,8 @@ class _ProcessState:
         for key in list(counters):
             self._counters[key], counters[key] = _peek(counters[key])
         self._model_id, sequential._ids = _peek(sequential._ids)
+        self._functional = importlib.import_module("..functional", __package__)
+        self._functional_id, self._functional._model_ids = _peek(self._functional._model_ids)
 
     def restore(self):
         self._rng.bit_generator.state = self._rng_state
@@ -63,6 +63,21 @@ class _ProcessState:
         for key, value in self._counters.items():
             counters[key] = itertools.count(value)
         self._sequential._ids = itertools.count(self._model_id)
+        self._functional._model_ids = itertools.count(self._functional_id)
+
+
+@contextlib.contextmanager
+def all_or_nothing(where):
+    """Restores the process state (_ProcessState) when the block raises; an error that
+    is not the loader's becomes one, naming the file."""
+    state = _ProcessState()
+    try:
+        yield
+    except BaseException as e:
+        state.restore()
+        if isinstance(e, Exception) and not isinstance(e, LoadError):
+            raise fail(where, f"cannot build the model ({type(e).__name__}: {e})") from e
+        raise
 
 
 class _InitialValues:
@@ -76,19 +91,26 @@ class _InitialValues:
         self.requested = 0
         self.unbacked = 0
 
-    def guard(self, layer, index):
-        """An add_weight for `layer` whose initializer is replaced by one that decides."""
+    def guard(self, layer, label):
+        """An add_weight for `layer` whose initializer is replaced by one that decides;
+        `label` names the layer in messages ("layer 2 (Dense 'd')")."""
         base = layer.add_weight
         signature = inspect.signature(base)
 
         def add_weight(*args, **kwargs):
             bound = signature.bind(*args, **kwargs)
-            bound.arguments["initializer"] = self._initializer(
-                layer, index, bound.arguments["name"], bound.arguments["initializer"])
+            # Layer.add_weight's defaults: a weight without a name is weight<i>, one
+            # without an initializer is glorot_uniform.
+            name = bound.arguments.get("name")
+            if name is None:
+                name = f"weight{len(layer.weights)}"
+            original = bound.arguments.get("initializer")
+            bound.arguments["initializer"] = _Decided(self._initializer(
+                layer, label, name, "glorotUniform" if original is None else original))
             return base(*bound.args, **bound.kwargs)
         return add_weight
 
-    def _initializer(self, layer, index, name, original):
+    def _initializer(self, layer, label, name, original):
         def initial(shape, dtype):
             full = f"{layer.name}/{name}"
             shape = tuple(int(d) for d in shape)
@@ -97,77 +119,46 @@ class _InitialValues:
             arr = self.file.get(full)
             if arr is not None and arr.shape == shape:
                 return arr
-            what = (f"layer {index} ({layer.class_name} {layer.name!r}) creates weight "
-                    f"{full!r} of shape {list(shape)} ({n} values)")
+            what = f"{label} creates weight {full!r} of shape {list(shape)} ({n} values)"
             if self.strict:
                 if self.requested > self.file_params:
-                    raise _Refused(f"{what}: the model would need more values than the "
-                                   f"{self.file_params} its weights manifest holds; the "
-                                   f"topology does not match its weights")
+                    raise Refused(f"{what}: the model would need more values than the "
+                                  f"{self.file_params} its weights manifest holds; the "
+                                  f"topology does not match its weights")
                 # The load fails once every weight is known (and then lists them all):
                 # zeros stand in without drawing from the random generator.
                 return np.zeros(shape, dtype)
             self.unbacked += n
             if self.unbacked > limits.MAX_UNBACKED_PARAMS:
-                raise _Refused(f"{what}, which the file does not hold: with strict=False a "
-                               f"loader initialises at most {limits.MAX_UNBACKED_PARAMS} "
-                               f"values the file lacks")
-            return original(shape, dtype)
+                raise Refused(f"{what}, which the file does not hold: with strict=False a "
+                              f"loader initialises at most {limits.MAX_UNBACKED_PARAMS} "
+                              f"values the file lacks")
+            return initializers.get(original, f"{label}: weight {full!r}")(shape, dtype)
         return initial
 
 
-# Keys Keras writes into configs that TF.js's layers ignore, dropped at load when they
-# hold the value that changes nothing (a model.json converted from Keras carries them);
-# any other unknown key is still refused by from_config.
-_KERAS_ONLY = {"InputLayer": {"ragged": False},
-               "LayerNormalization": {"beta_constraint": None, "gamma_constraint": None}}
+class _Decided(initializers.Initializer):
+    """The initializer the guard hands to add_weight (which takes Initializers): the
+    decision is made when the layer asks for the values, once the shape is known."""
+    class_name = "Decided"
 
+    def __init__(self, decide):
+        self._decide = decide
 
-def _layer(cls_name, config, index, where):
-    neutral = _KERAS_ONLY.get(cls_name, {})
-    config = {k: v for k, v in config.items() if not (k in neutral and v == neutral[k]
-                                                      and type(v) is type(neutral[k]))}
-    cls = layers_mod.CLASSES.get(cls_name)
-    if cls is None:
-        raise fail(where, f"layer {index} has unknown class {short(cls_name)}; known layer "
-                          f"classes: {', '.join(layers_mod.CLASSES)}")
-    if cls_name == "InputLayer" and index > 0:
-        raise fail(where, f"layer {index} ({cls_name} {short(config.get('name'))}) is an input "
-                          f"layer after other layers; only the first layer may be one")
-    try:
-        return cls.from_config(config)
-    except Exception as e:   # the constructor's own checks, whatever their type
-        raise fail(where, f"layer {index} ({cls_name} {short(config.get('name'))}) has an "
-                          f"invalid config: {e}") from (None if isinstance(e, (TypeError, ValueError))
-                                                        else e)
-
-
-def _build(name, configs, model_w, strict, where):
-    from ..sequential import Sequential
-    layers = [_layer(c, cfg, i, where) for i, (c, cfg) in enumerate(configs)]
-    values = _InitialValues(model_w, strict, where)
-    model = Sequential(name=name)
-    for i, layer in enumerate(layers):
-        # Shadows the method on this instance only, for the build; object.__setattr__ as
-        # this is no configuration of the layer's (Layer.__setattr__ may track those).
-        object.__setattr__(layer, "add_weight", values.guard(layer, i))
-        try:
-            model.add(layer)
-        except _Refused as e:
-            raise fail(where, str(e)) from None
-        except Exception as e:
-            raise fail(where, f"layer {i} ({layer.class_name} {layer.name!r}) does not fit "
-                              f"the model: {e}") from (None if isinstance(e, (TypeError, ValueError))
-                                                       else e)
-        finally:
-            vars(layer).pop("add_weight", None)
-    return model
+    def __call__(self, shape, dtype="float32"):
+        return self._decide(shape, dtype)
 
 
 def _match(model, model_w, strict, where):
     """Compares the built model's weights with the file's: raises (strict) or returns the
     load report. Weights that matched already hold the file's values."""
-    ws = {w.name: w for w in model.weights}
+    ws = {}
+    for w in model.weights:
+        if w.name in ws:
+            raise fail(where, f"two layers of the model (in different nested models) have a "
+                              f"weight named {w.name!r}; the file's weights, named by layer, "
+                              f"cannot be told apart")
+        ws[w.name] = w
     missing = [n for n in ws if n not in model_w]
     unused = [n for n in model_w if n not in ws]
     mismatched = [f"{n}: model {list(ws[n].shape)}, file {list(model_w[n].shape)}"
@@ -274,17 +265,17 @@ def _set_optimizer_state(model, checked, strict, where, notes):
 
 
 def build_model(mj, model_w, opt_w, where, strict=True, compile=True, finish=None):
-    """A Sequential from a parsed model.json and decoded weights. With strict=False the
-    weights that match (name and shape) are loaded and the rest reported: a warning and
-    `model.load_report` = {'missing': [...], 'unused': [...], 'mismatched': [...]}.
-    finish(model), when given, runs last (checks, then changes process state)."""
-    name, configs = layer_configs(mj, where)
+    """A Sequential or functional model from a parsed model.json and decoded weights.
+    With strict=False the weights that match (name and shape) are loaded and the rest
+    reported: a warning and `model.load_report` = {'missing': [...], 'unused': [...],
+    'mismatched': [...]}. finish(model), when given, runs last (checks, then changes
+    process state)."""
+    spec = read_topology(mj["modelTopology"], where)
     training = _training_config(mj, where) if compile else None
     checked = check_optimizer_weights(opt_w, training[0], where) if training and opt_w else None
-    state = _ProcessState()
     notes = []
-    try:
-        model = _build(name, configs, model_w, strict, where)
+    with all_or_nothing(where):
+        model = Builder(where, _InitialValues(model_w, strict, where)).build(spec)
         report = _match(model, model_w, strict, where)
         if training is not None:
             _compile(model, *training, where)
@@ -292,11 +283,6 @@ def build_model(mj, model_w, opt_w, where, strict=True, compile=True, finish=Non
                 _set_optimizer_state(model, checked, strict, where, notes)
         if finish is not None:
             finish(model)
-    except BaseException as e:
-        state.restore()
-        if isinstance(e, Exception) and not isinstance(e, LoadError):
-            raise fail(where, f"cannot build the model ({type(e).__name__}: {e})") from e
-        raise
     if not strict:
         model.load_report = report
         if any(report.values()):

@@ -32,15 +32,26 @@ FORMAT_VERSION = 1
 _BIT_GENERATOR = "PCG64"
 
 
+def _seeded_layers(model):
+    """The layers (nested models' included) with a generator of their own, by name."""
+    return [l for l in model._leaf_layers() if getattr(l, "_rng", None) is not None]
+
+
 def _random_state(model):
-    layers = {l.name: l._rng.bit_generator.state for l in model._layers
-              if getattr(l, "_rng", None) is not None}
+    layers = {}
+    for l in _seeded_layers(model):
+        if l.name in layers:
+            raise ValueError(f"save: two seeded layers of the model (in different nested "
+                             f"models) are named {l.name!r}; a .treino file keeps their random "
+                             f"state by layer name. Give the layers distinct names")
+        layers[l.name] = l._rng.bit_generator.state
     return {"global": trandom.generator().bit_generator.state, "layers": layers}
 
 
 def save(model, path, include_optimizer=True):
     # The JSON members are deflated; the weights, which barely compress, are stored (a
     # loader refuses members that inflate more than limits.MAX_COMPRESSION_RATIO).
+    random_state = _random_state(model)   # checked before anything is written
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
         shards, mj = model_files(model, include_optimizer)
@@ -53,7 +64,7 @@ def save(model, path, include_optimizer=True):
                 {"weightsManifest": [{"paths": ["optimizer.bin"], "weights": specs}]}))
             z.writestr("optimizer.bin", data, zipfile.ZIP_STORED)
         z.writestr("treino.json", json.dumps(
-            {"format": "treino", "version": FORMAT_VERSION, "random_state": _random_state(model)}))
+            {"format": "treino", "version": FORMAT_VERSION, "random_state": random_state}))
     atomic.write_file(path, buf.getvalue())
 
 
@@ -139,7 +150,7 @@ def load(path, strict=True, compile=True, restore_random_state=True):
 def _restore(model, state, where):
     """Checks that every saved layer generator belongs to a seeded layer, then sets them
     all and the global one (which, once checked, cannot fail)."""
-    by_name = {l.name: l for l in model._layers}
+    by_name = {l.name: l for l in _seeded_layers(model)}
     rngs = []
     for name, s in state["layers"].items():
         rng = getattr(by_name.get(name), "_rng", None)

@@ -9,7 +9,8 @@ them), shards of at most 4 MiB (`group1-<token>-shard{i}of{n}.bin` in a folder,
 optimizer_config) when the model is compiled with ids TF.js can read.
 
 Reading checks every field of model.json and of the weights manifest (types, shapes,
-sizes against limits.py) before any shard is read; loading.py builds the model.
+sizes against limits.py) before any shard is read; model_config.py reads the topology,
+and rebuild.py and loading.py build the model.
 """
 import json
 import math
@@ -47,8 +48,18 @@ def to_snake(key):
 # -- writing -------------------------------------------------------------------------------
 
 def named_weights(model):
-    """[(layer-relative name, float32/int32 array)] in TF.js's order."""
-    return [(w.name, w.val.numpy()) for w in model.trainable_weights + model.non_trainable_weights]
+    """[(layer-relative name, float32/int32 array)] in TF.js's order (layer by layer,
+    a nested model's layers in its place: trainable weights first, then the others)."""
+    weights = model.trainable_weights + model.non_trainable_weights
+    seen = set()
+    for w in weights:
+        if w.name in seen:
+            raise ValueError(f"save: two layers of the model (in different nested models) "
+                             f"have a weight named {w.name!r}; TF.js's format names weights "
+                             f"by layer name, so a loader could not tell them apart. Give the "
+                             f"layers distinct names")
+        seen.add(w.name)
+    return [(w.name, w.val.numpy()) for w in weights]
 
 
 def encode_weights(named, group=None):
@@ -118,11 +129,16 @@ def training_config(model):
     }
 
 
+def model_topology(model):
+    """model.json's modelTopology (and to_json's value): TF.js's toJSON of the model."""
+    return {"class_name": model.class_name, "config": model.get_config(),
+            "keras_version": KERAS_VERSION, "backend": BACKEND}
+
+
 def model_json(model, weight_specs, paths, include_optimizer=True):
     from ... import __version__
     out = {
-        "modelTopology": {"class_name": "Sequential", "config": model.get_config(),
-                          "keras_version": KERAS_VERSION, "backend": BACKEND},
+        "modelTopology": model_topology(model),
         "format": FORMAT,
         "generatedBy": f"treino {__version__}",
         "convertedBy": None,
@@ -289,7 +305,7 @@ def read_weights(groups, source, where, field="weightsManifest"):
 _SHAPE_KEYS = ("batch_input_shape", "input_shape", "target_shape", "noise_shape")
 
 
-def _snake_config(config, where, field):
+def snake_config(config, where, field):
     """A layer's config with snake_case keys (TF.js writes them; camelCase keys of
     hand-written configs are accepted too), its shapes bounded before any arithmetic."""
     out = {}
@@ -307,37 +323,6 @@ def _snake_config(config, where, field):
     return out
 
 
-def layer_configs(mj, where):
-    """(model name, [(class_name, snake_case config)]) of a Sequential topology (TF.js's,
-    or a Keras model_config wrapper around one)."""
-    topo = mj["modelTopology"]
-    topo = topo.get("model_config", topo)
-    cls = topo.get("class_name") if isinstance(topo, dict) else None
-    if cls != "Sequential":
-        raise fail(where, f"'modelTopology' holds a {short(cls)} model; treino loads "
-                          f"Sequential models (functional models come later)")
-    config = topo.get("config")
-    layers = config.get("layers") if isinstance(config, dict) else config
-    if not isinstance(layers, list) or not layers:
-        raise fail(where, "'modelTopology.config.layers' must be a non-empty list of layers")
-    if len(layers) > limits.MAX_LAYERS:
-        raise fail(where, f"the model has {len(layers)} layers; a loader builds at most "
-                          f"{limits.MAX_LAYERS}")
-    out = []
-    for i, entry in enumerate(layers):
-        field = f"modelTopology.config.layers[{i}]"
-        if not isinstance(entry, dict) or not isinstance(entry.get("class_name"), str) or \
-                not isinstance(entry.get("config"), dict):
-            raise fail(where, f"{field} must be {{'class_name': '...', 'config': {{...}}}}, "
-                              f"received {short(entry)}")
-        out.append((entry["class_name"], _snake_config(entry["config"], where, f"{field}.config")))
-    name = config.get("name") if isinstance(config, dict) else None
-    if name is not None and (not isinstance(name, str) or not name):
-        raise fail(where, f"modelTopology.config.name must be a non-empty string, received "
-                          f"{short(name)}")
-    return name, out
-
-
 def optimizer_from_config(oc, where):
     field = "trainingConfig.optimizer_config"
     name = oc.get("class_name") if isinstance(oc, dict) else None
@@ -350,7 +335,7 @@ def optimizer_from_config(oc, where):
         config = {}
     if not isinstance(config, dict):
         raise fail(where, f"{field}.config must be an object, received {short(config)}")
-    config = _snake_config(config, where, f"{field}.config")
+    config = snake_config(config, where, f"{field}.config")
     try:
         return OPTIMIZER_CLASSES[name].from_config(config)
     except Exception as e:   # the constructor's own check, whatever its type
