@@ -1,6 +1,8 @@
-"""model.to_json and tn.models.model_from_json (TF.js's toJSON / modelFromJSON), and
-custom layer classes (tn.serialization.register_class, custom_objects)."""
+"""model.to_json and tn.models.model_from_json (TF.js's toJSON / modelFromJSON), custom
+layer classes (tn.serialization.register_class, custom_objects), and TF.js's file://
+paths for save and load."""
 import json
+import os
 
 import numpy as np
 import pytest
@@ -245,3 +247,36 @@ def test_register_class_refuses_a_name_taken_by_another_class():
 def test_custom_objects_checked(custom, error, match):
     with pytest.raises(error, match=match):
         tn.models.model_from_json(_scaled().to_json(), custom_objects=custom)
+
+
+# -- file:// paths -------------------------------------------------------------------------
+
+def test_file_scheme_is_a_local_path(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    m = _scaled()
+    serialization.register_class(Scale)
+    x = np.ones((1, 3), np.float32)
+    m.save(f"file://{tmp_path}/abs")           # file:///abs/path
+    m.save("file://rel")                        # file://relative/path
+    m.save("FILE://one.treino")
+    assert sorted(os.listdir(tmp_path)) == ["abs", "one.treino", "rel"]   # no 'file:' folder
+    for path in (f"file://{tmp_path}/abs/model.json", "file://rel", "file://one.treino",
+                 str(tmp_path / "abs")):
+        np.testing.assert_array_equal(load_layers_model(path).predict(x).numpy(),
+                                      m.predict(x).numpy())
+
+
+@pytest.mark.parametrize("url", ["http://example.com/model.json", "https://x/m.json",
+                                 "indexeddb://my-model", "localstorage://my-model",
+                                 "downloads://my-model"])
+def test_other_schemes_are_refused(tmp_path, monkeypatch, url):
+    monkeypatch.chdir(tmp_path)
+    m = _scaled()
+    scheme = url.split(":")[0]
+    message = rf"argument 'path' is '{url}', a {scheme}:// URL; treino reads and writes local " \
+              r"files only"
+    with pytest.raises(ValueError, match=r"^save: " + message):
+        m.save(url)
+    with pytest.raises(ValueError, match=r"^load_layers_model: " + message):
+        load_layers_model(url)
+    assert os.listdir(tmp_path) == []

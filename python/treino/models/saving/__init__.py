@@ -12,12 +12,16 @@
   tn.serialization.register_class.
 - `model_from_json(json_or_dict)` / `model.to_json()`: the topology alone (topology_json.py).
 
+Paths are local: TF.js's `file://` prefix is accepted and dropped; TF.js's other URL
+schemes (http://, indexeddb://, localstorage://, downloads://) are refused.
+
 Writes are atomic (atomic.py). Loading treats every file as untrusted (safe_io.py,
 limits.py, docs/loading.md): it reads only regular files inside the model's folder,
 checks every declared size before reading or allocating, and a failing load raises
 ValueError naming the file and field and changes nothing.
 """
 import os
+import re
 import stat
 
 from . import atomic, limits, native
@@ -29,6 +33,10 @@ from .topology_json import model_from_json, to_json
 
 __all__ = ["save_model", "load_layers_model", "model_from_json", "to_json", "LoadError"]
 
+# A URL scheme as TF.js's model IO routes on ('indexeddb://', 'file://'...); two letters
+# at least, so that a Windows drive ('C:/models') is a path.
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+)://")
+
 
 def _path(path, fn):
     try:
@@ -38,6 +46,13 @@ def _path(path, fn):
                         f"received {type(path).__name__}") from None
     if isinstance(path, bytes):
         raise TypeError(f"{fn}: argument 'path' must be a str path, received bytes")
+    scheme = _SCHEME.match(path)
+    if scheme and scheme.group(1).lower() == "file":
+        path = path[scheme.end():]   # TF.js's file://path (file:///abs/path: /abs/path)
+    elif scheme:
+        raise ValueError(f"{fn}: argument 'path' is {path!r}, a {scheme.group(1)}:// URL; "
+                         f"treino reads and writes local files only: give a path (TF.js's "
+                         f"'file://' prefix is accepted)")
     if not path:
         raise ValueError(f"{fn}: argument 'path' must not be empty; give a folder, a "
                          f"model.json path or a file name ending in '.treino'")
@@ -93,8 +108,8 @@ def _looks_like_zip(path, where):
 
 
 def load_layers_model(path, strict=True, compile=True, restore_random_state=True):
-    """A model (Sequential or functional) from a TF.js layers-model folder ('dir' or
-    'dir/model.json') or a .treino file:
+    """A model (Sequential or functional) from a TF.js layers-model folder ('dir',
+    'dir/model.json', or either with TF.js's 'file://' prefix) or a .treino file:
     architecture, weights, and, when saved and compile=True, the training config
     (compiled, so fit can continue) and optimizer state. A layer of a class of the user's
     loads once the class is registered (tn.serialization.register_class).
