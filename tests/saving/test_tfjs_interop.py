@@ -5,11 +5,7 @@ saves, treino loads and predicts. Predictions agree to 1e-5.
 Needs node and `npm ci` run in tests/tfjs; skipped with the reason otherwise, unless
 TREINO_REQUIRE_TFJS=1 (CI sets it), which turns the skip into a failure."""
 import json
-import os
-import shutil
-import subprocess
 import zipfile
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,33 +14,12 @@ import treino as tn
 from treino.models.saving import load_layers_model
 
 from saving_util import data, small_model
-
-TFJS_DIR = Path(__file__).resolve().parents[1] / "tfjs"
-TFJS_VERSION = "4.22.0"
+from tfjs_util import find_node, run_node
 
 
 @pytest.fixture(scope="module")
 def node():
-    exe = shutil.which("node")
-    pkg = TFJS_DIR / "node_modules" / "@tensorflow" / "tfjs" / "package.json"
-    if exe is None:
-        reason = "node is not installed, so the TF.js interop tests cannot run"
-    elif not pkg.exists():
-        reason = f"TF.js is not installed: run `npm ci` in {TFJS_DIR}"
-    elif json.loads(pkg.read_text())["version"] != TFJS_VERSION:
-        reason = f"tests/tfjs has the wrong TF.js version installed: run `npm ci` in {TFJS_DIR}"
-    else:
-        return exe
-    if os.environ.get("TREINO_REQUIRE_TFJS") == "1":
-        pytest.fail(f"TREINO_REQUIRE_TFJS=1 but {reason}")
-    pytest.skip(reason)
-
-
-def run_node(node, script, *args):
-    r = subprocess.run([node, str(TFJS_DIR / script), *map(str, args)], capture_output=True,
-                       text=True, timeout=120, cwd=TFJS_DIR)
-    assert r.returncode == 0, f"node {script} failed:\n{r.stderr[-3000:]}"
-    return json.loads(r.stdout)
+    return find_node()
 
 
 def mlp():
