@@ -6,11 +6,12 @@ bounded time, with no warning and the process state (random generator, default-n
 counters) as it was."""
 import copy
 import json
+import random
 
 import pytest
 
 import treino as tn
-from treino.models.saving import limits
+from treino.models.saving import LoadError, limits
 
 from functional_util import towers
 from hostile_util import read_json, refused, write_json
@@ -64,7 +65,11 @@ L = rf"{CONFIG}\.layers"
 
 
 @pytest.mark.parametrize("edit, match", [
-    # shapes and types of the entries and their inbound nodes
+    # shapes and types of the config, the entries and their inbound nodes
+    (lambda mj: mj["modelTopology"].update(config=_config(mj)["layers"]),
+     rf"'{CONFIG}' must be an object \{{'name', 'layers', 'input_layers', 'output_layers'\}}, "
+     r"received \[\{"),
+    (lambda mj: _entry(SUB)(mj).update(config=[]), rf"{L}\[5\] must be \{{'name'"),
     (lambda mj: _entry(SHARED)(mj).pop("inbound_nodes"),
      rf"{L}\[2\] must be \{{'name': '...', 'class_name'"),
     (_nodes(SHARED, {"0": []}), rf"{L}\[2\] must be \{{'name'"),
@@ -263,3 +268,44 @@ def test_edited_copy_still_loads(folder):
     """The fixture itself is valid (every refusal above comes from its edit)."""
     m = tn.load_layers_model(str(folder))
     assert [l.name for l in m.layers] == ["left", "right", "shared", "merge", "inner_seq", "sub"]
+
+
+def _paths(value, path=()):
+    """Every (container, key) in a JSON value, depth first."""
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return
+    for k, v in items:
+        yield value, k
+        yield from _paths(v, path + (k,))
+
+
+_JUNK = [None, True, -1, 0, 1, 2, 10 ** 30, 1.5, "", "shared", "sub", "left", [], {}, [[]],
+         ["left", 0, 0], ["shared", 1, 0, {}], [["left", 0, 0, {}]], {"training": True},
+         {"class_name": "Dense", "config": {}}]
+
+
+def test_random_edits_give_the_loaders_errors_only(saved_mj, tmp_path):
+    """Random fields of the topology replaced by junk: each load succeeds or raises the
+    loader's ValueError, never another exception."""
+    source, mj = saved_mj
+    for shard in source.glob("*.bin"):
+        (tmp_path / shard.name).write_bytes(shard.read_bytes())
+    g = random.Random(0)
+    outcomes = set()
+    for _ in range(250):
+        edited = copy.deepcopy(mj)
+        spots = list(_paths(edited["modelTopology"]))
+        for container, key in g.sample(spots, g.choice([1, 1, 2, 3])):
+            container[key] = copy.deepcopy(g.choice(_JUNK))
+        write_json(tmp_path, edited)
+        try:
+            tn.load_layers_model(str(tmp_path))
+            outcomes.add("loaded")
+        except LoadError as e:
+            assert str(e).startswith("load_layers_model: '")
+            outcomes.add("refused")
+    assert outcomes == {"loaded", "refused"}

@@ -86,6 +86,10 @@ def _model(cls, config, where, field, depth, budget):
     if depth > limits.MAX_MODEL_DEPTH:
         raise fail(where, f"{field} is a model nested {depth} models deep; a loader reads "
                           f"at most {limits.MAX_MODEL_DEPTH} levels of models in models")
+    if cls != "Sequential" and not isinstance(config, dict):
+        raise fail(where, f"'{field}' must be an object {{'name', 'layers', 'input_layers', "
+                          f"'output_layers'}}, received {short(config)}")
+    # A Sequential's config may also be its list of layers (older TF.js and Keras).
     layers = config.get("layers") if isinstance(config, dict) else config
     if not isinstance(layers, list) or not layers:
         raise fail(where, f"'{field}.layers' must be a non-empty list of layers")
