@@ -1,0 +1,115 @@
+// Internal: the pooling loops behind pool.h, over a range of images, vectorized over
+// channels (each loop over ci is a plain loop the compiler turns into vector code).
+// Included once by each of pool_kernels_ref.cpp, _avx2.cpp and _avx512.cpp, which differ
+// only in their compile flags.
+#pragma once
+#include <algorithm>
+#include <cstdint>
+
+#include "pool/pool_kernels.h"
+
+namespace treino::pool_detail {
+namespace {
+
+// Calls fn(n, out, r0, r1, c0, c1) per output pixel of images [n0, n1), in order: out is
+// the offset of y[n, i, j, 0]; the window's elements inside x are rows [r0, r1),
+// columns [c0, c1) (never empty: every pad is smaller than the window).
+template <class Fn>
+inline void for_each_window(const PoolShape& s, int64_t n0, int64_t n1, Fn&& fn) {
+  for (int64_t n = n0; n < n1; ++n) {
+    for (int64_t i = 0; i < s.oh; ++i) {
+      const int64_t r0 = std::max<int64_t>(0, i * s.sh - s.pt);
+      const int64_t r1 = std::min(s.h, i * s.sh - s.pt + s.fh);
+      for (int64_t j = 0; j < s.ow; ++j) {
+        const int64_t c0 = std::max<int64_t>(0, j * s.sw - s.pl);
+        const int64_t c1 = std::min(s.w, j * s.sw - s.pl + s.fw);
+        fn(n, ((n * s.oh + i) * s.ow + j) * s.c, r0, r1, c0, c1);
+      }
+    }
+  }
+}
+
+void max_forward_k(const PoolShape& s, const float* x, float* y, int32_t* argmax, int64_t n0,
+                   int64_t n1) {
+  const int64_t C = s.c, image = s.h * s.w * C;
+  for_each_window(s, n0, n1, [&](int64_t n, int64_t out, int64_t r0, int64_t r1, int64_t c0,
+                                 int64_t c1) {
+    const float* xi = x + n * image;
+    float* __restrict yr = y + out;
+    int32_t* __restrict ar = argmax ? argmax + out : nullptr;
+    // The window's first element, then each later one where it is larger or the first NaN.
+    const int64_t first = (r0 * s.w + c0) * C;
+    for (int64_t ci = 0; ci < C; ++ci) yr[ci] = xi[first + ci];
+    if (ar) for (int64_t ci = 0; ci < C; ++ci) ar[ci] = static_cast<int32_t>(first + ci);
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t q = (r == r0 ? c0 + 1 : c0); q < c1; ++q) {
+        const int64_t off = (r * s.w + q) * C;
+        const float* __restrict e = xi + off;
+        if (ar) {
+          for (int64_t ci = 0; ci < C; ++ci) {
+            const bool take = e[ci] > yr[ci] || (e[ci] != e[ci] && yr[ci] == yr[ci]);
+            yr[ci] = take ? e[ci] : yr[ci];
+            ar[ci] = take ? static_cast<int32_t>(off + ci) : ar[ci];
+          }
+        } else {
+          for (int64_t ci = 0; ci < C; ++ci) {
+            const bool take = e[ci] > yr[ci] || (e[ci] != e[ci] && yr[ci] == yr[ci]);
+            yr[ci] = take ? e[ci] : yr[ci];
+          }
+        }
+      }
+    }
+  });
+}
+
+void max_backward_k(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx,
+                    int64_t n0, int64_t n1) {
+  const int64_t image = s.h * s.w * s.c, per_image = s.oh * s.ow * s.c;
+  std::fill(dx + n0 * image, dx + n1 * image, 0.f);
+  for (int64_t n = n0; n < n1; ++n) {
+    float* dxi = dx + n * image;
+    const float* g = dy + n * per_image;
+    const int32_t* a = argmax + n * per_image;
+    for (int64_t k = 0; k < per_image; ++k) dxi[a[k]] += g[k];
+  }
+}
+
+void avg_forward_k(const PoolShape& s, const float* x, float* y, int64_t n0, int64_t n1) {
+  const int64_t C = s.c, image = s.h * s.w * C;
+  for_each_window(s, n0, n1, [&](int64_t n, int64_t out, int64_t r0, int64_t r1, int64_t c0,
+                                 int64_t c1) {
+    const float* xi = x + n * image;
+    float* __restrict yr = y + out;
+    std::fill(yr, yr + C, 0.f);
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t q = c0; q < c1; ++q) {
+        const float* __restrict e = xi + (r * s.w + q) * C;
+        for (int64_t ci = 0; ci < C; ++ci) yr[ci] += e[ci];
+      }
+    }
+    const float count = static_cast<float>((r1 - r0) * (c1 - c0));
+    for (int64_t ci = 0; ci < C; ++ci) yr[ci] /= count;
+  });
+}
+
+void avg_backward_k(const PoolShape& s, const float* dy, float* dx, int64_t n0, int64_t n1) {
+  const int64_t C = s.c, image = s.h * s.w * C;
+  std::fill(dx + n0 * image, dx + n1 * image, 0.f);
+  for_each_window(s, n0, n1, [&](int64_t n, int64_t out, int64_t r0, int64_t r1, int64_t c0,
+                                 int64_t c1) {
+    float* dxi = dx + n * image;
+    const float* __restrict g = dy + out;
+    const float count = static_cast<float>((r1 - r0) * (c1 - c0));
+    for (int64_t r = r0; r < r1; ++r) {
+      for (int64_t q = c0; q < c1; ++q) {
+        float* __restrict d = dxi + (r * s.w + q) * C;
+        for (int64_t ci = 0; ci < C; ++ci) d[ci] += g[ci] / count;
+      }
+    }
+  });
+}
+
+const Kernels kKernels = {max_forward_k, max_backward_k, avg_forward_k, avg_backward_k};
+
+}  // namespace
+}  // namespace treino::pool_detail
