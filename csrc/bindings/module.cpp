@@ -12,4 +12,5 @@ PYBIND11_MODULE(_core, m) {
   treino::bind::register_data(m);
   treino::bind::register_norm(m);
   treino::bind::register_conv(m);
+  treino::bind::register_pool(m);
 }
