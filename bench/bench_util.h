@@ -67,5 +67,6 @@ inline std::vector<float> random_vector(size_t n, uint32_t seed, float lo = -1.f
 void run_gemm(int argc, char** argv);
 void run_elementwise(int argc, char** argv);
 void run_dense(int argc, char** argv);
+void run_conv(int argc, char** argv);
 
 }  // namespace treino::bench
