@@ -46,6 +46,7 @@ from .core.ops import (abs, add, argmax, argmin, cast, ceil, clip_by_value, conc
                        sign, sin, slice, softmax, softplus, softsign, split, sqrt, square,
                        squared_difference, squeeze, stack, sub, sum, swish, tanh, tile,
                        transpose, unstack, where)
+from .core.ops import avg_pool, conv1d, conv2d, conv2d_transpose, max_pool
 from .core.tensor import Tensor, Variable, variable
 
 __version__ = "0.1.0"

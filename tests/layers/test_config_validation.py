@@ -17,13 +17,24 @@ from treino.layers import base
 NAN, INF = math.nan, math.inf
 LAYERS = [L.InputLayer, L.Dense, L.Activation, L.Dropout, L.Flatten, L.Reshape,
           L.BatchNormalization, L.LayerNormalization, L.Add, L.Subtract, L.Multiply,
-          L.Average, L.Maximum, L.Minimum, L.Concatenate, L.Dot]
+          L.Average, L.Maximum, L.Minimum, L.Concatenate, L.Dot, L.Conv1D, L.Conv2D,
+          L.Conv2DTranspose, L.MaxPooling1D, L.MaxPooling2D, L.AveragePooling1D,
+          L.AveragePooling2D, L.GlobalAveragePooling1D, L.GlobalAveragePooling2D,
+          L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.UpSampling2D, L.ZeroPadding2D,
+          L.Cropping2D]
+_POOLS = (L.MaxPooling1D, L.MaxPooling2D, L.AveragePooling1D, L.AveragePooling2D)
+_GLOBAL_POOLS = (L.GlobalAveragePooling1D, L.GlobalAveragePooling2D, L.GlobalMaxPooling1D,
+                 L.GlobalMaxPooling2D)
 # The smallest valid arguments of each class; a case's arguments are added to them.
 MINIMAL = {L.InputLayer: {"input_shape": [3]}, L.Dense: {"units": 2},
            L.Activation: {"activation": "relu"}, L.Dropout: {"rate": 0.5}, L.Flatten: {},
            L.Reshape: {"target_shape": [-1]}, L.BatchNormalization: {},
            L.LayerNormalization: {}, L.Add: {}, L.Subtract: {}, L.Multiply: {},
-           L.Average: {}, L.Maximum: {}, L.Minimum: {}, L.Concatenate: {}, L.Dot: {"axes": 1}}
+           L.Average: {}, L.Maximum: {}, L.Minimum: {}, L.Concatenate: {}, L.Dot: {"axes": 1},
+           L.Conv1D: {"filters": 2, "kernel_size": 3}, L.Conv2D: {"filters": 2, "kernel_size": 3},
+           L.Conv2DTranspose: {"filters": 2, "kernel_size": 3},
+           **{c: {} for c in _POOLS + _GLOBAL_POOLS}, L.UpSampling2D: {},
+           L.ZeroPadding2D: {}, L.Cropping2D: {"cropping": 1}}
 
 
 def test_every_layer_class_is_covered():
@@ -267,6 +278,41 @@ OWN = {
         ("axes_bool", {"axes": [1, True]}, TypeError, r"True is of type bool"),
         ("normalize_str", {"normalize": "yes"}, TypeError, r"'normalize' must be True or False"),
     ],
+    **{cls: [
+        ("filters_zero", {"filters": 0}, ValueError, r"^{cls}: argument 'filters' must be"),
+        ("filters_float", {"filters": 2.0}, TypeError, r"'filters'.*2.0"),
+        ("kernel_size_list_len", {"kernel_size": [3, 3, 3]}, ValueError, r"'kernel_size'"),
+        ("kernel_size_zero", {"kernel_size": 0}, ValueError, r"'kernel_size'"),
+        ("kernel_size_str", {"kernel_size": "3"}, TypeError, r"'kernel_size'"),
+        ("strides_bool", {"strides": True}, TypeError, r"'strides'"),
+        ("padding_bad", {"padding": "full"}, ValueError, r"'padding'"),
+        ("activation_bad", {"activation": "nope"}, ValueError, r"'activation'"),
+        ("use_bias_str", {"use_bias": "yes"}, TypeError, r"'use_bias'"),
+        ("initializer_bad", {"kernel_initializer": "nope"}, ValueError, r"'kernel_initializer'"),
+        ("activity", {"activity_regularizer": "l2"}, ValueError, r"activity regularizers"),
+    ] for cls in (L.Conv1D, L.Conv2D, L.Conv2DTranspose)},
+    **{cls: [
+        ("pool_zero", {"pool_size": 0}, ValueError, r"^{cls}: argument 'pool_size'"),
+        ("pool_float", {"pool_size": 2.5}, TypeError, r"'pool_size'"),
+        ("strides_list", {"strides": [1, 2, 3]}, ValueError, r"'strides'"),
+        ("padding_bad", {"padding": "causal"}, ValueError, r"'padding'"),
+    ] for cls in _POOLS},
+    **{cls: [("format_bad", {"data_format": "NHWC"}, ValueError, r"'data_format'")]
+       for cls in _GLOBAL_POOLS},
+    L.UpSampling2D: [
+        ("size_zero", {"size": 0}, ValueError, r"^UpSampling2D: argument 'size'"),
+        ("size_str", {"size": "2"}, TypeError, r"'size'"),
+        ("interpolation_bad", {"interpolation": "cubic"}, ValueError, r"'interpolation'"),
+    ],
+    L.ZeroPadding2D: [
+        ("padding_negative", {"padding": -1}, ValueError, r"^ZeroPadding2D: argument 'padding'"),
+        ("padding_three", {"padding": [1, 2, 3]}, ValueError, r"'padding'"),
+    ],
+    L.Cropping2D: [
+        ("cropping_negative", {"cropping": [[1, -1], [0, 0]]}, ValueError,
+         r"^Cropping2D: argument 'cropping'"),
+        ("cropping_float", {"cropping": 1.5}, TypeError, r"'cropping'"),
+    ],
 }
 
 
@@ -288,9 +334,10 @@ def test_from_config_checks_the_form_of_the_config(cls):
     with pytest.raises(TypeError, match=rf"^{cls.__name__}: unknown arguments 'a', 'b'"):
         cls.from_config({**MINIMAL[cls], "a": 1, "b": 2})
     if MINIMAL[cls] and cls is not L.InputLayer:
-        (required,) = MINIMAL[cls]
+        required = ", ".join(f"'{k}'" for k in MINIMAL[cls])
+        plural = "s" if len(MINIMAL[cls]) > 1 else ""
         with pytest.raises(TypeError, match=rf"^{cls.__name__}.from_config: the config lacks "
-                                            rf"the required argument '{required}'"):
+                                            rf"the required argument{plural} {required}"):
             cls.from_config({})
     assert _peek(cls) == before
 
@@ -340,6 +387,23 @@ def _valid_layers():
         L.Add(), L.Subtract(name="sub"), L.Multiply(trainable=False), L.Average(),
         L.Maximum(), L.Minimum(dtype="int32"), L.Concatenate(axis=1), L.Dot(axes=[1, -1]),
         L.Dot(axes=2, normalize=True, input_shape=[3, 4]),
+        L.Conv1D(2, 3), L.Conv1D(4, [5], strides=2, padding="causal", dilation_rate=1,
+                                 activation="relu", use_bias=False, input_shape=[10, 3]),
+        L.Conv2D(2, 3), L.Conv2D(8, [3, 2], strides=[2, 1], padding="same",
+                                 data_format="channelsFirst", activation="tanh",
+                                 kernel_regularizer=R.l2(0.01), bias_constraint="nonNeg",
+                                 input_shape=[3, 9, 9]),
+        L.Conv2D(4, 3, dilation_rate=2, kernel_initializer="heNormal"),
+        L.Conv2DTranspose(2, 3), L.Conv2DTranspose(3, [2, 3], strides=2, padding="same"),
+        L.MaxPooling2D(), L.MaxPooling2D(pool_size=[3, 2], strides=1, padding="same",
+                                         data_format="channelsFirst"),
+        L.AveragePooling2D(pool_size=3), L.MaxPooling1D(), L.AveragePooling1D(pool_size=4,
+                                                                              strides=2),
+        L.GlobalAveragePooling2D(), L.GlobalMaxPooling2D(data_format="channelsFirst"),
+        L.GlobalAveragePooling1D(), L.GlobalMaxPooling1D(),
+        L.UpSampling2D(), L.UpSampling2D(size=[2, 3], interpolation="bilinear"),
+        L.ZeroPadding2D(), L.ZeroPadding2D(padding=[[1, 2], [3, 0]]), L.Cropping2D(2),
+        L.Cropping2D(cropping=[1, 2], data_format="channelsFirst"),
     ]
 
 

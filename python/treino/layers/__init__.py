@@ -5,6 +5,11 @@ from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape, inpu
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                     average, concatenate, dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization
+from .convolutional import Conv1D, Conv2D, Conv2DTranspose
+from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+                      GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
+                      MaxPooling1D, MaxPooling2D)
+from .spatial import Cropping2D, UpSampling2D, ZeroPadding2D
 
 
 def input_layer(**kwargs):
@@ -40,11 +45,46 @@ def layer_normalization(**kwargs):
     return LayerNormalization(**kwargs)
 
 
+def _factory(cls, doc):
+    def make(**kwargs):
+        return cls(**kwargs)
+    make.__doc__ = doc
+    return make
+
+
+# Convolution, pooling and spatial layers: tn.layers.conv2d(filters=..., kernel_size=...).
+conv1d = _factory(Conv1D, "tn.layers.conv1d(filters, kernel_size, ...) -> Conv1D")
+conv2d = _factory(Conv2D, "tn.layers.conv2d(filters, kernel_size, ...) -> Conv2D")
+conv2d_transpose = _factory(Conv2DTranspose, "tn.layers.conv2d_transpose(...) -> Conv2DTranspose")
+max_pooling1d = max_pool1d = _factory(MaxPooling1D, "-> MaxPooling1D")
+max_pooling2d = max_pool2d = _factory(MaxPooling2D, "-> MaxPooling2D")
+average_pooling1d = avg_pool1d = avg_pooling1d = _factory(AveragePooling1D,
+                                                          "-> AveragePooling1D")
+average_pooling2d = avg_pool2d = avg_pooling2d = _factory(AveragePooling2D,
+                                                          "-> AveragePooling2D")
+global_average_pooling1d = _factory(GlobalAveragePooling1D, "-> GlobalAveragePooling1D")
+global_average_pooling2d = _factory(GlobalAveragePooling2D, "-> GlobalAveragePooling2D")
+global_max_pooling1d = _factory(GlobalMaxPooling1D, "-> GlobalMaxPooling1D")
+global_max_pooling2d = _factory(GlobalMaxPooling2D, "-> GlobalMaxPooling2D")
+up_sampling2d = _factory(UpSampling2D, "-> UpSampling2D")
+zero_padding2d = _factory(ZeroPadding2D, "-> ZeroPadding2D")
+cropping2d = _factory(Cropping2D, "-> Cropping2D")
+_SPATIAL = ["conv1d", "conv2d", "conv2d_transpose", "max_pooling1d", "max_pool1d",
+            "max_pooling2d", "max_pool2d", "average_pooling1d", "avg_pool1d", "avg_pooling1d",
+            "average_pooling2d", "avg_pool2d", "avg_pooling2d", "global_average_pooling1d",
+            "global_average_pooling2d", "global_max_pooling1d", "global_max_pooling2d",
+            "up_sampling2d", "zero_padding2d", "cropping2d"]
+
 # Class lookup for deserialising model configs ({'class_name': 'Dense', ...}).
 CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatten, Reshape,
                                    BatchNormalization, LayerNormalization, Add, Subtract,
-                                   Multiply, Average, Maximum, Minimum, Concatenate, Dot)}
+                                   Multiply, Average, Maximum, Minimum, Concatenate, Dot,
+                                   Conv1D, Conv2D, Conv2DTranspose, MaxPooling1D, MaxPooling2D,
+                                   AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
+                                   GlobalAveragePooling2D, GlobalMaxPooling1D,
+                                   GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D)}
 
 __all__ = ["input", "Layer", "LayerVariable", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
            "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization",
-           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot"]
+           "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
+           *_SPATIAL]

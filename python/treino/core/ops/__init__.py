@@ -4,7 +4,10 @@ from ..tensor import Tensor
 from .binary import (add, clip_by_value, div, equal, floor_div, greater, greater_equal, less,
                      less_equal, logical_and, logical_not, logical_or, logical_xor, maximum,
                      minimum, mod, mul, not_equal, pow, squared_difference, sub, where)
+from .conv import (conv1d, conv2d, conv2d_transpose, depthwise_conv2d, fused_conv2d,
+                   separable_conv2d)
 from .linalg import dense, dot, matmul
+from .pool import avg_pool, max_pool
 from .nn import (log_softmax, prelu, softmax, softmax_cross_entropy_mean,
                  softmax_cross_entropy_with_logits)
 from .reduce import argmax, argmin, logsumexp, max, mean, min, prod, sum
