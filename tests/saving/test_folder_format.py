@@ -274,9 +274,9 @@ def test_strict_false_loads_what_matches_and_reports(saved, trained):
 
 def test_unknown_layer_class_lists_known(saved):
     mj = read_json(saved)
-    mj["modelTopology"]["config"]["layers"][1]["class_name"] = "Conv2D"
+    mj["modelTopology"]["config"]["layers"][1]["class_name"] = "Conv4D"
     write_json(saved, mj)
-    with pytest.raises(ValueError, match=r"unknown class 'Conv2D'; known layer classes: .*Dense.*"
+    with pytest.raises(ValueError, match=r"unknown class 'Conv4D'; known layer classes: .*Dense.*"
                                          r"BatchNormalization"):
         load_layers_model(str(saved))
 
