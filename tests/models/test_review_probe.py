@@ -405,6 +405,23 @@ def test_built_layer_refuses_an_incompatible_symbolic_input_at_apply():
     assert len(dense.inbound_nodes) == 1
 
 
+@pytest.mark.xfail(strict=True, reason="a one-input layer applied to a one-item list builds "
+                   "from the list of shapes and refuses it (found ndim=1)")
+def test_dense_applied_to_a_one_item_list_works_as_on_the_tensor():
+    """TF.js's Dense reads its input with getExactlyOneTensor / getExactlyOneShape, so
+    dense.apply([x]) is dense.apply(x), symbolic or real. Today the list of one shape
+    is taken for a rank-1 shape: 'expected min_ndim=2, found ndim=1', for an input of
+    rank 2."""
+    dense = tn.layers.dense(units=2)
+    data = tn.tensor(RNG.normal(size=(4, 3)).astype(np.float32))
+    x = tn.input(shape=[3])
+    m = tn.model(inputs=x, outputs=dense.apply([x]))
+    kernel, bias = dense.get_weights()
+    np.testing.assert_allclose(m.predict(data).numpy(), data.numpy() @ kernel + bias,
+                               rtol=1e-5)
+    np.testing.assert_allclose(dense([data]).numpy(), data.numpy() @ kernel + bias, rtol=1e-5)
+
+
 @pytest.mark.xfail(strict=True, reason="a one-item list input is copied into a new Tensor "
                    "inside a gradient function: no gradient reaches the caller's tensor")
 def test_one_item_list_input_is_differentiable_inside_grad():
