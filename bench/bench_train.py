@@ -8,6 +8,7 @@ W1: dense 784-32-10 (relu, softmax), sgd 0.01, categorical cross-entropy + accur
 W2: dense 784-512-512-10, adam 0.001, batch 128, same data.
 W3: predict on the 60,000 samples with both models.
 W4: `import treino` vs `import torch` (fresh interpreters).
+W5 (and later model workloads): see bench/workloads.py; --only W5 runs it.
 W1 variants (treino only, against plain W1 in the same worker): an L2 kernel regularizer
     on the hidden layer, batch normalization after it, a user's loss function written
     with tn ops (categorical cross-entropy on the softmax output), and the same layers
@@ -31,6 +32,9 @@ import tempfile
 import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from workloads import MODEL_WORKLOADS  # noqa: E402
 
 N, D, C = 60000, 784, 10
 WORKLOADS = {"W1": ((32,), 0.01, False, 32), "W2": ((512, 512), 0.001, True, 128)}
@@ -190,6 +194,24 @@ def work_keras(workload, epochs, threads):
     return res
 
 
+def work_model(framework, workload, epochs, threads):
+    """A workload of bench/workloads.py, in this framework."""
+    import importlib
+    module = importlib.import_module({"treino": "treino", "torch": "torch",
+                                      "keras": "keras"}[framework])
+    if threads:
+        if framework == "treino":
+            module.set_num_threads(threads)
+        elif framework == "torch":
+            module.set_num_threads(threads)
+    if framework == "treino":
+        module.set_seed(0)
+    elif framework == "torch":
+        module.manual_seed(0)
+    run = MODEL_WORKLOADS[workload][framework](module)
+    return {"fit": timed_epochs(run, epochs), "_info": framework}
+
+
 WORKERS = {"treino": work_treino, "torch": work_torch, "keras": work_keras}
 
 
@@ -232,18 +254,23 @@ def main():
     ap.add_argument("--worker", nargs=2, metavar=("FRAMEWORK", "WORKLOAD"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.worker:
-        print(json.dumps(WORKERS[args.worker[0]](args.worker[1], args.epochs, args.threads)))
+        fw, w = args.worker
+        res = work_model(fw, w, args.epochs, args.threads) if w in MODEL_WORKLOADS else \
+            WORKERS[fw](w, args.epochs, args.threads)
+        print(json.dumps(res))
         return
     only = set(args.only.split(","))
     python = {"treino": sys.executable, "torch": sys.executable, "keras": args.keras_python}
     peers = [f for f in ("torch", "keras") if available(f, python[f])]
-    workloads = [w for w in WORKLOADS if w in only or "W3" in only]
+    workloads = [w for w in WORKLOADS if w in only or "W3" in only] + [
+        w for w in MODEL_WORKLOADS if w in only]
     times, info = {}, {}
     for _ in range(args.rounds):
         for w in workloads:
             for fw in ["treino"] + peers:
                 res = run_worker(python[fw], fw, w, args.epochs, args.threads)
-                info[fw] = res.pop("_info")
+                name = res.pop("_info")
+                info.setdefault(fw, name)
                 for k, v in res.items():
                     times.setdefault((fw, w, k), []).extend(v)
     med = {k: statistics.median(v) for k, v in times.items()}
@@ -262,6 +289,10 @@ def main():
             rows.append((f"{w} fit_dataset epoch (fit no-shuffle "
                          f"{med[('treino', w, 'fit no-shuffle')]:.3f}s)",
                          med[("treino", w, "fit_dataset")], peer))
+    for w in MODEL_WORKLOADS:
+        if w in only:
+            rows.append((f"{w} fit epoch", med[("treino", w, "fit")],
+                         {p: med.get((p, w, "fit"), nan) for p in peers}))
     if "W3" in only:
         for w in WORKLOADS:
             rows.append((f"W3 predict 60k ({w} model, batch 32)", med[("treino", w, "predict")],
