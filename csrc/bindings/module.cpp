@@ -12,5 +12,6 @@ PYBIND11_MODULE(_core, m) {
   treino::bind::register_data(m);
   treino::bind::register_norm(m);
   treino::bind::register_conv(m);
+  treino::bind::register_rnn(m);
   treino::bind::register_pool(m);
 }

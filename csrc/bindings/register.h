@@ -12,5 +12,6 @@ void register_optim(pybind11::module_& m);
 void register_data(pybind11::module_& m);
 void register_norm(pybind11::module_& m);
 void register_conv(pybind11::module_& m);
+void register_rnn(pybind11::module_& m);
 void register_pool(pybind11::module_& m);
 }  // namespace treino::bind
