@@ -56,24 +56,29 @@ class _Graph:
     def __init__(self, inputs, outputs):
         order, layer_index = [], {}   # nodes, deepest (closest to the inputs) first
         finished, active = set(), set()
-
-        def visit(t):
-            node = t.node
-            if id(node) in active:
-                raise RuntimeError(f"The tensor {t.name} at layer {t.source_layer.name!r} is "
-                                   f"part of a cycle")
-            if id(node) in finished:
-                return
-            layer_index.setdefault(id(node.layer), len(layer_index))
-            active.add(id(node))
-            for x in node.inputs:
-                visit(x)
-            active.discard(id(node))
-            finished.add(id(node))
-            order.append(node)
-
-        for t in outputs:
-            visit(t)
+        # TF.js's recursive depth-first walk, with an explicit stack (a chain of
+        # thousands of layers would exceed Python's recursion limit): a node is entered
+        # (its layer numbered, its inputs pushed in reverse so the first is visited first)
+        # and left once its inputs are done (appended to `order`).
+        for out in outputs:
+            stack = [(out, False)]
+            while stack:
+                t, leaving = stack.pop()
+                node = t.node
+                if leaving:
+                    active.discard(id(node))
+                    finished.add(id(node))
+                    order.append(node)
+                    continue
+                if id(node) in active:
+                    raise RuntimeError(f"The tensor {t.name} at layer {t.source_layer.name!r} "
+                                       f"is part of a cycle")
+                if id(node) in finished:
+                    continue
+                layer_index.setdefault(id(node.layer), len(layer_index))
+                active.add(id(node))
+                stack.append((t, True))
+                stack.extend((x, False) for x in reversed(node.inputs))
         depth, layer_depth, layer_of = {}, {}, {}
         for node in reversed(order):  # from the outputs back
             d = max(depth.setdefault(id(node), 0), layer_depth.get(id(node.layer), 0))
