@@ -21,7 +21,7 @@ def _set_weights(model, seed=0):
 
 
 def _fit_both(build, loss, x, y, metrics=None):
-    """Fits two identical models, replayed and run_eagerly=True: [(history values,
+    """Fits two identical models, replayed and run_eagerly=True: [(history dict,
     weights, model)] for each."""
     out = []
     for eager in (False, True):
