@@ -85,7 +85,8 @@ def unbroadcast(g, shape):
     """Sums the gradient g (of the broadcast shape) back to an operand's `shape`, one
     native call (deterministic blocked sums)."""
     if g.shape == shape:
-        return g
+        # numpy turns a product of rank-0 arrays into a scalar, which kernels refuse
+        return g if type(g) is np.ndarray else np.asarray(g, np.float32)
     if g.dtype != np.float32 or not g.flags.c_contiguous:
         g = contiguous(g, np.float32)
     return K.sum_to_shape(g, shape)
