@@ -48,3 +48,10 @@ def test_functional_api_example():
     assert "Receives inputs" in out and "Total params: 668" in out
     acc = float([l for l in out.splitlines() if l.startswith("held-out category")][0].split()[-1])
     assert acc >= 0.8
+
+
+def test_mnist_cnn_example_learns_the_digits():
+    out = run("mnist_cnn.py")
+    acc = float([l for l in out.splitlines() if l.startswith("test accuracy:")][0].split()[-1])
+    assert acc >= 0.95
+    assert "Total params: 33194" in out  # tfjs-examples mnist's convnet, as TF.js counts it
