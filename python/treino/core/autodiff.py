@@ -170,7 +170,11 @@ def _backprop(tape, y, dy, targets):
                     gx = gx.reshape(shape)
                 k = id(x)
                 prev = grads.get(k)
-                grads[k] = gx if prev is None else prev + gx
+                if prev is not None:
+                    gx = prev + gx
+                    if not shape:  # numpy makes a sum of 0-d arrays a scalar
+                        gx = np.asarray(gx)
+                grads[k] = gx
     return [grads.get(id(t)) for t in targets]
 
 

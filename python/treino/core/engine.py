@@ -3,8 +3,8 @@
 A function over tensors (a model's training step, its evaluation or prediction step)
 runs eagerly once under a Recorder. Every op is a tape node whose core is a function of
 arrays (autodiff.py), so the recorded list of nodes, together with the gradient
-computations, optimizer updates and variable assignments that happened between them,
-is a flat Program, generated as one straight-line Python function: replaying it runs
+computations, optimizer updates, variable assignments and collectives (a data-parallel
+all-reduce, `collective`) that happened between them, is a flat Program, generated as one straight-line Python function: replaying it runs
 the same cores, backward functions and native updates on the arrays of a new batch, in
 the same order, with no Tensor per op and no tape. Results are bit-identical to the
 eager run: the very same functions compute them.
@@ -16,7 +16,8 @@ What a Program reads and writes:
   tensor made before the step): kept as captured;
 - node outputs and gradients: local variables of the generated function.
 The gradients of every variable the step updates live in one flat float32 buffer, in a
-fixed order; the optimizer's one native call updates all variables from views of it.
+fixed order; the optimizer's one native call updates all variables from views of it,
+and a data-parallel step all-reduces the whole buffer in one call before that.
 
 User code is never traced through: a user's Layer `call`, loss or metric runs as a
 Python slot, one node whose core calls the user function again at every replay (with
@@ -330,7 +331,9 @@ class Program:
                 emit(f"            if t.shape != {shape!r}:")
                 emit(f"                t = t.reshape({shape!r})")
                 v = view_names.get(slot)
-                if v is None:
+                if v is None and not shape:  # as the tape: a 0-d sum stays an array
+                    emit(f"            g{slot} = t if g{slot} is None else np.asarray(g{slot} + t)")
+                elif v is None:
                     emit(f"            g{slot} = t if g{slot} is None else g{slot} + t")
                 else:  # the same sum, written into the flat buffer's view when one holds it
                     emit(f"            if g{slot} is None:")
