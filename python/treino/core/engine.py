@@ -4,10 +4,11 @@ A function over tensors (a model's training step, its evaluation or prediction s
 runs eagerly once under a Recorder. Every op is a tape node whose core is a function of
 arrays (autodiff.py), so the recorded list of nodes, together with the gradient
 computations, optimizer updates, variable assignments and collectives (a data-parallel
-all-reduce, `collective`) that happened between them, is a flat Program, generated as one straight-line Python function: replaying it runs
-the same cores, backward functions and native updates on the arrays of a new batch, in
-the same order, with no Tensor per op and no tape. Results are bit-identical to the
-eager run: the very same functions compute them.
+all-reduce, `collective`) that happened between them, is a flat Program, generated as
+one straight-line Python function: replaying it runs the same cores, backward
+functions and native updates on the arrays of a new batch, in the same order, with no
+Tensor per op and no tape. Results are bit-identical to the eager run: the very same
+functions compute them.
 
 What a Program reads and writes:
 - placeholders: the step's inputs (batch x, y, sample weights), given to `run`;
@@ -62,6 +63,9 @@ class Recorder:
     def guard(self, guard):
         self.events.append(("guard", guard))
 
+    def collective(self, fn, inputs, outputs):
+        self.events.append(("collective", fn, list(inputs), list(outputs)))
+
 
 def capture(fn, placeholders):
     """Runs fn(*placeholders) eagerly under a Recorder. Returns (result, Program or
@@ -81,6 +85,23 @@ def capture(fn, placeholders):
 
 class _Unreplayable(Exception):
     pass
+
+
+def collective(fn, arrays):
+    """fn(*arrays) -> list of arrays: a step's exchange with other processes (the
+    data-parallel all-reduce, treino/distributed). Runs now; in a captured step the
+    program calls fn again at this point of every replay, on that replay's arrays.
+
+    A gradient that the step's optimizer update consumes arrives, when replayed, as a
+    view of the program's flat gradient buffer, in the buffer's order, and the buffer
+    holds `fn.reserve` spare float32 elements after the gradients: fn can put a few
+    other numbers there (the step's loss and metrics) and exchange everything in one
+    call, in place. fn may raise to end the step before its update."""
+    outputs = fn(*arrays)
+    recorder = autodiff.active_recorder()
+    if recorder is not None:
+        recorder.collective(fn, arrays, outputs)
+    return outputs
 
 
 def _flatten(result):
@@ -127,6 +148,13 @@ class Program:
                 self.instructions.append(self._backprop(ev, node_index))
             elif kind == "guard":
                 self.guards.append(ev[1])
+            elif kind == "collective":
+                _, fn, inputs, outputs = ev
+                ins = [self._array_input(a, "a collective") for a in inputs]
+                # Its outputs get slots of their own (even an input given back, reduced in
+                # place): what reads them later (the update, the result) reads fn's.
+                outs = [self._new_slot(Tensor(o)) for o in outputs]
+                self.instructions.append(("collective", fn, ins, outs))
             elif kind == "update":
                 _, optimizer, variables, grads = ev
                 slots = [self._array_input(g, "an optimizer update") for g in grads]
@@ -229,11 +257,15 @@ class Program:
     def _flat_gradients(self):
         """Every gradient an update consumes gets a view into one flat buffer, written
         by the backward; the update reads the views."""
-        consumed = {}
+        consumed, reserve = {}, 0
         for ins in self.instructions:
             if ins[0] == "update":
                 for s in ins[3]:
                     consumed[s] = None
+            elif ins[0] == "collective":  # it reads the gradients before the update does
+                for s in ins[2]:
+                    consumed[s] = None
+                reserve = max(reserve, int(getattr(ins[1], "reserve", 0)))
         sizes = {}
         for ins in self.instructions:
             if ins[0] == "backprop":
@@ -241,7 +273,7 @@ class Program:
                     if s is not None and s in consumed:
                         sizes[s] = shape
         total = sum(int(np.prod(shape, dtype=np.int64)) for shape in sizes.values())
-        self.flat_grads = np.empty(total, np.float32)
+        self.flat_grads = np.empty(total + reserve, np.float32)
         self.grad_views = {}
         off = 0
         for s, shape in sizes.items():
@@ -285,6 +317,11 @@ class Program:
                 emit(f"    {outs}, b{index} = {name(core, 'core')}({args})")
             elif kind == "backprop":
                 self._emit_backprop(ins, emit, name)
+            elif kind == "collective":
+                _, fn, in_slots, out_slots = ins
+                call = f"{name(fn, 'coll')}({', '.join(f's{i}' for i in in_slots)})"
+                outs = "".join(f"s{o}, " for o in out_slots)
+                emit(f"    {outs}= {call}" if out_slots else f"    {call}")
             elif kind == "update":
                 _, optimizer, variables, slots = ins
                 grads = ", ".join(f"s{s}" for s in slots)
