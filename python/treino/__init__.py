@@ -48,6 +48,27 @@ from .core.ops import (abs, add, argmax, argmin, cast, ceil, clip_by_value, conc
                        transpose, unstack, where)
 from .core.ops import avg_pool, conv1d, conv2d, conv2d_transpose, max_pool
 from .core.tensor import Tensor, Variable, variable
+# The rest of TF.js's core ops and helpers (docs/api_coverage.md maps every TF.js name).
+from .core import fused, util
+from .core.buffer import TensorBuffer, buffer
+from .core.creation import eye, tensor1d, tensor2d, tensor3d, tensor4d, tensor5d, tensor6d
+from .core.frames import next_frame
+from .core.namespaces import linalg
+from .core.ops import (acos, acosh, add_n, all, any, arg_max, arg_min, asin, asinh, atan,
+                       atan2, atanh, band_part, batch_norm, batch_norm2d, batch_norm3d,
+                       batch_norm4d, batch_to_space_nd, bincount, bitwise_and, boolean_mask_async,
+                       broadcast_args, broadcast_to, clone, concat1d, concat2d, concat3d,
+                       concat4d, cosh, cosine_window, enclosing_power_of_two, cumprod, cumsum, dense_bincount, depth_to_space, diag,
+                       div_no_nan, einsum, ensure_shape, erf, euclidean_norm, gather_nd,
+                       gram_schmidt, in_top_k_async, is_finite, is_inf, is_nan,
+                       local_response_normalization, log_sum_exp, lower_bound, mat_mul,
+                       meshgrid, mirror_pad, moments, moving_average, norm, outer_product,
+                       pad1d, pad2d, pad3d, pad4d, qr, reverse, reverse1d, reverse2d,
+                       reverse3d, reverse4d, scatter_nd, search_sorted, setdiff1d_async, sinh,
+                       slice1d, slice2d, slice3d, slice4d, space_to_batch_nd, sparse_to_dense,
+                       step, strided_slice, tan, tensor_scatter_update, top_k, topk, unique,
+                       unsorted_segment_sum, upper_bound, where_async)
+from .core.ops import print_ as print  # noqa: A004 (tn.print, as TF.js)
 
 __version__ = "0.1.0"
 
@@ -56,6 +77,9 @@ __version__ = "0.1.0"
 _LAZY = {
     "random_normal": ".core.random", "random_uniform": ".core.random",
     "set_seed": ".core.random", "truncated_normal": ".core.random",
+    **{n: ".core.random" for n in ("rand", "random_gamma", "random_standard_normal",
+                                   "random_uniform_int")},
+    "multinomial": ".core.ops.random_ops", "dropout": ".core.ops.random_ops",
     "Model": ".models", "Sequential": ".models", "sequential": ".models",
     "LayersModel": ".models", "model": ".models", "input": ".models",
     "SymbolicTensor": ".models",

@@ -119,3 +119,61 @@ def range_(start, stop=None, step=1, dtype="float32"):
     if step == 0:
         raise ValueError("range: argument 'step' must not be 0")
     return Tensor(np.arange(start, stop, step, dtype=np.float64).astype(NP[_dtype(dtype, "range")]))
+
+
+def _tensor_nd(rank):
+    """TF.js's tensor1d ... tensor6d: tn.tensor whose result must have `rank` axes.
+    Nested values must already have that rank; flat values need `shape` (rank >= 2)."""
+    fn = f"tensor{rank}d"
+
+    def make(values, shape=None, dtype=None):
+        if shape is not None and len(_shape(shape, fn)) != rank:
+            raise ValueError(f"{fn}: argument 'shape' must have {rank} entries, received "
+                             f"{list(_shape(shape, fn))}")
+        src = values._data if isinstance(values, Tensor) else values
+        try:
+            inferred = np.ndim(src)
+        except ValueError:  # ragged nesting: tn.tensor explains
+            return tensor(values, shape, dtype)
+        if inferred != rank and not (inferred == 1 and rank > 1):
+            raise ValueError(f"{fn}: values must be {'a flat list' if rank == 1 else f'nested to depth {rank} or flat'}, "
+                             f"received values of rank {inferred}")
+        if inferred != rank and shape is None:
+            raise ValueError(f"{fn}: argument 'shape' is required when values are flat")
+        return tensor(values, shape, dtype)
+
+    if rank == 1:
+        def tensor1d(values, dtype=None):
+            return make(values, None, dtype)
+        tensor1d.__doc__ = "tn.tensor1d(values, dtype=None): a rank-1 tensor from a flat list."
+        return tensor1d
+    make.__name__ = make.__qualname__ = fn
+    make.__doc__ = (f"tn.{fn}(values, shape=None, dtype=None): a rank-{rank} tensor from "
+                    f"values nested to depth {rank}, or flat values with `shape`.")
+    return make
+
+
+tensor1d = _tensor_nd(1)
+tensor2d = _tensor_nd(2)
+tensor3d = _tensor_nd(3)
+tensor4d = _tensor_nd(4)
+tensor5d = _tensor_nd(5)
+tensor6d = _tensor_nd(6)
+
+
+def eye(num_rows, num_columns=None, batch_shape=None, dtype="float32"):
+    """An identity matrix [num_rows, num_columns] (square by default), repeated over
+    `batch_shape` (up to 3 leading axes, as TF.js) when given."""
+    for arg, v in (("num_rows", num_rows), ("num_columns", num_columns)):
+        if v is not None and (isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer))
+                              or v < 0):
+            raise ValueError(f"eye: argument '{arg}' must be a non-negative int, received {v!r}")
+    cols = num_rows if num_columns is None else num_columns
+    m = np.eye(int(num_rows), int(cols), dtype=NP[_dtype(dtype, "eye")])
+    if batch_shape is not None:
+        batch = _shape(batch_shape, "eye", "batch_shape")
+        if not 1 <= len(batch) <= 3:
+            raise ValueError(f"eye: argument 'batch_shape' must have 1 to 3 entries, "
+                             f"received {list(batch)}")
+        m = np.array(np.broadcast_to(m, batch + m.shape), order="C")
+    return Tensor(m)

@@ -43,6 +43,8 @@ def _draw(fn, dtype, draw):
 
     def core():
         values = draw()
+        if dt == "int32" and values.dtype.kind == "f":
+            values = np.floor(values + 0.5)  # JavaScript's Math.round, as TF.js rounds
         return (np.ascontiguousarray(values.astype(np_dtype)) if values.ndim else
                 np.asarray(values.astype(np_dtype))), None
     return autodiff.apply(fn, core, ())
@@ -80,3 +82,51 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype="float32", seed=None):
             bad = np.abs(z) > 2
         return mean + stddev * z
     return _draw("truncated_normal", dtype, draw)
+
+
+def random_standard_normal(shape, dtype="float32", seed=None):
+    """Draws from the normal distribution of mean 0 and standard deviation 1."""
+    return random_normal(shape, 0.0, 1.0, dtype, seed)
+
+
+def random_uniform_int(shape, minval, maxval, seed=None):
+    """int32 draws, uniform over [minval, maxval)."""
+    for arg, v in (("minval", minval), ("maxval", maxval)):
+        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
+            raise TypeError(f"random_uniform_int: argument '{arg}' must be an int, received {v!r}")
+    if maxval <= minval:
+        raise ValueError(f"random_uniform_int: maxval ({maxval}) must be > minval ({minval})")
+    return random_uniform(shape, minval, maxval, "int32", seed)
+
+
+def random_gamma(shape, alpha, beta=1.0, dtype="float32", seed=None):
+    """Draws from the gamma distribution of shape `alpha` and inverse scale (rate) `beta`:
+    mean alpha / beta, variance alpha / beta^2, as TF.js documents it and TensorFlow
+    computes it. (TF.js 4.22's CPU code multiplies by beta instead, contrary to its
+    documentation; treino follows the documented distribution.) int32 draws are
+    rounded."""
+    shape = _shape(shape, "random_gamma")
+    for arg, v in (("alpha", alpha), ("beta", beta)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not v > 0:
+            raise ValueError(f"random_gamma: argument '{arg}' must be a number > 0, received {v!r}")
+    generator(seed)
+    scale = 1.0 / float(beta)
+    return _draw("random_gamma", dtype, lambda: generator(seed).gamma(float(alpha), scale, shape))
+
+
+def rand(shape, rand_function, dtype=None):
+    """A tensor of `shape` whose values are successive calls of rand_function() (a
+    Python function of no arguments returning a number), in row-major order."""
+    shape = _shape(shape, "rand")
+    if not callable(rand_function):
+        raise TypeError(f"rand: argument 'rand_function' must be callable, received "
+                        f"{type(rand_function).__name__}")
+    dt = check_dtype(dtype, "rand") or "float32"
+    size = int(np.prod(shape, dtype=np.int64))
+
+    def core():  # a node, so that a captured step calls rand_function anew
+        values = np.array([rand_function() for _ in range(size)], np.float64).reshape(shape)
+        if dt != "float32":
+            values = np.trunc(values)  # TF.js's Int32Array / Uint8Array truncate
+        return np.asarray(values.astype(NP[dt]), order="C"), None
+    return autodiff.apply("rand", core, ())

@@ -131,6 +131,55 @@ class Tensor:
     def clone(self):
         return Tensor(self._data.copy())
 
+    # -- TF.js's conversion helpers (ops, so they are differentiable where a cast is) ---
+    def to_float(self):
+        from .ops import cast
+        return cast(self, "float32")
+
+    def to_int(self):
+        from .ops import cast
+        return cast(self, "int32")
+
+    def to_bool(self):
+        from .ops import cast
+        return cast(self, "bool")
+
+    def as_scalar(self):
+        """The single value as a rank-0 tensor."""
+        if self._data.size != 1:
+            raise ValueError(f"as_scalar: the tensor must have exactly one value, received "
+                             f"shape {list(self.shape)}")
+        from .ops import reshape
+        return reshape(self, [])
+
+    def as1d(self):
+        from .ops import reshape
+        return reshape(self, [-1])
+
+    def as2d(self, rows, columns):
+        from .ops import reshape
+        return reshape(self, [rows, columns])
+
+    def as3d(self, rows, columns, depth):
+        from .ops import reshape
+        return reshape(self, [rows, columns, depth])
+
+    def as4d(self, rows, columns, depth, depth2):
+        from .ops import reshape
+        return reshape(self, [rows, columns, depth, depth2])
+
+    def as5d(self, rows, columns, depth, depth2, depth3):
+        from .ops import reshape
+        return reshape(self, [rows, columns, depth, depth2, depth3])
+
+    def buffer_sync(self):
+        """A TensorBuffer holding a copy of the values (TF.js's bufferSync())."""
+        from .buffer import TensorBuffer
+        value_reads[0] += 1
+        return TensorBuffer(self.shape, self.dtype, self._data)
+
+    buffer = buffer_sync  # TF.js's buffer() is its async twin
+
     __hash__ = object.__hash__
 
 

@@ -68,3 +68,51 @@ Tensor.__le__ = less_equal
 Tensor.__hash__ = object.__hash__
 # numpy must defer to these operators when a numpy array is on the left.
 Tensor.__array_priority__ = 1000
+
+# -- The rest of TF.js's core ops (numpy inside their cores), their Tensor methods
+# (TF.js's chained ops) and the snake_case spellings of TF.js's names for the ops above.
+import builtins
+
+from .dynamic import boolean_mask_async, setdiff1d_async, unique, where_async
+from .elementwise_extra import (add_n, bitwise_and, div_no_nan, erf, is_finite, is_inf, is_nan,
+                                step)
+from .indexing import (bincount, dense_bincount, gather_nd, scatter_nd, sparse_to_dense,
+                       tensor_scatter_update, unsorted_segment_sum)
+from .linalg_extra import band_part, diag, einsum, gram_schmidt, outer_product, qr
+from .normalization import (batch_norm, batch_norm2d, batch_norm3d, batch_norm4d,
+                            local_response_normalization, moving_average)
+from .reduce_extra import all, any, euclidean_norm, moments, norm
+from .scan import cumprod, cumsum
+from .search import in_top_k_async, lower_bound, search_sorted, top_k, topk, upper_bound
+from .shape_extra import (broadcast_args, broadcast_to, clone, concat1d, concat2d, concat3d,
+                          concat4d, ensure_shape, meshgrid, mirror_pad, pad1d, pad2d, pad3d,
+                          pad4d, reverse, reverse1d, reverse2d, reverse3d, reverse4d, slice1d,
+                          slice2d, slice3d, slice4d)
+from .space import batch_to_space_nd, depth_to_space, space_to_batch_nd
+from .strided_slice import strided_slice
+from .trig import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh, tan
+from .window import cosine_window, enclosing_power_of_two
+
+arg_max, arg_min, log_sum_exp, mat_mul = argmax, argmin, logsumexp, matmul
+
+
+def print_(*values, verbose=False, **kwargs):  # exported as tn.print
+    """tn.print(x, verbose=False): prints the tensor x as TF.js does (x.print()). Any
+    other arguments go to Python's print unchanged, so `from treino import *` leaves
+    print working."""
+    if values and isinstance(values[0], Tensor) and not kwargs and (
+            len(values) == 1 or (len(values) == 2 and isinstance(values[1], bool))):
+        values[0].print(values[1] if len(values) == 2 else verbose)
+    else:
+        builtins.print(*values, **kwargs)
+
+
+for _fn in [acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh, tan, erf, step,
+            is_finite, is_inf, is_nan, div_no_nan, all, any, cumsum, cumprod, norm,
+            euclidean_norm, broadcast_to, reverse, mirror_pad, strided_slice,
+            unsorted_segment_sum, batch_to_space_nd, space_to_batch_nd, depth_to_space,
+            local_response_normalization, unique, top_k, clone]:
+    setattr(Tensor, _fn.__name__, _fn)
+Tensor.arg_max, Tensor.arg_min, Tensor.log_sum_exp, Tensor.mat_mul = argmax, argmin, logsumexp, matmul
+Tensor.batch_norm, Tensor.topk = batch_norm, top_k
+Tensor.reshape_as = lambda self, x: reshape(self, list(x.shape))

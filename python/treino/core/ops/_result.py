@@ -1,0 +1,22 @@
+"""Results of ops that return several tensors under names in TF.js ({values, indices}).
+
+A NamedTuple that is also readable by key: TF.js code ported as
+`r = tn.topk(x); r['values']`, as attributes (`r.values`), or unpacked
+(`values, indices = tn.topk(x)`) all work."""
+from collections import namedtuple
+
+
+def result_type(name, fields):
+    base = namedtuple(name, fields)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            if key not in self._fields:
+                raise KeyError(f"{name} has the entries {list(self._fields)}, not {key!r}")
+            return getattr(self, key)
+        return tuple.__getitem__(self, key)
+
+    def keys(self):
+        return list(self._fields)
+
+    return type(name, (base,), {"__slots__": (), "__getitem__": __getitem__, "keys": keys})
