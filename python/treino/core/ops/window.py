@@ -9,7 +9,8 @@ from ..tensor import Tensor
 
 
 def enclosing_power_of_two(value):
-    """The smallest power of two >= value (an FFT length that holds `value` samples)."""
+    """The smallest power of two >= value (an FFT length that holds `value` samples),
+    floored to an int as TF.js does (so 0 for value <= 0.5)."""
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not value > 0:
         raise ValueError(f"enclosing_power_of_two: argument 'value' must be a number > 0, "
                          f"received {value!r}")
