@@ -53,7 +53,7 @@ from .core import fused, util
 from .core.buffer import TensorBuffer, buffer
 from .core.creation import eye, tensor1d, tensor2d, tensor3d, tensor4d, tensor5d, tensor6d
 from .core.frames import next_frame
-from .core.namespaces import linalg
+from .core.namespaces import linalg, sparse
 from .core.ops import (acos, acosh, add_n, all, any, arg_max, arg_min, asin, asinh, atan,
                        atan2, atanh, band_part, batch_norm, batch_norm2d, batch_norm3d,
                        batch_norm4d, batch_to_space_nd, bincount, bitwise_and, boolean_mask_async,

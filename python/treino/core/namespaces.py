@@ -1,10 +1,22 @@
-"""TF.js's second-level namespace of ops defined elsewhere: tn.linalg (band_part,
-gram_schmidt, qr; the ops themselves live in ops/linalg_extra.py). tn.fused and tn.util
-are modules of their own (fused.py, util.py)."""
+"""TF.js's second-level namespaces of ops defined elsewhere: tn.linalg (band_part,
+gram_schmidt, qr: ops/linalg_extra.py) and tn.sparse (ops/sparse.py). tn.fused and
+tn.util are modules of their own (fused.py, util.py)."""
 import types
 
-from .ops.linalg_extra import band_part, gram_schmidt, qr
+from .ops import linalg_extra, sparse as _sparse
 
-linalg = types.ModuleType("treino.linalg", "TF.js's tf.linalg: band_part, gram_schmidt, qr.")
-linalg.band_part, linalg.gram_schmidt, linalg.qr = band_part, gram_schmidt, qr
-linalg.__all__ = ["band_part", "gram_schmidt", "qr"]
+
+def _namespace(name, doc, module, names):
+    ns = types.ModuleType(f"treino.{name}", doc)
+    for n in names:
+        setattr(ns, n, getattr(module, n))
+    ns.__all__ = list(names)
+    return ns
+
+
+linalg = _namespace("linalg", "TF.js's tf.linalg: band_part, gram_schmidt, qr.", linalg_extra,
+                    ["band_part", "gram_schmidt", "qr"])
+sparse = _namespace("sparse", "TF.js's tf.sparse: sparse_fill_empty_rows, sparse_reshape, "
+                    "sparse_segment_mean, sparse_segment_sum.", _sparse,
+                    ["sparse_fill_empty_rows", "sparse_reshape", "sparse_segment_mean",
+                     "sparse_segment_sum"])

@@ -2,7 +2,9 @@
 
 A NamedTuple that is also readable by key: TF.js code ported as
 `r = tn.topk(x); r['values']`, as attributes (`r.values`), or unpacked
-(`values, indices = tn.topk(x)`) all work."""
+(`values, indices = tn.topk(x)`) all work. Keys are snake_case; TF.js's camelCase key
+is accepted too (r['outputIndices'] is r.output_indices)."""
+import re
 from collections import namedtuple
 
 
@@ -11,6 +13,7 @@ def result_type(name, fields):
 
     def __getitem__(self, key):
         if isinstance(key, str):
+            key = re.sub(r"([a-z])([A-Z])", r"\1_\2", key).lower()
             if key not in self._fields:
                 raise KeyError(f"{name} has the entries {list(self._fields)}, not {key!r}")
             return getattr(self, key)
