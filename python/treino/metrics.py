@@ -14,13 +14,18 @@ import numpy as np
 from . import _kernels as K, losses
 from .core import autodiff, engine
 from .core.dtypes import to_array
-from .core.tensor import Tensor
+from .core.tensor import Tensor, value_reads
 
 _THRESHOLD = 0.5
 
 
 def _arr(x, fn, arg):
-    return x._data if isinstance(x, Tensor) else to_array(x, None, fn, arg)
+    if isinstance(x, Tensor):
+        # These metrics compute in numpy: handing a tensor's values to numpy is a value
+        # read (a traced loss or metric calling one runs at every step instead).
+        value_reads[0] += 1
+        return x._data
+    return to_array(x, None, fn, arg)
 
 
 def _same_shape(y_true, y_pred, fn):

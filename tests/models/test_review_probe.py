@@ -1,10 +1,8 @@
-"""Probes of the functional API and multi-output training that fail today.
-
-Each test states the behaviour expected (TF.js 4.22 first, Keras where TF.js is silent,
-or treino's own run_eagerly=True step, which the captured replay must match bit for
-bit) and is marked xfail(strict=True): it documents a known bug and turns into an
-XPASS, failing the suite, once the bug is fixed, so the mark must then be removed.
-"""
+"""Regression tests from a review of the functional API and multi-output training: the
+engine's tracing of user code, masks, shared layers, dict inputs and outputs, dtypes and
+error messages. Each test states the behaviour expected (TF.js 4.22 first, Keras where
+TF.js is silent, or treino's own run_eagerly=True step, which the captured replay must
+match bit for bit)."""
 import functools
 
 import numpy as np
@@ -46,8 +44,6 @@ Y16_BINARY = (RNG.random((16, 1)) > 0.5).astype(np.float32)
 Y16_REG = RNG.normal(size=(16, 2)).astype(np.float32)
 
 
-@pytest.mark.xfail(strict=True, reason="a user metric that calls a built-in (numpy) metric "
-                   "and then an op is traced with the first batch's value baked in")
 def test_user_metric_built_on_a_builtin_metric_follows_every_batch():
     """A metric written as `100 * tn.metrics.categorical_accuracy(y_true, y_pred)` must
     report each batch's accuracy, as run_eagerly=True (and TF.js) do. The built-in
@@ -65,8 +61,6 @@ def test_user_metric_built_on_a_builtin_metric_follows_every_batch():
         float(me.evaluate(X16, Y16_CLASSES, batch_size=4)[1])
 
 
-@pytest.mark.xfail(strict=True, reason="a user loss that uses a built-in (numpy) metric as "
-                   "a per-sample weight is traced with the first batch's weights baked in")
 def test_user_loss_weighted_by_a_builtin_metric_follows_every_batch():
     """A loss that counts misclassified samples twice, weighting its squared error by
     `2 - tn.metrics.binary_accuracy(y_true, y_pred)`, must train as run_eagerly=True
@@ -114,8 +108,6 @@ def _padded_sequences():
     return x, np.stack([x[i, :s].mean(0) for i, s in enumerate(steps)])
 
 
-@pytest.mark.xfail(strict=True, reason="a user layer's compute_mask runs outside any Python "
-                   "slot: a mask computed in numpy is baked into the captured program")
 def test_user_compute_mask_in_numpy_is_recomputed_for_every_batch():
     """A user layer's call runs again at every replay (a Python slot), so numpy inside
     it is fine; its compute_mask is user code too and must see each batch. predict in
@@ -145,8 +137,6 @@ def _annealed_fit(make_loss):
     return out
 
 
-@pytest.mark.xfail(strict=True, reason="PythonGuard watches only Python scalars: a tn.scalar "
-                   "rebound in the loss's closure keeps its first value in the program")
 def test_tensor_weight_rebound_in_the_loss_closure_is_seen():
     """KL-annealing style, written as in TF.js: the weight is a `tn.scalar` in the
     loss's closure, rebound by a callback. run_eagerly=True sees the new weight (the
@@ -176,8 +166,6 @@ def _beta_loss(y_true, y_pred, axis=-1):
                   tn.mul(tn.mean(tn.abs(y_pred), axis), BETA))
 
 
-@pytest.mark.xfail(strict=True, reason="PythonGuard does not follow functools.partial: the "
-                   "globals of the wrapped function are not watched")
 def test_global_read_by_a_partial_loss_is_watched():
     """The guard follows plain functions and the functions they call, so the same loss
     without the partial is captured again when BETA changes. Wrapped in
@@ -198,8 +186,6 @@ def test_global_read_by_a_partial_loss_is_watched():
 
 # -- running a graph ----------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="model(x, training=True) on real tensors runs "
-                   "predict_on_batch, which ignores training")
 def test_model_called_with_training_true_runs_in_training_mode():
     """TF.js's Container.call passes its kwargs (training) to every layer, and Keras's
     model(x, training=True) likewise: a custom training loop relies on it for dropout
@@ -216,8 +202,6 @@ def test_model_called_with_training_true_runs_in_training_mode():
     assert 100 < zeros < 300
 
 
-@pytest.mark.xfail(strict=True, reason="a shared BatchNormalization queues both updates from "
-                   "the pre-step statistics: the first application's update is lost")
 def test_shared_batch_norm_applies_the_moving_average_once_per_application():
     """A batch-norm layer shared by two branches (a siamese network) is called twice per
     step. TF.js (normalization.ts, doMovingAverage) and Keras update the moving mean at
@@ -245,8 +229,6 @@ class _OneHot(tn.layers.Layer):
         return (input_shape[0], 4)
 
 
-@pytest.mark.xfail(strict=True, reason="fit/predict/model(x) convert every input to float32, "
-                   "whatever the input's dtype")
 def test_int32_input_reaches_the_layers_as_int32():
     """tn.input(dtype='int32') (TF.js: the input of an embedding or any index lookup)
     must feed its layers int32 values; predict, fit and model(x) turn them into float32,
@@ -273,8 +255,6 @@ def _dict_output_model():
     return tn.model(inputs=x, outputs={"a": first, "b": second})
 
 
-@pytest.mark.xfail(strict=True, reason="compile/fit know outputs by layer name only, while "
-                   "predict returns the keys of the outputs dict")
 def test_outputs_given_as_a_dict_are_trained_by_their_keys():
     """tn.model(outputs={'a': ..., 'b': ...}) predicts {'a': ..., 'b': ...}; the same keys
     must name the outputs in compile (loss, metrics) and in fit's labels, as in Keras 3,
@@ -288,8 +268,6 @@ def test_outputs_given_as_a_dict_are_trained_by_their_keys():
           verbose=0)
 
 
-@pytest.mark.xfail(strict=True, reason="running a nested model whose outputs are a dict: its "
-                   "call returns a dict, counted as one tensor")
 def test_nested_model_with_dict_outputs_runs():
     """A model with dict outputs applied inside another model gives two symbolic
     outputs; running the outer model must give the inner model's two outputs (here
@@ -305,8 +283,6 @@ def test_nested_model_with_dict_outputs_runs():
     np.testing.assert_array_equal(got[1].numpy(), want["b"].numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="predict and model(x) know inputs by layer name only, "
-                   "while the graph is applied by the keys of the inputs dict")
 def test_inputs_given_as_a_dict_take_their_keys_in_predict():
     """tn.model(inputs={'A': ..., 'B': ...}) is applied to symbolic tensors as
     model({'A': s, 'B': t}), and its call() reads a dict by those keys; predict and
@@ -324,8 +300,6 @@ def test_inputs_given_as_a_dict_take_their_keys_in_predict():
                                rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="two outputs made by one layer (a nested two-output "
-                   "model) share one output name: their history keys collide")
 def test_two_outputs_of_one_layer_keep_separate_history_keys():
     """Wrapping a two-output model as the outputs of another gives two outputs whose
     layer is the inner model: output_names ['inner', 'inner'], and the per-output
@@ -356,8 +330,6 @@ class _ZeroMask(tn.layers.Layer):
         return tn.greater(tn.sum(tn.abs(inputs), -1), 0)
 
 
-@pytest.mark.xfail(strict=True, reason="a nested model does not support masking: a masked "
-                   "tensor into it raises TypeError")
 def test_mask_passes_through_a_nested_model():
     """TF.js's Container.computeMask runs the inner graph's masks (a Dense passes its
     input's on), as Keras does. A masked sequence through a nested model of one dense
@@ -374,8 +346,6 @@ def test_mask_passes_through_a_nested_model():
     np.testing.assert_array_equal(nested.predict(x_data).numpy(), flat.predict(x_data).numpy())
 
 
-@pytest.mark.xfail(strict=True, reason="merge layers do not support masking (TF.js's Merge and "
-                   "Concatenate do)")
 def test_concatenate_passes_masks_on():
     """TF.js's Merge layers set supportsMasking and combine their inputs' masks (a
     logical and; Concatenate along the last axis keeps the time steps' mask). Two
@@ -391,8 +361,6 @@ def test_concatenate_passes_masks_on():
 
 # -- errors and state ---------------------------------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason="applying a built layer to a symbolic tensor does not "
-                   "check the input shape: a node is recorded and the error comes at predict")
 def test_built_layer_refuses_an_incompatible_symbolic_input_at_apply():
     """TF.js's Layer.apply checks the input against the layer's input spec
     (assertInputCompatibility) before recording anything: a dense layer built for 3
@@ -405,8 +373,6 @@ def test_built_layer_refuses_an_incompatible_symbolic_input_at_apply():
     assert len(dense.inbound_nodes) == 1
 
 
-@pytest.mark.xfail(strict=True, reason="a one-input layer applied to a one-item list builds "
-                   "from the list of shapes and refuses it (found ndim=1)")
 def test_dense_applied_to_a_one_item_list_works_as_on_the_tensor():
     """TF.js's Dense reads its input with getExactlyOneTensor / getExactlyOneShape, so
     dense.apply([x]) is dense.apply(x), symbolic or real. Today the list of one shape
@@ -422,8 +388,6 @@ def test_dense_applied_to_a_one_item_list_works_as_on_the_tensor():
     np.testing.assert_allclose(dense([data]).numpy(), data.numpy() @ kernel + bias, rtol=1e-5)
 
 
-@pytest.mark.xfail(strict=True, reason="a one-item list input is copied into a new Tensor "
-                   "inside a gradient function: no gradient reaches the caller's tensor")
 def test_one_item_list_input_is_differentiable_inside_grad():
     """A one-input model takes x, [x] or {name: x} alike; inside tn.grad its output must
     be differentiable with respect to x in all three forms (TF.js's predict and apply
@@ -438,8 +402,6 @@ def test_one_item_list_input_is_differentiable_inside_grad():
         np.testing.assert_allclose(g.numpy(), want, rtol=1e-6)
 
 
-@pytest.mark.xfail(strict=True, reason="a two-input model applied to one symbolic tensor "
-                   "whose rank is 2 crashes with an unrelated TypeError")
 def test_two_input_model_applied_to_one_tensor_gives_a_clear_error():
     """Applying a two-input model to a single [null,3] tensor must raise a ValueError
     saying it expects 2 inputs and received 1; today the tensor's shape (None, 3) is
@@ -453,8 +415,6 @@ def test_two_input_model_applied_to_one_tensor_gives_a_clear_error():
     assert len(m.inbound_nodes) == nodes
 
 
-@pytest.mark.xfail(strict=True, reason="compile(metrics={name: 3}) crashes with \"'int' object "
-                   "is not iterable\"")
 def test_metrics_dict_with_a_bad_entry_names_the_argument():
     """A metrics dict whose entry is neither a metric nor a list of them must get
     compile's own error naming 'metrics' and the output, as every other bad compile
@@ -467,8 +427,6 @@ def test_metrics_dict_with_a_bad_entry_names_the_argument():
     assert m.optimizer is None
 
 
-@pytest.mark.xfail(strict=True, reason="summary(print_fn=3) fails with \"'int' object is not "
-                   "callable\" instead of naming the argument")
 def test_summary_print_fn_is_checked():
     """summary's print_fn must be callable; a TypeError must name 'print_fn' and what
     was received, as the other arguments' errors do."""

@@ -5,7 +5,7 @@ import numpy as np
 
 from . import autodiff
 from .dtypes import NP, check_dtype, to_array
-from .tensor import Tensor
+from .tensor import Tensor, value_reads
 
 
 def _shape(shape, fn, arg="shape"):
@@ -26,6 +26,8 @@ def _shape(shape, fn, arg="shape"):
 def tensor(values, shape=None, dtype=None):
     """tn.tensor(values, shape=None, dtype=None): values as nested lists, a number, a
     numpy array or a Tensor; with `shape`, the values are read in row-major order."""
+    if isinstance(values, Tensor):
+        value_reads[0] += 1  # its values are copied: a traced function doing this runs as a slot
     src = values._data if isinstance(values, Tensor) else values
     arr = to_array(src, dtype, "tensor")
     if shape is not None:

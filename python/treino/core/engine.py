@@ -29,6 +29,8 @@ A step the recorder cannot express (an optimizer update or a variable assignment
 arrays no op produced, a result no op computed) gives no Program: the caller runs that
 step eagerly, and the reason says why.
 """
+import functools
+
 import numpy as np
 
 from . import autodiff
@@ -531,7 +533,8 @@ _SCALAR_TYPES = (bool, int, float, complex, str, bytes, type(None), np.generic)
 
 
 class PythonGuard:
-    """The Python scalars a traced function reads from its closure, its globals and
+    """The Python scalars (and tensors) a traced function reads from its closure, its
+    globals and
     (for a callable object or a bound method) its object's attributes, following the
     plain Python functions it reaches the same way. A traced program baked their values
     in (a loss weight, an axis): `check()` is False once one of them changed, and the
@@ -556,6 +559,9 @@ class PythonGuard:
         if id(f) in seen:
             return
         seen.add(id(f))
+        if isinstance(f, functools.partial):
+            cls._callee(f, places, seen)
+            return
         if getattr(f, "__self__", None) is not None and hasattr(f, "__func__"):
             cls._attributes(f.__self__, places, seen)  # a bound method
             f = f.__func__
@@ -573,7 +579,7 @@ class PythonGuard:
                 v = cell.cell_contents
             except ValueError:  # an empty cell
                 continue
-            if isinstance(v, _SCALAR_TYPES):
+            if _watched(v):
                 places.append((0, cell))
             else:
                 cls._callee(v, places, seen)
@@ -581,7 +587,7 @@ class PythonGuard:
         for n in _names(code):
             if n in g:
                 v = g[n]
-                if isinstance(v, _SCALAR_TYPES):
+                if _watched(v):
                     places.append((1, g, n))
                 else:
                     cls._callee(v, places, seen)
@@ -589,12 +595,16 @@ class PythonGuard:
     @classmethod
     def _attributes(cls, obj, places, seen):
         for k, v in list(getattr(obj, "__dict__", {}).items()):
-            if isinstance(v, _SCALAR_TYPES):
+            if _watched(v):
                 places.append((2, obj, k))
 
     @classmethod
     def _callee(cls, v, places, seen):
-        if callable(v) and not isinstance(v, type) and (
+        if isinstance(v, functools.partial):  # the wrapped function, and its bound values
+            for a in list(v.args) + list(v.keywords.values()):
+                cls._callee(a, places, seen)
+            cls._visit(v.func, places, seen)
+        elif callable(v) and not isinstance(v, type) and (
                 hasattr(v, "__code__") or hasattr(v, "__func__")):
             cls._visit(v, places, seen)
 
@@ -612,12 +622,21 @@ class PythonGuard:
     def check(self):
         for place, v in zip(self.places, self.values):
             now = self._read(place)
-            if now is not v and (type(now) is not type(v) or not now == v):
+            # A number must stay equal; a tensor (immutable) must stay the same object.
+            if now is not v and (type(now) is not type(v) or isinstance(v, Tensor)
+                                 or not now == v):
                 return False
         return True
 
 
 _MISSING = object()
+
+
+def _watched(v):
+    """Values a PythonGuard keeps an eye on: Python scalars (by value) and tensors (by
+    identity: rebinding a name to another tensor changes what a traced function reads;
+    a Variable is read at every replay anyway)."""
+    return isinstance(v, _SCALAR_TYPES) or (isinstance(v, Tensor) and not isinstance(v, Variable))
 
 
 def _names(code):

@@ -286,6 +286,16 @@ class Layer:
         else:
             self._pending.append((variable, value))
 
+    def state_value(self, variable):
+        """What a step reads for a non-trainable weight: the last write of it queued in
+        this step (a layer applied twice in one step, such as a batch normalization
+        shared by two branches, sees its first application's update, as in TF.js), else
+        the variable itself."""
+        for v, value in reversed(self._pending or ()):
+            if v is variable:
+                return value
+        return variable
+
     def begin_step(self):
         self._pending = []
 
@@ -312,6 +322,15 @@ class Layer:
 
     def compute_output_shape(self, input_shape):
         return input_shape
+
+    # Whether the layer takes a list of inputs (merge layers): treino's other layers take
+    # a one-item list as its item.
+    takes_list = False
+
+    def assert_input_compatibility(self, input_shape):
+        """Raises a ValueError when a built layer cannot take inputs of this shape (TF.js's
+        input spec check at apply time); layers with weights sized by their input
+        override it."""
 
     # Whether the layer carries the mask of its input over to its output (an
     # Embedding with mask_zero makes one; recurrent layers read it as call(mask=...)).
@@ -350,6 +369,9 @@ class Layer:
         inputs), building it first from the input shapes (None for the batch axis). On
         symbolic tensors (from tn.input) it computes nothing: it adds a node to the
         functional graph and returns the symbolic output(s) (see topology.py)."""
+        if isinstance(inputs, (list, tuple)) and len(inputs) == 1 and not self.takes_list \
+                and (type(self).__module__ or "").startswith("treino."):
+            inputs = inputs[0]  # TF.js's getExactlyOneTensor: [x] is x for such a layer
         if check_all_or_none_symbolic(inputs, self.name):
             if training is not None:
                 kwargs["training"] = check_bool(training, self.name, "training")

@@ -136,6 +136,14 @@ class _BaseConv(Layer):
                              f"defined. Found None")
         return int(input_shape[axis])
 
+    def assert_input_compatibility(self, input_shape):
+        axis = 1 if self.data_format == "channelsFirst" else -1
+        if len(input_shape) != self.rank + 2 or input_shape[axis] not in (
+                None, self._in_channels):
+            raise incompatible(self, f"expected ndim={self.rank + 2} with "
+                                     f"{self._in_channels} channels, got shape "
+                                     f"{list(input_shape)}")
+
     def _space(self, input_shape):
         return list(input_shape[2:] if self.data_format == "channelsFirst" else
                     input_shape[1:-1])

@@ -154,6 +154,11 @@ class Dense(Layer):
             raise incompatible(self, f"expected min_ndim=2, found ndim={len(input_shape)}")
         return tuple(input_shape[:-1]) + (self.units,)
 
+    def assert_input_compatibility(self, input_shape):
+        if len(input_shape) < 2 or input_shape[-1] not in (None, self._in):
+            raise incompatible(self, f"expected axis -1 of input shape to have value "
+                                     f"{self._in}, but got shape {shape_str(input_shape)}")
+
     def _check(self, x):
         if x.rank < 2 or x.shape[-1] != self._in:
             raise incompatible(self, f"expected axis -1 of input shape to have value "

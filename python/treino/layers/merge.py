@@ -12,8 +12,11 @@ with a list of tensors they apply a new layer to it and return its output.
 """
 import math
 
+import numpy as np
+
 from .._config import check_bool, check_int, is_int, type_error, value_error
 from ..core import ops
+from ..core.tensor import Tensor
 from ..losses import EPSILON
 from .base import Layer, shape_str
 
@@ -54,6 +57,20 @@ class _Merge(Layer):
     after its batch axis, as TF.js does. Batch sizes must agree. Subclasses write
     `_merge(list of Tensors of one rank)`."""
     _exactly = None  # the number of inputs when only one number works (Subtract, Dot)
+    supports_masking = True
+    takes_list = True
+
+    def compute_mask(self, inputs, mask=None):
+        """The inputs' masks combined with a logical and (TF.js's and Keras's Merge);
+        None when no input has one."""
+        masks = [m for m in (mask or []) if m is not None] if isinstance(mask, list) else (
+            [] if mask is None else [mask])
+        if not masks:
+            return None
+        out = masks[0]
+        for m in masks[1:]:
+            out = ops.logical_and(out, m)
+        return out
 
     def _error(self, message):
         return ValueError(f"{type(self).__name__} layer '{self.name}': {message}")
@@ -214,6 +231,23 @@ class Concatenate(_Merge):
                 raise mismatch()
             out.append(known.pop() if known else None)
         return tuple(out)
+
+    def compute_mask(self, inputs, mask=None):
+        """Keras's rule: each input's mask (all true where it has none) repeated over the
+        input's last axis, concatenated along `axis`, then reduced over that last axis
+        with a logical or: a step stays when any input keeps it."""
+        if mask is None or all(m is None for m in mask):
+            return None
+        parts = []
+        for x, m in zip(self._tensors(inputs), mask):
+            if m is None:
+                m = Tensor(np.ones(x.shape, np.float32))
+            else:
+                m = ops.cast(m, "float32")
+                if m.rank < x.rank:
+                    m = ops.tile(ops.expand_dims(m, -1), [1] * m.rank + [x.shape[-1]])
+            parts.append(m)
+        return ops.greater(ops.sum(ops.concat(parts, self.axis), -1), 0.0)
 
     def call(self, inputs, training=False):
         # TF.js's backend concatenates along the last axis for any negative axis (its

@@ -136,7 +136,8 @@ class BatchNormalization(_Normalization):
         scale, center = self.scale, self.center
         gamma = self.gamma.val if scale else None
         beta = self.beta.val if center else None
-        inputs = [x, self.moving_mean.val, self.moving_variance.val]
+        inputs = [x, self.state_value(self.moving_mean.val),
+                  self.state_value(self.moving_variance.val)]
         inputs += [t for t in (gamma, beta) if t is not None]
 
         def to_rows(a):  # (..., C at `axis`, ...) -> (M, C), float32 C-contiguous

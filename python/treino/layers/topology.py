@@ -97,6 +97,8 @@ def apply_symbolic(layer, inputs, kwargs):
     shape_arg = shapes if as_list else shapes[0]
     if not layer.built:
         layer.build_for(shape_arg)
+    else:
+        layer.assert_input_compatibility(shape_arg)
     out_shape = layer.compute_output_shape(shape_arg)
     several = bool(out_shape) and isinstance(out_shape[0], (list, tuple))
     out_shapes = [tuple(s) for s in out_shape] if several else [tuple(out_shape)]

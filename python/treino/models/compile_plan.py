@@ -130,7 +130,7 @@ def _per_output(value, names, what, allow_single=True):
 
 def compile_plan(model, optimizer, loss, metrics, loss_weights):
     opt = get_optimizer(optimizer)
-    names = model.output_names
+    names = model._output_keys()
     shapes = [t.shape for t in model.outputs]
     losses = _per_output(loss, names, "loss")
     weights = [1.0] * len(names) if loss_weights is None else \
@@ -174,6 +174,9 @@ def compile_plan(model, optimizer, loss, metrics, loss_weights):
                              "with one unit per class, but the model outputs 1 unit")
         if isinstance(ms, (str,)) or callable(ms):
             ms = [ms]
+        elif not isinstance(ms, (list, tuple)):
+            raise TypeError(f"compile: argument 'metrics' for output {name!r} must be a metric "
+                            f"id, a function or a list of them, received {type(ms).__name__}")
         got = []
         for j, m in enumerate(ms):
             try:

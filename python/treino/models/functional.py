@@ -14,7 +14,7 @@ A model is a layer: applied to symbolic tensors it becomes one node of another g
 """
 import itertools
 
-from ..core import engine
+from ..core import autodiff, engine
 from ..core.tensor import Tensor
 from ..layers.base import Layer
 from ..layers.core import InputLayer, input, input_tensor  # noqa: A004 (tn.input)
@@ -170,7 +170,22 @@ class LayersModel(Model):
 
     @property
     def output_names(self):
-        return [l.name for l in self.output_layers]
+        """The output layers' names (TF.js's), made unique as Keras 2 does when one layer
+        gives several outputs: 'inner', 'inner_1', ..."""
+        names, seen = [], {}
+        for l in self.output_layers:
+            k = seen.get(l.name, 0)
+            seen[l.name] = k + 1
+            names.append(l.name if k == 0 else f"{l.name}_{k}")
+        return names
+
+    def _input_keys(self):
+        """How data name the inputs: the keys of the inputs dict the model was built
+        from (Keras 3), else the input names."""
+        return list(self._in_keys) if isinstance(self._in_keys, list) else self.input_names
+
+    def _output_keys(self):
+        return list(self._out_keys) if isinstance(self._out_keys, list) else self.output_names
 
     def _fusable_outputs(self):
         """Per output, its layer when a fused loss may ask it for logits (call_logits):
@@ -224,59 +239,87 @@ class LayersModel(Model):
         return res if len(res) > 1 else res[0]
 
     # -- running the graph ---------------------------------------------------------------
-    def call(self, inputs, training=False, skip_last_activation=False):
+    def call(self, inputs, training=False, skip_last_activation=False, mask=None):
         """The forward pass over the graph (core ops: differentiable when a gradient is
-        taken). `inputs`: a Tensor, or a list (or dict by input name) of them.
-        skip_last_activation: the single output's layer gives its logits (call_logits),
-        for the fused softmax cross-entropy."""
-        values = {}
-        for sym, x, layer in zip(self.inputs, self._input_list(inputs), self.input_layers):
-            values[sym.id] = layer.call(x)  # checks the shape
-        flags = skip_last_activation if isinstance(skip_last_activation, (list, tuple)) \
-            else [bool(skip_last_activation)] + [False] * (len(self.outputs) - 1)
-        logits = {id(t.node) for t, f in zip(self.outputs, flags) if f}
-        masks = {}  # symbolic tensor id -> its mask Tensor (see Layer.compute_mask)
-        for node in self._graph.nodes:
-            args = [values[x.id] for x in node.inputs]
-            x = args if node.as_list else args[0]
-            layer = node.layer
-            kwargs = _extra(node.kwargs)
-            tr = node.kwargs.get("training", training)
-            in_masks = [masks.get(x_.id) for x_ in node.inputs] if masks else None
-            mask = None
-            if in_masks is not None and any(m is not None for m in in_masks):
-                mask = in_masks if node.as_list else in_masks[0]
-                if "mask" not in kwargs and takes_mask(type(layer)):
-                    kwargs["mask"] = mask
-            if logits and id(node) in logits:
-                out = layer.call_logits(x)
-            elif builtin_call(type(layer)):
-                out = layer.call(x, training=tr, **kwargs)
-            else:  # a user's layer: one Python slot of the engine (see core/engine.py)
-                out = _user_call(layer, node, args, tr, kwargs)
-            outs = list(out) if isinstance(out, (list, tuple)) else [out]
-            if len(outs) != len(node.outputs):  # compute_output_shape disagrees with call
-                raise ValueError(f"layer {layer.name!r} returned {len(outs)} tensors, but its "
-                                 f"compute_output_shape gave {len(node.outputs)} shapes")
-            for sym, t in zip(node.outputs, outs):
-                values[sym.id] = t
-            out_mask = layer.compute_mask(x, mask)
-            if out_mask is not None:
-                out_masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask]
-                for sym, m in zip(node.outputs, out_masks):
-                    if m is not None:
-                        masks[sym.id] = m
-        res = [values[t.id] for t in self.outputs]
+        taken). `inputs`: a Tensor, or a list (or dict by input name) of them; `mask`:
+        the inputs' masks (as inputs). skip_last_activation: True, or one flag per
+        output: that output's layer gives its logits (call_logits), for the fused
+        softmax cross-entropy."""
+        res, _ = self._run_graph(inputs, training, skip_last_activation, mask)
         if self._out_keys == "single" or (self._out_keys is None and len(res) == 1):
             return res[0]
         if self._out_keys is None:
             return res
         return dict(zip(self._out_keys, res))
 
+    def compute_mask(self, inputs, mask=None):
+        """The output masks of the graph for these inputs and masks (TF.js's
+        Container.computeMask): runs the graph again when a mask is given, so a caller
+        that also needs the outputs should use _run_graph, which gives both."""
+        if mask is None or (isinstance(mask, list) and all(m is None for m in mask)):
+            return None
+        _, masks = self._run_graph(inputs, False, False, mask)
+        return masks if len(masks) > 1 else masks[0]
+
+    supports_masking = True
+
+    def _run_graph(self, inputs, training, skip_last_activation, mask):
+        """(output Tensors, their masks): one walk of the nodes (see the module
+        docstring), masks carried as TF.js's runInternalGraph carries them."""
+        values, masks = {}, {}
+        in_masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(self.inputs) \
+            if mask is not None and len(self.inputs) == 1 else [None] * len(self.inputs)
+        for sym, x, layer, m in zip(self.inputs, self._input_list(inputs), self.input_layers,
+                                    in_masks):
+            values[sym.id] = layer.call(x)  # checks the shape
+            if m is not None:
+                masks[sym.id] = m
+        flags = skip_last_activation if isinstance(skip_last_activation, (list, tuple)) \
+            else [bool(skip_last_activation)] + [False] * (len(self.outputs) - 1)
+        logits = {id(t.node) for t, f in zip(self.outputs, flags) if f}
+        for node in self._graph.nodes:
+            args = [values[x.id] for x in node.inputs]
+            x = args if node.as_list else args[0]
+            layer = node.layer
+            kwargs = _extra(node.kwargs)
+            tr = node.kwargs.get("training", training)
+            node_masks = [masks.get(x_.id) for x_ in node.inputs] if masks else None
+            mask_in = None
+            if node_masks is not None and any(m is not None for m in node_masks):
+                mask_in = node_masks if node.as_list else node_masks[0]
+                if "mask" not in kwargs and takes_mask(type(layer)):
+                    kwargs["mask"] = mask_in
+            out_mask = None
+            if isinstance(layer, LayersModel) and builtin_call(type(layer)):
+                outs, out_masks = layer._run_graph(x, tr, False, mask_in)
+                out_mask = out_masks if any(m is not None for m in out_masks) else None
+            else:
+                if logits and id(node) in logits:
+                    out = layer.call_logits(x)
+                elif builtin_call(type(layer)):
+                    out = layer.call(x, training=tr, **kwargs)
+                else:  # a user's layer: one Python slot of the engine (see core/engine.py)
+                    out = _user_call(layer, node, args, tr, kwargs)
+                if isinstance(out, dict):  # a model with dict outputs, run as a layer
+                    out = list(out.values())
+                outs = list(out) if isinstance(out, (list, tuple)) else [out]
+                out_mask = _mask_of(layer, node, args, mask_in)
+            if len(outs) != len(node.outputs):  # compute_output_shape disagrees with call
+                raise ValueError(f"layer {layer.name!r} returned {len(outs)} tensors, but its "
+                                 f"compute_output_shape gave {len(node.outputs)} shapes")
+            for sym, t in zip(node.outputs, outs):
+                values[sym.id] = t
+            if out_mask is not None:
+                out_masks = out_mask if isinstance(out_mask, (list, tuple)) else [out_mask]
+                for sym, m in zip(node.outputs, out_masks):
+                    if m is not None:
+                        masks[sym.id] = m
+        return [values[t.id] for t in self.outputs], [masks.get(t.id) for t in self.outputs]
+
     def _input_list(self, inputs):
         n = len(self.inputs)
         if isinstance(inputs, dict):
-            names = self._in_keys if isinstance(self._in_keys, list) else self.input_names
+            names = self._input_keys()
             missing = [k for k in names if k not in inputs]
             if missing:
                 raise ValueError(f"model {self.name!r}: no value for input(s) {missing}; "
@@ -288,17 +331,28 @@ class LayersModel(Model):
         return items
 
     def __call__(self, inputs, training=None, **kwargs):
+        """On symbolic tensors: a node of another graph (a nested model). On real ones:
+        the outputs (predict_on_batch), in training mode with training=True."""
         items = list(inputs.values()) if isinstance(inputs, dict) else \
             list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
         if items and all(is_symbolic(t) for t in items):
             if isinstance(inputs, dict):
                 inputs = self._input_list(inputs)
+            if len(items) != len(self.inputs):
+                raise ValueError(f"model {self.name!r} expects {len(self.inputs)} inputs, "
+                                 f"received {len(items)}")
             return Layer.__call__(self, inputs, training=training, **kwargs)
-        return self.predict_on_batch(inputs)
+        if kwargs:
+            raise TypeError(f"model {self.name!r}: unknown arguments {sorted(kwargs)} for a "
+                            f"call on tensors (training= is the one there is)")
+        return self.predict_on_batch(inputs, training=bool(training))
 
     def summary(self, line_length=None, positions=None, print_fn=None):
         """Prints TF.js's summary table (print_fn receives each line)."""
         self._check_layers("summary")
+        if print_fn is not None and not callable(print_fn):
+            raise TypeError(f"summary: argument 'print_fn' must be a function taking a line, "
+                            f"received {type(print_fn).__name__}")
         for line in summary_lines(self, line_length, positions):
             (print_fn or print)(line)
 
@@ -369,6 +423,48 @@ def _user_call(layer, node, args, training, kwargs):
         return layer.call(x, training=training, **kw)
     return engine.python_slot(layer.name, call,
                               tuple(args) + tuple(m for m in masks if m is not None))
+
+
+def _mask_of(layer, node, args, mask):
+    """layer.compute_mask for this node. treino's own layers compute masks with ops
+    (recorded as usual); a user's compute_mask is user code: traced when it reads no
+    tensor values, else one node of its own that runs it again at every replay (a mask
+    made in numpy follows each batch)."""
+    cls = type(layer)
+    x = args if node.as_list else args[0]
+    if cls.compute_mask is Layer.compute_mask or builtin_call_of(cls, "compute_mask"):
+        return layer.compute_mask(x, mask)
+    masks = [] if mask is None else list(mask) if isinstance(mask, list) else [mask]
+    present = [m is not None for m in masks]
+    n = len(args)
+
+    def run(*ts):
+        xx = list(ts[:n]) if node.as_list else ts[0]
+        if not masks:
+            return layer.compute_mask(xx, None)
+        it = iter(ts[n:])
+        got = [next(it) if p else None for p in present]
+        return layer.compute_mask(xx, got if isinstance(mask, list) else got[0])
+    inputs = tuple(args) + tuple(m for m in masks if m is not None)
+    out, traced = engine.trace(run, inputs)
+    if traced or not isinstance(out, Tensor):
+        return out  # None, or masks the program computes itself
+    first = out._data
+
+    def core(*arrays):  # a mask made outside ops: compute it again for each batch
+        token = autodiff._push(isolate=True)
+        try:
+            v = run(*[Tensor(a) for a in arrays])
+        finally:
+            autodiff._active.reset(token)
+        return v._data, None
+    return autodiff.apply(f"{layer.name}.compute_mask",
+                          engine.first_result(core, first, None), inputs)
+
+
+def builtin_call_of(cls, method):
+    """True when cls's `method` is treino's own."""
+    return (getattr(cls, method).__module__ or "").startswith("treino.")
 
 
 _TAKES_MASK = {}

@@ -61,12 +61,13 @@ def check_input_shape(x, want, layer, fn, arg):
 
 
 def input_arrays(model, x, fn, arg="x"):
-    """One checked float32 array per model input."""
-    names = model.input_names
+    """One checked array per model input: float32, or int32 for an int32 input (the
+    class indices of an embedding)."""
+    names = model._input_keys()
     items = _by_name(x, names, fn, arg, "input")
     out = []
     for i, (v, sym) in enumerate(zip(items, model.inputs)):
-        a = as_array(v, fn, _item(arg, names, i))
+        a = as_array(v, fn, _item(arg, names, i), allow_int=sym.dtype == "int32")
         first = model.layers[0].name if model.layers else names[i]
         out.append(check_input_shape(a, sym.shape, first if len(names) == 1 else names[i],
                                      fn, _item(arg, names, i)))

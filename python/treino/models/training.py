@@ -178,12 +178,7 @@ class Model(Layer, DatasetTraining):
         eagerly on the tape, so the outputs are differentiable with respect to the
         weights and to float32 Tensor inputs (TF.js's predict is too; a replayed program
         would leave no trace on the tape)."""
-        given = list(x.values()) if isinstance(x, dict) else list(x) if isinstance(
-            x, (list, tuple)) and len(self.inputs) > 1 else [x]
-        if isinstance(x, dict):
-            given = [x[k] for k in self.input_names]
-        ts = [g if isinstance(g, Tensor) and g.dtype == "float32" and g.shape == a.shape
-              else Tensor(a) for g, a in zip(given, xs)]
+        ts = self._input_tensors(x, xs)
         n = xs[0].shape[0]
         parts = []
         for i in range(0, n, batch_size):
@@ -209,23 +204,30 @@ class Model(Layer, DatasetTraining):
         return list(out.values()) if isinstance(out, dict) else \
             list(out) if isinstance(out, (list, tuple)) else [out]
 
-    def predict_on_batch(self, x):
-        """The model's output for one batch. Float32 Tensor inputs are used as they are,
-        so model(x) is differentiable with respect to x and the weights (tn.grad,
-        tn.variable_grads through a model)."""
+    def predict_on_batch(self, x, training=False):
+        """The model's output for one batch. Tensor inputs of the input's dtype are used
+        as they are, so model(x) is differentiable with respect to x and the weights
+        (tn.grad, tn.variable_grads through a model). training=True runs the layers in
+        training mode (dropout active, batch statistics), as model(x, training=True)."""
         self._check_layers("predict_on_batch")
-        items = list(x.values()) if isinstance(x, dict) else list(x) if isinstance(
-            x, (list, tuple)) and len(self.inputs) > 1 else [x]
-        if len(items) == len(self.inputs) and all(
-                isinstance(t, Tensor) and t.dtype == "float32" and t.rank == len(s.shape)
-                for t, s in zip(items, self.inputs)):
-            input_arrays(self, [t._data for t in items] if not isinstance(x, dict) else
-                         {k: v._data for k, v in x.items()}, "predict_on_batch")
-            if isinstance(x, dict):
-                items = [x[k] for k in self.input_names]
-            return self.call(items[0] if len(items) == 1 else items)
-        xs = [Tensor(a) for a in input_arrays(self, x, "predict_on_batch")]
-        return self.call(xs[0] if len(xs) == 1 else xs)
+        arrays = input_arrays(self, x, "predict_on_batch")
+        ts = self._input_tensors(x, arrays)
+        return self.call(ts[0] if len(ts) == 1 else ts, training=training)
+
+    def _given_inputs(self, x):
+        """The objects the caller gave for each input, in input order (x itself, the
+        items of a list, or a dict's values by key)."""
+        if isinstance(x, dict):
+            return [x.get(k) for k in self._input_keys()]
+        if isinstance(x, (list, tuple)) and (len(self.inputs) > 1 or len(x) == 1):
+            return list(x)
+        return [x]
+
+    def _input_tensors(self, x, arrays):
+        """Tensors for the checked `arrays`: the caller's own Tensor where it has the
+        input's dtype and the array's shape (so gradients reach it), else a new one."""
+        return [g if isinstance(g, Tensor) and g.dtype == s.dtype and g.shape == a.shape
+                else Tensor(a) for g, a, s in zip(self._given_inputs(x), arrays, self.inputs)]
 
     # -- one training step ---------------------------------------------------------------
     def _split(self, flat):
