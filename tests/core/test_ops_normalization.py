@@ -62,7 +62,7 @@ def test_local_response_normalization(r, bias, alpha, beta):
 def test_local_response_normalization_errors():
     with pytest.raises(ValueError, match="local_response_normalization: x must have rank 3 or 4"):
         tn.local_response_normalization(tn.ones([2, 3]))
-    with pytest.raises(ValueError, match="argument 'depth_radius' must be a non-negative int"):
+    with pytest.raises(ValueError, match="argument 'depth_radius' must be an int >= 0"):
         tn.local_response_normalization(tn.ones([1, 2, 3]), 1.5)
 
 

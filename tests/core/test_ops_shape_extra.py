@@ -217,5 +217,5 @@ def test_depth_to_space(fmt):
     check_grads(lambda t: tn.depth_to_space(t, 2, fmt), [x])
     with pytest.raises(ValueError, match="depth_to_space: the channel extent"):
         tn.depth_to_space(tn.zeros([1, 2, 2, 6]), 2)
-    with pytest.raises(ValueError, match="argument 'block_size' must be an int > 1"):
+    with pytest.raises(ValueError, match="argument 'block_size' must be an int >= 2"):
         tn.depth_to_space(tn.zeros([1, 2, 2, 4]), 1)

@@ -56,7 +56,7 @@ def test_standard_normal_and_uniform_int_moments():
     assert set(np.unique(rounded)) <= set(range(-6, 7)) and abs(rounded.mean()) < 0.05
     with pytest.raises(ValueError, match="random_uniform_int: maxval \\(2\\) must be > minval \\(2\\)"):
         tn.random_uniform_int([3], 2, 2)
-    with pytest.raises(TypeError, match="argument 'minval' must be an int"):
+    with pytest.raises(ValueError, match="random_uniform_int: argument 'minval' must be an int, received 0.5"):
         tn.random_uniform_int([3], 0.5, 2)
 
 

@@ -35,7 +35,7 @@ def test_eye():
     batched = tn.eye(2, batch_shape=[3, 1], dtype="int32")
     assert batched.shape == (3, 1, 2, 2) and batched.dtype == "int32"
     np.testing.assert_array_equal(batched.numpy()[2, 0], np.eye(2))
-    with pytest.raises(ValueError, match="eye: argument 'num_rows' must be a non-negative int"):
+    with pytest.raises(ValueError, match="eye: argument 'num_rows' must be an int >= 0"):
         tn.eye(-1)
     with pytest.raises(ValueError, match="eye: argument 'batch_shape' must have 1 to 3 entries"):
         tn.eye(2, batch_shape=[1, 1, 1, 1])

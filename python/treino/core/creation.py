@@ -4,6 +4,7 @@ import numbers
 import numpy as np
 
 from . import autodiff
+from ._args import int_arg
 from .dtypes import NP, check_dtype, to_array
 from .tensor import Tensor, value_reads
 
@@ -138,8 +139,8 @@ def _tensor_nd(rank):
         except ValueError:  # ragged nesting: tn.tensor explains
             return tensor(values, shape, dtype)
         if inferred != rank and not (inferred == 1 and rank > 1):
-            raise ValueError(f"{fn}: values must be {'a flat list' if rank == 1 else f'nested to depth {rank} or flat'}, "
-                             f"received values of rank {inferred}")
+            want = "a flat list" if rank == 1 else f"nested to depth {rank} or flat"
+            raise ValueError(f"{fn}: values must be {want}, received values of rank {inferred}")
         if inferred != rank and shape is None:
             raise ValueError(f"{fn}: argument 'shape' is required when values are flat")
         return tensor(values, shape, dtype)
@@ -166,12 +167,9 @@ tensor6d = _tensor_nd(6)
 def eye(num_rows, num_columns=None, batch_shape=None, dtype="float32"):
     """An identity matrix [num_rows, num_columns] (square by default), repeated over
     `batch_shape` (up to 3 leading axes, as TF.js) when given."""
-    for arg, v in (("num_rows", num_rows), ("num_columns", num_columns)):
-        if v is not None and (isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer))
-                              or v < 0):
-            raise ValueError(f"eye: argument '{arg}' must be a non-negative int, received {v!r}")
-    cols = num_rows if num_columns is None else num_columns
-    m = np.eye(int(num_rows), int(cols), dtype=NP[_dtype(dtype, "eye")])
+    rows = int_arg(num_rows, "eye", "num_rows", 0)
+    cols = rows if num_columns is None else int_arg(num_columns, "eye", "num_columns", 0)
+    m = np.eye(rows, cols, dtype=NP[_dtype(dtype, "eye")])
     if batch_shape is not None:
         batch = _shape(batch_shape, "eye", "batch_shape")
         if not 1 <= len(batch) <= 3:

@@ -9,6 +9,7 @@ import numbers
 import numpy as np
 
 from . import autodiff
+from ._args import int_arg
 from .creation import _shape
 from .dtypes import NP, check_dtype
 from .tensor import Tensor
@@ -91,9 +92,8 @@ def random_standard_normal(shape, dtype="float32", seed=None):
 
 def random_uniform_int(shape, minval, maxval, seed=None):
     """int32 draws, uniform over [minval, maxval)."""
-    for arg, v in (("minval", minval), ("maxval", maxval)):
-        if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
-            raise TypeError(f"random_uniform_int: argument '{arg}' must be an int, received {v!r}")
+    minval = int_arg(minval, "random_uniform_int", "minval")
+    maxval = int_arg(maxval, "random_uniform_int", "maxval")
     if maxval <= minval:
         raise ValueError(f"random_uniform_int: maxval ({maxval}) must be > minval ({minval})")
     return random_uniform(shape, minval, maxval, "int32", seed)

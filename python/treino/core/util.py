@@ -2,10 +2,11 @@
 assertions, timing, shape arithmetic), spelled the Python way. Shuffles draw from
 treino's generator, so tn.set_seed makes them reproducible."""
 import math
-import numbers
 import time
 
 import numpy as np
+
+from ._args import int_arg
 
 
 def _generator():
@@ -42,10 +43,8 @@ def shuffle_combo(array, array2):
 def create_shuffled_indices(n):
     """The integers 0 .. n-1 in a random order (a uint32 numpy array, as TF.js's
     Uint32Array)."""
-    if isinstance(n, bool) or not isinstance(n, (numbers.Integral, np.integer)) or n < 0:
-        raise ValueError(f"create_shuffled_indices: argument 'n' must be a non-negative int, "
-                         f"received {n!r}")
-    return _generator().permutation(int(n)).astype(np.uint32)
+    n = int_arg(n, "create_shuffled_indices", "n", 0)
+    return _generator().permutation(n).astype(np.uint32)
 
 
 def assert_(expr, msg):
@@ -63,12 +62,7 @@ def now():
 
 def size_from_shape(shape):
     """The number of elements of a tensor of `shape` (1 for a scalar's [])."""
-    dims = list(shape)
-    for d in dims:
-        if isinstance(d, bool) or not isinstance(d, (numbers.Integral, np.integer)) or d < 0:
-            raise ValueError(f"size_from_shape: argument 'shape' must be a list of "
-                             f"non-negative ints, received {dims}")
-    return math.prod(int(d) for d in dims)
+    return math.prod(int_arg(d, "size_from_shape", "shape", 0) for d in shape)
 
 
 def flatten(arr, result=None, skip_typed_array=False):

@@ -6,11 +6,10 @@ Their values are checked inside each core (a captured training step checks each 
 batch's indices too). TF.js gives gather_nd, scatter_nd, tensor_scatter_update and
 sparse_to_dense no gradient; treino does: each is the scatter or gather of the other.
 """
-import numbers
-
 import numpy as np
 
 from .. import autodiff
+from .._args import int_arg
 from ..dtypes import to_array
 from ..tensor import Tensor
 from ._util import contiguous, tensor_arg
@@ -197,12 +196,6 @@ def sparse_to_dense(sparse_indices, sparse_values, output_shape, default_value=0
     return autodiff.apply(fn, core, (idx, vals, default))
 
 
-def _count_arg(v, fn, arg):
-    if isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)) or v < 0:
-        raise ValueError(f"{fn}: argument '{arg}' must be a non-negative int, received {v!r}")
-    return int(v)
-
-
 def unsorted_segment_sum(x, segment_ids, num_segments):
     """Sums of x's slices by segment: output[s] = sum of x[i] where segment_ids[i] == s,
     shape [num_segments] + x.shape[segment_ids.rank:]. ids outside [0, num_segments) are
@@ -210,7 +203,7 @@ def unsorted_segment_sum(x, segment_ids, num_segments):
     fn = "unsorted_segment_sum"
     x = tensor_arg(x, fn)
     ids = _index_arg(segment_ids, fn, "segment_ids")
-    n = _count_arg(num_segments, fn, "num_segments")
+    n = int_arg(num_segments, fn, "num_segments", 0)
     r = ids.rank
     if r == 0 or ids.shape != x.shape[:r]:
         raise ValueError(f"{fn}: segment_ids must have a shape that starts x's shape "
@@ -244,7 +237,7 @@ def _bincount_args(fn, x, weights, size, max_rank):
     if w.size not in (0, x.size) or (w.size and w.shape != x.shape):
         raise ValueError(f"{fn}: weights must have x's shape {list(x.shape)} or be empty, "
                          f"received shape {list(w.shape)}")
-    return x, w, _count_arg(size, fn, "size")
+    return x, w, int_arg(size, fn, "size", 0)
 
 
 def _bincount_rows(fn, xd, wd, size, binary):

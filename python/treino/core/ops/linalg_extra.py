@@ -6,12 +6,12 @@ outer_product, gram_schmidt and qr are compositions of differentiable ops, as in
 TF.js also reflects the last column of a square or wide matrix).
 einsum and diag are one node each; TF.js gives them no gradient, treino does.
 """
-import numbers
 import string
 
 import numpy as np
 
 from .. import autodiff
+from .._args import is_int
 from ..tensor import Tensor
 from ._util import contiguous, tensor_arg
 from .binary import div, greater, mul, sub, where
@@ -128,7 +128,7 @@ def _band_arg(v, extent, fn, arg):
             raise TypeError(f"{fn}: argument '{arg}' must be an int or an int32 scalar "
                             f"tensor, received a {v.dtype} tensor of shape {list(v.shape)}")
         v = int(v.item())
-    elif isinstance(v, bool) or not isinstance(v, (numbers.Integral, np.integer)):
+    elif not is_int(v):
         raise TypeError(f"{fn}: argument '{arg}' must be an int, received {v!r}")
     if v > extent:
         raise ValueError(f"{fn}: argument '{arg}' ({v}) must not exceed the matrix's "

@@ -10,6 +10,7 @@ import numbers
 import numpy as np
 
 from .. import autodiff
+from .._args import int_arg
 from ._util import contiguous, f32, tensor_arg
 from .binary import add, div, mul, pow, sub  # noqa: A004
 from .unary import rsqrt
@@ -83,11 +84,7 @@ def local_response_normalization(x, depth_radius=5, bias=1.0, alpha=1.0, beta=0.
     x = tensor_arg(x, fn)
     if x.rank not in (3, 4):
         raise ValueError(f"{fn}: x must have rank 3 or 4, received shape {list(x.shape)}")
-    if isinstance(depth_radius, bool) or not isinstance(depth_radius, (numbers.Integral, np.integer)) \
-            or depth_radius < 0:
-        raise ValueError(f"{fn}: argument 'depth_radius' must be a non-negative int, received "
-                         f"{depth_radius!r}")
-    r = int(depth_radius)
+    r = int_arg(depth_radius, fn, "depth_radius", 0)
     bias, alpha, beta = float(bias), float(alpha), float(beta)
 
     def core(xd):

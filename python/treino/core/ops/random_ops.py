@@ -6,6 +6,7 @@ import numbers
 import numpy as np
 
 from .. import autodiff
+from .._args import int_arg
 from ..random import generator
 from ._util import contiguous, f32, tensor_arg
 
@@ -21,12 +22,8 @@ def multinomial(logits, num_samples, seed=None, normalized=False):
     if x.shape[-1] < 2:
         raise ValueError(f"{fn}: logits must have at least 2 outcomes, received shape "
                          f"{list(x.shape)}")
-    if isinstance(num_samples, bool) or not isinstance(num_samples, (numbers.Integral, np.integer)) \
-            or num_samples < 0:
-        raise ValueError(f"{fn}: argument 'num_samples' must be a non-negative int, received "
-                         f"{num_samples!r}")
+    n, rank, norm = int_arg(num_samples, fn, "num_samples", 0), x.rank, bool(normalized)
     generator(seed)  # checks the seed now
-    n, rank, norm = int(num_samples), x.rank, bool(normalized)
 
     def core(ld):
         rows = f32(ld).reshape(-1, ld.shape[-1]).astype(np.float64)
@@ -50,11 +47,7 @@ def _noise_shape(x, noise_shape, fn):
     dims = list(noise_shape)
     if len(dims) == x.rank:  # None keeps x's extent, as TF.js's getNoiseShape
         dims = [x.shape[i] if d is None else d for i, d in enumerate(dims)]
-    for d in dims:
-        if isinstance(d, bool) or not isinstance(d, (numbers.Integral, np.integer)) or d < 0:
-            raise ValueError(f"{fn}: argument 'noise_shape' must be a list of non-negative "
-                             f"ints, received {list(noise_shape)}")
-    shape = tuple(int(d) for d in dims)
+    shape = tuple(int_arg(d, fn, "noise_shape", 0) for d in dims)
     try:
         if np.broadcast_shapes(shape, x.shape) != x.shape:
             raise ValueError

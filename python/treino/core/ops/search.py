@@ -1,10 +1,9 @@
 """Ranking and searching: top_k (TF.js's topk), search_sorted / lower_bound /
 upper_bound, in_top_k_async. Ties rank the lower index first, as TF.js's sort does."""
-import numbers
-
 import numpy as np
 
 from .. import autodiff
+from .._args import int_arg
 from ..tensor import Tensor
 from ._result import result_type
 from ._util import contiguous, tensor_arg
@@ -24,11 +23,7 @@ def top_k(x, k=1, sorted=True):  # noqa: A002 (TF.js's argument name)
     x = tensor_arg(x, "top_k")
     if x.rank == 0:
         raise ValueError("top_k: x must have rank >= 1, received a scalar")
-    if isinstance(k, bool) or not isinstance(k, (numbers.Integral, np.integer)) or \
-            not 0 <= k <= x.shape[-1]:
-        raise ValueError(f"top_k: argument 'k' must be an int in [0, {x.shape[-1]}] (the "
-                         f"last axis' extent), received {k!r}")
-    k = int(k)
+    k = int_arg(k, "top_k", "k", 0, x.shape[-1])  # at most the last axis' extent
 
     def core(xd):
         idx = contiguous(_order(xd)[..., :k], np.int32)
@@ -97,10 +92,7 @@ def in_top_k_async(predictions, targets, k=1):
                          f"without the last axis, received {list(p.shape)} and "
                          f"{list(t.shape)}")
     last = p.shape[-1]
-    if isinstance(k, bool) or not isinstance(k, (numbers.Integral, np.integer)) or \
-            not 0 < k <= last:
-        raise ValueError(f"{fn}: argument 'k' must be an int in [1, {last}], received {k!r}")
-    k = int(k)
+    k = int_arg(k, fn, "k", 1, last)
 
     def core(pd, td):
         rows = pd.reshape(-1, last)

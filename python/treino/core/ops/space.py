@@ -1,11 +1,10 @@
 """Moving values between the batch or depth axis and the spatial axes:
 space_to_batch_nd, batch_to_space_nd (each the other's gradient) and depth_to_space.
 Each is a pad or crop and a fixed permutation, as TensorFlow defines them."""
-import numbers
-
 import numpy as np
 
 from .. import autodiff
+from .._args import int_arg
 from ._util import contiguous, tensor_arg
 from .shape import _ints
 
@@ -111,11 +110,7 @@ def depth_to_space(x, block_size, data_format="NHWC"):
     if data_format not in ("NHWC", "NCHW"):
         raise ValueError(f"{fn}: argument 'data_format' must be 'NHWC' or 'NCHW', received "
                          f"{data_format!r}")
-    if isinstance(block_size, bool) or not isinstance(block_size, (numbers.Integral, np.integer)) \
-            or block_size < 2:
-        raise ValueError(f"{fn}: argument 'block_size' must be an int > 1, received "
-                         f"{block_size!r}")
-    s = int(block_size)
+    s = int_arg(block_size, fn, "block_size", 2)
     nhwc = data_format == "NHWC"
     b, h, w, c = x.shape if nhwc else (x.shape[0], x.shape[2], x.shape[3], x.shape[1])
     if c % (s * s):

@@ -5,6 +5,7 @@ import numbers
 
 import numpy as np
 
+from .._args import int_arg
 from ..tensor import Tensor
 
 
@@ -21,13 +22,11 @@ def cosine_window(window_length, a, b):
     """a - b * cos(2 pi i / N) for i < window_length, N = window_length - 1 rounded up
     to even: the generalised cosine window (a = b = 0.5 is Hann's, a = 0.54, b = 0.46
     Hamming's), as float32."""
-    if isinstance(window_length, bool) or not isinstance(window_length, (numbers.Integral, np.integer)) \
-            or window_length < 1:
-        raise ValueError(f"cosine_window: argument 'window_length' must be an int >= 1, "
-                         f"received {window_length!r}")
-    n = int(window_length)
+    n = int_arg(window_length, "cosine_window", "window_length", 1)
     even = 1 - n % 2
     denom = n + even - 1
     i = np.arange(n, dtype=np.float64)
-    values = float(a) - float(b) * np.cos(2 * np.pi * i / denom) if denom else np.full(n, float(a) - float(b))
+    if denom == 0:  # one value: TF.js's 0/0 would make it NaN
+        return Tensor(np.full(1, float(a) - float(b), np.float32))
+    values = float(a) - float(b) * np.cos(2 * np.pi * i / denom)
     return Tensor(np.asarray(values, np.float32))
