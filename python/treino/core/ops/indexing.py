@@ -53,11 +53,11 @@ def gather_nd(x, indices):
         raise ValueError(f"gather_nd: indices must have rank >= 1 and a last axis of at most "
                          f"x's rank {x.rank}, received shape {list(idx.shape)}")
     k = idx.shape[-1]
-    out_shape = idx.shape[:-1] + x.shape[k:]
 
     def core(xd, ind):
         pos = _flat_positions(ind, xd.shape, "gather_nd")
-        y = contiguous(xd.reshape(_slices(xd.shape, k))[pos].reshape(out_shape))
+        rows = xd.reshape(_slices(xd.shape, k))[pos]
+        y = contiguous(rows.reshape(ind.shape[:-1] + xd.shape[k:]))
         if y.dtype != np.float32:
             return y, None
 

@@ -243,5 +243,6 @@ def meshgrid(x=None, y=None, indexing="xy"):
     y = tensor_arg(y, "meshgrid", "y")
     w, h = x.size, y.size
     if indexing == "xy":
-        return [broadcast_to(reshape(x, [1, -1]), [h, w]), broadcast_to(reshape(y, [-1, 1]), [h, w])]
+        return [broadcast_to(reshape(x, [1, -1]), [h, w]),
+                broadcast_to(reshape(y, [-1, 1]), [h, w])]
     return [broadcast_to(reshape(x, [-1, 1]), [w, h]), broadcast_to(reshape(y, [1, -1]), [w, h])]

@@ -49,7 +49,8 @@ def _segment_reduction(fn, data, indices, segment_ids, mean):
             raise ValueError(f"{fn}: indices[{i}] = {int(ind[i])} is out of range [0, {rows})")
         out_rows = int(sid[-1]) + 1 if n else 0
         counts = np.bincount(sid, minlength=out_rows).astype(np.int64)
-        acc = np.zeros((out_rows,) + dd.shape[1:], np.float64 if dd.dtype == np.float32 else np.int64)
+        wide = np.float64 if dd.dtype == np.float32 else np.int64
+        acc = np.zeros((out_rows,) + dd.shape[1:], wide)
         np.add.at(acc, sid, dd[ind])
         if mean:
             shape = (-1,) + (1,) * (dd.ndim - 1)

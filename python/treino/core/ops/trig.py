@@ -59,7 +59,8 @@ def atan2(a, b):
         def backward(dy, needs):
             with np.errstate(invalid="ignore", divide="ignore"):
                 d = dy / (ad * ad + bd * bd)
-                return (unbroadcast(contiguous(d * bd, np.float32), ad.shape) if needs[0] else None,
-                        unbroadcast(contiguous(-d * ad, np.float32), bd.shape) if needs[1] else None)
+                ga = unbroadcast(contiguous(d * bd, np.float32), ad.shape) if needs[0] else None
+                gb = unbroadcast(contiguous(-d * ad, np.float32), bd.shape) if needs[1] else None
+                return ga, gb
         return y, backward
     return autodiff.apply("atan2", core, (a, b))
