@@ -128,8 +128,8 @@ class Tensor:
     def dispose(self):
         pass
 
-    def clone(self):
-        return Tensor(self._data.copy())
+    # clone() is TF.js's differentiable identity op, attached with the other ops
+    # (ops/shape_extra.py).
 
     # -- TF.js's conversion helpers (ops, so they are differentiable where a cast is) ---
     def to_float(self):
