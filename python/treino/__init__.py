@@ -84,6 +84,7 @@ _LAZY = {
     "LayersModel": ".models", "model": ".models", "input": ".models",
     "SymbolicTensor": ".models",
     "load_layers_model": ".models.saving",
+    "distributed": ".distributed",  # mpi4py loads in tn.distributed.init() only
     **{m: "." + m for m in ("activations", "callbacks", "constraints", "data", "datasets",
                             "initializers", "layers", "losses", "metrics", "models",
                             "regularizers", "serialization", "train", "vis", "_config")},

@@ -2,7 +2,11 @@
 lacks) with Keras 3's semantics. Each touches the model only through stop_training,
 optimizer.learning_rate, get_weights()/set_weights() and save(path). Messages printed
 in the middle of an epoch start with a newline, as Keras's, so they do not run into the
-progress bar's line."""
+progress bar's line.
+
+In data-parallel training (tn.distributed) every process runs the callbacks on the same
+global logs, so they decide alike; only process 0 prints (_say), writes the CSV log and
+saves (model.save writes on process 0 only)."""
 import csv
 import math
 import numbers
@@ -11,7 +15,14 @@ import warnings
 
 import numpy as np
 
+from ..distributed.state import is_main
 from .base import Callback, _positional_count
+
+
+def _say(message):
+    """print, on process 0 only when data-parallel."""
+    if is_main():
+        print(message)
 
 
 _MAXIMIZED = ("acc", "precision", "recall", "r2", "auc")  # name parts meaning "higher is better"
@@ -105,10 +116,10 @@ class EarlyStopping(Callback):
 
     def on_train_end(self, logs=None):
         if self._stopped and self.verbose:
-            print(f"Epoch {self.stopped_epoch + 1}: early stopping")
+            _say(f"Epoch {self.stopped_epoch + 1}: early stopping")
         if self.restore_best_weights and self.best_weights is not None:
             if self.verbose:
-                print(f"Restoring model weights from the end of the best epoch: "
+                _say(f"Restoring model weights from the end of the best epoch: "
                       f"{self.best_epoch + 1}.")
             self.model.set_weights(self.best_weights)
 
@@ -168,14 +179,14 @@ class ModelCheckpoint(Callback):
             better = current > self.best if self.mode == "max" else current < self.best
             if not better:
                 if self.verbose:
-                    print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best}")
+                    _say(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best}")
                 return
             if self.verbose:
-                print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
+                _say(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best} to "
                       f"{current}, saving model to {path}")
             self.best = current
         elif self.verbose:
-            print(f"\nEpoch {epoch + 1}: saving model to {path}")
+            _say(f"\nEpoch {epoch + 1}: saving model to {path}")
         self.model.save(path)
 
     def on_epoch_begin(self, epoch, logs=None):
@@ -207,6 +218,8 @@ class CSVLogger(Callback):
         self._file, self._writer, self._keys = None, None, None
 
     def on_train_begin(self, logs=None):
+        if not is_main():
+            return
         header = True
         if self.append and os.path.exists(self.filename):
             with open(self.filename, newline="") as f:
@@ -217,6 +230,8 @@ class CSVLogger(Callback):
         self._writer, self._keys = None, None
 
     def on_epoch_end(self, epoch, logs=None):
+        if not is_main():
+            return
         logs = logs or {}
         if self._file is None:
             self.on_train_begin()
@@ -246,7 +261,7 @@ class TerminateOnNaN(Callback):
     def on_batch_end(self, batch, logs=None):
         loss = (logs or {}).get("loss")
         if loss is not None and not math.isfinite(loss):
-            print(f"\nBatch {batch}: Invalid loss, terminating training")
+            _say(f"\nBatch {batch}: Invalid loss, terminating training")
             self.model.stop_training = True
 
 
@@ -302,7 +317,7 @@ class ReduceLROnPlateau(Callback):
                     new = max(old * self.factor, self.min_lr)
                     self.model.optimizer.learning_rate = new
                     if self.verbose:
-                        print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
+                        _say(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate "
                               f"to {new}.")
                     self.cooldown_counter, self.wait = self.cooldown, 0
 
@@ -331,7 +346,7 @@ class LearningRateScheduler(Callback):
                              f"number >= 0, returned {lr!r} for epoch {epoch}")
         self.model.optimizer.learning_rate = float(lr)
         if self.verbose:
-            print(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
+            _say(f"Epoch {epoch + 1}: LearningRateScheduler setting learning rate to "
                   f"{float(lr)}.")
 
     def on_epoch_end(self, epoch, logs=None):

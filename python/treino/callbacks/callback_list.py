@@ -1,5 +1,6 @@
 """CallbackList: dispatches each hook of a fit to the user's callbacks, then History,
 then the progress display."""
+from ..distributed.state import is_main
 from .base import HOOKS, Callback, _floats, _hook, _to_callbacks
 from .progress import ProgressBar
 
@@ -13,7 +14,7 @@ class CallbackList:
         self.callbacks = _to_callbacks(callbacks)
         if history is not None:
             self.callbacks.append(history)
-        if verbose in (1, 2):
+        if verbose in (1, 2) and is_main():  # data-parallel: process 0 shows progress
             self.callbacks.append(ProgressBar(verbose))
         self.model, self.params = model, dict(params or {})
         for cb in self.callbacks:

@@ -182,6 +182,23 @@ class Dataset:
         size = None if self._size is None else max(self._size - count, 0)
         return _Derived(lambda: itertools.islice(base._open(), count, None), size)
 
+    def shard(self, num_shards, index):
+        """Every num_shards-th element, from element `index` on (tf.data's shard): the
+        part of the data one of num_shards processes trains on, e.g.
+        `ds.shard(tn.distributed.size(), tn.distributed.rank())`. Shard before batching
+        (and after a seeded shuffle) so that the processes' batches together are the
+        batches of the whole dataset."""
+        num_shards = _count_arg(num_shards, "shard", "num_shards", 1)
+        if isinstance(index, bool) or not isinstance(index, (numbers.Integral, np.integer)) \
+                or not 0 <= index < num_shards:
+            raise ValueError(f"shard: argument 'index' must be an int in [0, num_shards) = "
+                             f"[0, {num_shards}), received {index!r}")
+        index, base = int(index), self
+        size = self._size
+        if size is not None and size != math.inf:
+            size = max(0, -(-(size - index) // num_shards))
+        return _Derived(lambda: itertools.islice(base._open(), index, None, num_shards), size)
+
     def repeat(self, count=None):
         """The dataset `count` times over (forever when count is None); each repetition
         is a new pass, so a shuffle reshuffles."""

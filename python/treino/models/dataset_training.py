@@ -10,6 +10,7 @@ import numpy as np
 
 from ..core.tensor import Tensor
 from ..data import Dataset
+from ..distributed.state import collective_call
 from .data_checks import check_class_weight, check_initial_epoch, positive_int
 from .standardize import check_counts, input_arrays, target_arrays, weight_arrays
 
@@ -62,13 +63,16 @@ class DatasetTraining:
         return tuple(Tensor(a) for a in xs + ys) + tuple(
             None if a is None else Tensor(a) for a in ws)
 
+    @collective_call
     def fit_dataset(self, dataset, epochs=1, batches_per_epoch=None, callbacks=None,
                     validation_data=None, validation_batches=None, verbose=1,
                     class_weight=None, initial_epoch=0):
         """Trains on the batches of `dataset` (each a full pass per epoch, or
         batches_per_epoch batches from one pass kept open across epochs, which suits
         endless datasets); returns the History. An (x, y, sample_weight) element weights
-        its samples, times class_weight when both are given."""
+        its samples, times class_weight when both are given. Data-parallel, each process
+        trains on its own dataset (e.g. dataset.shard(size, rank)) and a step's gradient
+        is its global batch's (docs/distributed.md)."""
         fn = "fit_dataset"
         self._check_compiled(fn)
         if not isinstance(dataset, Dataset):
@@ -144,9 +148,11 @@ class DatasetTraining:
             raise ValueError(f"{fn}: the dataset yielded no batches")
         return vals
 
+    @collective_call
     def evaluate_dataset(self, dataset, batches=None, verbose=0):
         """The loss Tensor, or [loss, metric...], averaged over the samples of the
-        dataset's batches (all of them, or the first `batches`)."""
+        dataset's batches (all of them, or the first `batches`); data-parallel, over
+        every process's dataset."""
         fn = "evaluate_dataset"
         self._check_compiled(fn)
         if not isinstance(dataset, Dataset):

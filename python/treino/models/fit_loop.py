@@ -12,11 +12,12 @@ from ..core import random as trandom
 
 
 def train_loop(model, epoch_batches, epochs, initial_epoch, callbacks, verbose, params,
-               validate, validation_freq=1, fn="fit"):
+               validate, validation_freq=1, fn="fit", runner=None):
     """The epoch skeleton shared by fit and fit_dataset: epoch_batches(epoch) yields
     batches (flat tuples, see the module docstring); validate() returns the validation
     values (loss, metrics) or is None. Hooks, History and the progress display come
-    from the CallbackList."""
+    from the CallbackList. `runner` replaces _run_epochs (data-parallel training,
+    distributed/fitting.py)."""
     names = model._metric_names()
     history = cbks.History()
     params = dict(params, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,
@@ -27,8 +28,8 @@ def train_loop(model, epoch_batches, epochs, initial_epoch, callbacks, verbose, 
     with model._exclusive(fn):
         model.stop_training = False
         model.history = history
-        _run_epochs(model, epoch_batches, epochs, initial_epoch, names, callback_list,
-                    validate, validation_freq)
+        (runner or _run_epochs)(model, epoch_batches, epochs, initial_epoch, names,
+                                callback_list, validate, validation_freq)
     return history
 
 
@@ -48,7 +49,7 @@ def _run_epochs(model, epoch_batches, epochs, initial_epoch, names, callback_lis
                 if batch_begin:
                     callback_list.on_batch_begin(b, {"batch": b, "size": size})
                 if model._compiled is not compiled:
-                    raise _changed_during_fit(model)
+                    raise changed_during_fit(model)
                 vals = model._fit_step(batch)
                 sums = [s + v * size for s, v in zip(sums, vals)]
                 seen += size
@@ -64,7 +65,7 @@ def _run_epochs(model, epoch_batches, epochs, initial_epoch, names, callback_lis
             # Counted from epoch 0 whatever initial_epoch is, as Keras.
             if validate is not None and (epoch + 1) % validation_freq == 0:
                 if model._compiled is not compiled:
-                    raise _changed_during_fit(model)
+                    raise changed_during_fit(model)
                 logs.update({"val_" + k: float(v) for k, v in zip(names, validate())})
             callback_list.on_epoch_end(epoch, logs)
             if model.stop_training:
@@ -72,7 +73,7 @@ def _run_epochs(model, epoch_batches, epochs, initial_epoch, names, callback_lis
         callback_list.on_train_end()
 
 
-def _changed_during_fit(model):
+def changed_during_fit(model):
     what = ("its layers changed (a layer was added or removed)" if model._compiled is None
             else "it was compiled again")
     return RuntimeError(f"fit: model {model.name!r} changed during fit: {what}, e.g. in a "
@@ -138,4 +139,4 @@ class StopOnInterrupt:
         return False
 
 
-__all__ = ["train_loop", "EpochPlan", "StopOnInterrupt"]
+__all__ = ["train_loop", "EpochPlan", "StopOnInterrupt", "changed_during_fit"]

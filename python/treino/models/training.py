@@ -23,6 +23,8 @@ from .._config import check_bool
 from ..core import autodiff, engine, ops
 from ..core import random as trandom
 from ..core.tensor import Tensor, in_step, state_version
+from ..distributed import state as distributed
+from ..distributed.state import collective_call
 from ..layers.base import Layer, assign_all
 from . import compile_plan as cp
 from .compile_plan import get_optimizer, loss_ignores_output  # noqa: F401 (re-exported)
@@ -45,6 +47,10 @@ class Model(Layer, DatasetTraining):
     # configuration: setting them does not make the engine capture steps again (its
     # layers' attributes do).
     __setattr__ = object.__setattr__
+    # The all-reduce of data-parallel training steps (distributed/step.py), once
+    # tn.distributed.init() ran in a job of several processes; it then also replaces
+    # _fit_step on the instance, so a single process's steps check nothing.
+    _step_sync = None
 
     def __init__(self, name):
         Layer.__init__(self, name=name)
@@ -115,7 +121,10 @@ class Model(Layer, DatasetTraining):
     def save(self, path, include_optimizer=True):
         """Saves to a folder in TF.js's layers-model format (model.json + weight shards),
         or, for a path ending in '.treino', to one file that also holds the optimizer
-        state (see models/saving/)."""
+        state (see models/saving/). Data-parallel, only process 0 writes (every process
+        has the same weights)."""
+        if not distributed.is_main():
+            return path
         from .saving import save_model
         return save_model(self, path, include_optimizer=include_optimizer)
 
@@ -253,13 +262,15 @@ class Model(Layer, DatasetTraining):
         cache = {}
         var_list = [lv.val for lv in self.trainable_weights]
         layers = self._leaf_layers()
+        sync = self._step_sync  # data-parallel: an all-reduce before the update
         for layer in layers:
             layer.begin_step()
         try:
             if var_list:
+                loss_fn = lambda: cp.step_loss(self, plan, xs, ys, ws, cache, True)  # noqa: E731
                 res = self.optimizer.compute_gradients(
-                    lambda: cp.step_loss(self, plan, xs, ys, ws, cache, True), var_list)
-                loss = res["value"]
+                    loss_fn if sync is None else sync.scaled(loss_fn), var_list)
+                loss = res["value"] if sync is None else sync.take_loss()
             else:  # everything frozen: the loss is still computed and reported
                 loss = cp.step_loss(self, plan, xs, ys, ws, cache, True)
             values = [loss] + cp.metric_tensors(plan, ys, cache)
@@ -267,7 +278,12 @@ class Model(Layer, DatasetTraining):
                 if v.size != 1:
                     raise ValueError(f"fit: a metric returned a tensor of shape "
                                      f"{list(v.shape)}; metrics must return one value")
-            if var_list:
+            if sync is not None:  # global values and the global batch's gradients
+                values, grads = sync.exchange(values, res["grads"] if var_list else {},
+                                              var_list)
+                if var_list:
+                    sync.apply_gradients(grads)
+            elif var_list:
                 self.optimizer.apply_gradients(res["grads"])
             for layer in layers:
                 layer.commit_step()
@@ -358,12 +374,18 @@ class Model(Layer, DatasetTraining):
         ws = weight_arrays(self._compiled, sample_weight, class_weight, ys, n, fn)
         return xs, ys, ws
 
+    @collective_call
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
-        """One update on one batch; returns the loss, or [loss, metric...]."""
+        """One update on one batch; returns the loss, or [loss, metric...]. Data-parallel,
+        each process passes its own batch and the update is the global batch's."""
         self._check_compiled("train_on_batch")
         xs, ys, ws = self._arrays(x, y, sample_weight, class_weight, "train_on_batch")
         batch = tuple(Tensor(a) for a in xs + ys) + tuple(
             None if w is None else Tensor(w) for w in ws)
+        ctx = distributed.active()
+        if ctx is not None:
+            from ..distributed.fitting import prepare_train_on_batch
+            prepare_train_on_batch(ctx, self, batch)
         with self._exclusive("train_on_batch"):
             vals = self._fit_step(batch)
         return vals[0] if len(vals) == 1 else vals
@@ -391,16 +413,27 @@ class Model(Layer, DatasetTraining):
             vals = np.array(self._run_step("eval", self._eval_step, batch)) * n
             totals = vals if totals is None else totals + vals
             count += n
+        ctx = distributed.active()
+        if ctx is not None:  # every process's sums: means over every process's samples
+            totals, count = ctx.sum_totals(totals, count, len(self._metric_names()),
+                                           "evaluate")
         return None if count == 0 else list(totals / count)
 
     def _evaluate_arrays(self, arrays, batch_size, steps=None):
-        """arrays: the flat batch's arrays for all samples (None for absent weights)."""
+        """arrays: the flat batch's arrays for all samples (None for absent weights).
+        Data-parallel, every process passes all of them and evaluates every size()-th
+        sample from its rank on (fit's share of each global batch, distributed/fitting.py)."""
+        ctx = distributed.active()
+        if ctx is not None:
+            arrays = [None if a is None else np.ascontiguousarray(a[ctx.rank::ctx.size])
+                      for a in arrays]
         n = arrays[0].shape[0]
         starts = range(0, n, batch_size)[:steps]
         return self._evaluate_batches(
             tuple(None if a is None else Tensor(a[i:i + batch_size]) for a in arrays)
             for i in starts)
 
+    @collective_call
     def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, steps=None):
         """The loss Tensor, or [loss, ...] when there are metrics or several outputs
         (means over the samples, in batches, nothing recorded for gradients)."""
@@ -413,6 +446,7 @@ class Model(Layer, DatasetTraining):
         return vals[0] if len(vals) == 1 else vals
 
     # -- fit -----------------------------------------------------------------------------
+    @collective_call
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
@@ -462,10 +496,17 @@ class Model(Layer, DatasetTraining):
         if class_weight is not None:  # after the split: validation is not class-weighted
             ws = weight_arrays(self._compiled, ws if len(ws) > 1 else ws[0], class_weight,
                                ys, xs[0].shape[0], fn)
+        arrays = xs + ys + ws
+        ctx = distributed.active()
+        if ctx is not None:  # data-parallel (tn.distributed.init()): docs/distributed.md
+            from ..distributed.fitting import fit as fit_data_parallel
+            return fit_data_parallel(
+                ctx, self, arrays, val, batch_size, epochs, initial_epoch, callbacks, verbose,
+                shuffle, steps_per_epoch, validation_batch_size, validation_steps,
+                validation_freq)
         n = xs[0].shape[0]
         steps = steps_per_epoch or -(-n // batch_size)
         plan = EpochPlan(n, batch_size, steps, shuffle)
-        arrays = xs + ys + ws
 
         def epoch_batches(epoch):
             # Shuffled rows lie scattered over arrays far larger than the caches: the next
@@ -489,6 +530,10 @@ class Model(Layer, DatasetTraining):
                                 params, validate if val is not None else None, validation_freq)
 
     def _train_loop(self, *args, **kwargs):
+        ctx = distributed.active()
+        if ctx is not None:  # fit_dataset, data-parallel: each process its own dataset
+            from ..distributed.fitting import DataParallelEpochs
+            kwargs["runner"] = DataParallelEpochs(ctx, kwargs.get("fn", "fit"), {}, True)
         return train_loop(self, *args, **kwargs)
 
 
