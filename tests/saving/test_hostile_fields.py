@@ -85,8 +85,8 @@ ROOT = lambda mj: mj                             # noqa: E731
     (_set(OPTIMIZER, "config", {"learningRate": "fast"}), r"bad Adam optimizer config"),
     (_set(OPTIMIZER, "config", {"learningRate": 1e400}), r"bad Adam optimizer config"),
     (_set(OPTIMIZER, "config", {"noSuchKey": 1}), r"bad Adam optimizer config"),
-    (_set(TRAINING, "loss", {"a": 1}), r"trainingConfig needs a loss id and a list of metric"),
-    (_set(TRAINING, "metrics", [{}]), r"trainingConfig needs a loss id and a list of metric"),
+    (_set(TRAINING, "loss", {"a": 1}), r"trainingConfig's loss must be an id, or a list or"),
+    (_set(TRAINING, "metrics", [{"a": [{}]}]), r"trainingConfig's metrics must be an id"),
     (_set(TRAINING, "loss", "noSuchLoss"), r"cannot compile with the saved training config"),
 ])
 def test_malformed_model_json_fields(folder, edit, match):

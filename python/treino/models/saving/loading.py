@@ -26,7 +26,7 @@ from . import limits
 from .model_config import read_topology
 from .rebuild import Builder, Refused
 from .safe_io import LoadError, clip, fail, short
-from .tfjs_format import optimizer_from_config
+from .tfjs_format import optimizer_from_config, to_camel
 
 
 def _peek(count):
@@ -176,37 +176,71 @@ def _match(model, model_w, strict, where):
     return {"missing": missing, "unused": unused, "mismatched": mismatched}
 
 
+def _ids(value, what, where, nested=True):
+    """A training config's loss or metrics entry checked for form: an id, or a list or
+    dict ({output name: ...}) of ids (of lists of ids for metrics, when nested)."""
+    def ok(v, depth):
+        if isinstance(v, str):
+            return True
+        if depth and isinstance(v, list):
+            return all(ok(u, depth - 1) for u in v)
+        if depth and isinstance(v, dict):
+            return all(isinstance(k, str) and ok(u, depth - 1) for k, u in v.items())
+        return False
+    if not ok(value, 2 if nested else 1):
+        raise fail(where, f"trainingConfig's {what} must be an id, or a list or an object of "
+                          f"ids by output, received {short(value)} (pass compile=False to "
+                          f"load without it)")
+    return value
+
+
+def _camel_ids(v):
+    if isinstance(v, str):
+        return to_camel(v)
+    if isinstance(v, list):
+        return [_camel_ids(u) for u in v]
+    return {k: _camel_ids(u) for k, u in v.items()}
+
+
 def _training_config(mj, where):
-    """(optimizer, loss, metrics) of the training config, checked, or None."""
+    """(optimizer, loss, metrics, loss_weights) of the training config, checked for form
+    (compile checks them against the model), or None. TF.js writes loss and metrics as
+    ids, lists or objects by output name; Keras also writes loss_weights."""
     tc = mj.get("trainingConfig")
     if tc is None:
         return None
     if not isinstance(tc, dict):
         raise fail(where, f"'trainingConfig' must be an object, received {short(tc)}")
-    for key in ("weighted_metrics", "loss_weights", "sample_weight_mode"):
+    for key in ("weighted_metrics", "sample_weight_mode"):
         if tc.get(key) is not None:
             raise fail(where, f"trainingConfig uses {key!r}, which treino does not support "
                               f"(pass compile=False)")
     opt = optimizer_from_config(tc.get("optimizer_config"), where)
     metrics = tc.get("metrics")
-    if isinstance(metrics, dict):
-        metrics = list(metrics.values())
-    if metrics is None:
-        metrics = []
+    # TF.js writes ids in snake_case and reads them back in camelCase (its
+    # convertPythonicToTs), so a metric's log key survives the round trip.
+    metrics = [] if metrics is None else _camel_ids(_ids(metrics, "metrics", where))
     loss = tc.get("loss")
     if isinstance(loss, list) and len(loss) == 1:
         loss = loss[0]
-    if not isinstance(loss, str) or not isinstance(metrics, list) or \
-            not all(isinstance(m, str) for m in metrics):
-        raise fail(where, f"trainingConfig needs a loss id and a list of metric ids, received "
-                          f"loss {short(loss)}, metrics {short(metrics)} (pass compile=False "
-                          f"to load without it)")
-    return opt, loss, metrics
+    loss = _ids(loss, "loss", where, nested=False)
+    weights = tc.get("loss_weights")
+    if weights is not None:
+        values = list(weights.values()) if isinstance(weights, dict) else weights
+        if not isinstance(values, list) or any(
+                isinstance(w, bool) or not isinstance(w, (int, float)) for w in values) or (
+                isinstance(weights, dict) and not all(isinstance(k, str) for k in weights)):
+            raise fail(where, f"trainingConfig's loss_weights must be a list or an object of "
+                              f"numbers by output, received {short(weights)}")
+    return opt, loss, metrics, weights
 
 
-def _compile(model, opt, loss, metrics, where):
+def _compile(model, opt, loss, metrics, loss_weights, where):
+    if isinstance(metrics, dict) and len(model.outputs) == 1 and not set(metrics) <= set(
+            model._output_keys()):
+        metrics = list(metrics.values())  # older TF.js files: one output's metrics by name
     try:
-        model.compile(optimizer=opt, loss=loss, metrics=list(metrics))
+        model.compile(optimizer=opt, loss=loss, metrics=metrics, loss_weights=loss_weights)
     except Exception as e:
         raise fail(where, f"cannot compile with the saved training config (loss {short(loss)}, "
                           f"metrics {short(metrics)}): {e} (pass compile=False to load "

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from ... import train
+from ... import losses
 from ...losses import name_of
 from . import limits
 from .safe_io import fail, parse_json, short
@@ -102,16 +103,9 @@ def training_config(model):
     if plan is None:
         return None
     opt = plan.optimizer
-    heads = plan.heads
-    metrics = plan.metrics_arg or []
-    metrics = [metrics] if isinstance(metrics, str) else metrics
-    if len(heads) > 1 or plan.loss_weights is not None:
-        warnings.warn("save: the training config of a model with several outputs or loss "
-                      "weights is not saved yet; the loaded model must be compiled again",
-                      stacklevel=4)
-        return None
-    if not isinstance(plan.loss_arg, str) or not isinstance(metrics, (list, tuple)) or any(
-            not isinstance(m, str) for m in metrics):
+    metrics = [] if plan.metrics_arg is None else plan.metrics_arg
+    loss_ids, metric_ids = _ids_of(plan.loss_arg, 1), _ids_of(metrics, 2)
+    if loss_ids is None or metric_ids is None:
         warnings.warn("save: the model's loss or metrics include functions, which a saved "
                       "model cannot hold; the training config (loss, metrics, optimizer) is "
                       "not saved, so the loaded model must be compiled again", stacklevel=4)
@@ -120,19 +114,58 @@ def training_config(model):
         warnings.warn(f"save: optimizer {type(opt).__name__} has no TF.js class; the training "
                       f"config is not saved", stacklevel=4)
         return None
-    return {
-        "loss": to_snake(name_of(heads[0].loss)),
-        "metrics": [to_snake(m) for m in metrics],
+    if plan.loss_weights is not None:
+        # Keras writes them, but TF.js refuses to load a model whose training config has
+        # them: the whole config is left out rather than saved without the weights.
+        warnings.warn("save: the training config of a model compiled with loss_weights is not "
+                      "saved (TF.js cannot load loss weights); compile the loaded model again",
+                      stacklevel=4)
+        return None
+    config = {
+        # A loss (or one per output, as TF.js writes them), as TF.js names it.
+        "loss": _map_ids(loss_ids, lambda i: to_snake(name_of(losses.get(i)))),
+        "metrics": _map_ids(metric_ids, to_snake),
         # TF.js writes the optimizer's own getConfig: camelCase keys.
         "optimizer_config": {"class_name": opt.class_name,
                              "config": {to_camel(k): v for k, v in opt.get_config().items()}},
     }
+    return config
+
+
+def _ids_of(v, depth):
+    """v when it is an id, or lists / dicts of ids nested at most `depth` deep; None when
+    it holds anything else (a function, which a file cannot hold)."""
+    if isinstance(v, str):
+        return v
+    if depth and isinstance(v, (list, tuple)):
+        items = [_ids_of(u, depth - 1) for u in v]
+        return None if any(i is None for i in items) else items
+    if depth and isinstance(v, dict):
+        items = {k: _ids_of(u, depth - 1) for k, u in v.items()}
+        return None if any(i is None for i in items.values()) else items
+    return None
+
+
+def _map_ids(v, fn):
+    if isinstance(v, str):
+        return fn(v)
+    if isinstance(v, list):
+        return [_map_ids(u, fn) for u in v]
+    return {k: _map_ids(u, fn) for k, u in v.items()}
 
 
 def model_topology(model):
     """model.json's modelTopology (and to_json's value): TF.js's toJSON of the model."""
     return {"class_name": model.class_name, "config": model.get_config(),
             "keras_version": KERAS_VERSION, "backend": BACKEND}
+
+
+def _snake_metrics(v):
+    if isinstance(v, str):
+        return to_snake(v)
+    if isinstance(v, list):
+        return [_snake_metrics(u) for u in v]
+    return {k: _snake_metrics(u) for k, u in v.items()}
 
 
 def model_json(model, weight_specs, paths, include_optimizer=True):
