@@ -1,5 +1,6 @@
 // Bindings of the sequence family: the fused recurrent layers (csrc/rnn/rnn.h) and the
 // embedding lookup with its deterministic scatter-add backward (csrc/data).
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -57,6 +58,14 @@ RnnArgs rnn_args(Args& a, const std::string& cell_name, py::handle x_, py::handl
   if (a.dim("time") < 1) {
     value_error(std::string(a.fn()) + ": x must have at least one time step, received shape " +
                 shape_str(ra.x));
+  }
+  // Every buffer the kernels use is at most (B, T, 5 U) or (B, T, G U) floats; an
+  // empty x may still declare extents whose product overflows.
+  const double floats = static_cast<double>(a.dim("batch")) * static_cast<double>(a.dim("time")) *
+                        static_cast<double>(std::max<int64_t>(5 * U, G * U));
+  if (floats > 4.0e18) {
+    value_error(std::string(a.fn()) + ": the shapes of x " + shape_str(ra.x) + " and r " +
+                shape_str(ra.r) + " need more memory than any machine has");
   }
   ra.mask = a.in_opt("mask", mask_, {"batch", "time"});
   ra.rmask = a.in_opt("rmask", rmask_, {"batch", "units"});

@@ -82,6 +82,13 @@ FUZZ = textwrap.dedent(r"""
     }
     for name in ("max_pool_backward", "avg_pool_backward"):
         templates[name + "_ref"] = templates[name]
+    # An LSTM over x (2, 3, 4) with 2 units; rnn_backward consumes rnn_forward's workspace.
+    rnn_fwd = ("lstm", f32(2, 3, 4), f32(4, 8), f32(2, 8), f32(8))
+    templates["rnn_forward"] = rnn_fwd
+    templates["rnn_backward"] = (*rnn_fwd[:4], None, None, _core.rnn_forward(*rnn_fwd)[3],
+                                 f32(2, 3, 2))
+    templates["embedding_forward"] = (f32(5, 3), np.array([[0, 4]], np.int32))
+    templates["embedding_backward"] = (f32(1, 2, 3), np.array([[0, 4]], np.int32), 5)
     for name in names:
         if name in templates:
             continue
