@@ -21,7 +21,11 @@ LAYERS = [L.InputLayer, L.Dense, L.Activation, L.Dropout, L.Flatten, L.Reshape,
           L.Conv2DTranspose, L.MaxPooling1D, L.MaxPooling2D, L.AveragePooling1D,
           L.AveragePooling2D, L.GlobalAveragePooling1D, L.GlobalAveragePooling2D,
           L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.UpSampling2D, L.ZeroPadding2D,
-          L.Cropping2D]
+          L.Cropping2D, L.Embedding, L.Masking, L.SimpleRNN, L.LSTM, L.GRU, L.RNN,
+          L.SimpleRNNCell, L.LSTMCell, L.GRUCell, L.StackedRNNCells, L.Bidirectional,
+          L.TimeDistributed, L.RepeatVector, L.Permute]
+_RNN_CELLS = (L.SimpleRNNCell, L.LSTMCell, L.GRUCell)
+_RNN_LAYERS = (L.SimpleRNN, L.LSTM, L.GRU)
 _POOLS = (L.MaxPooling1D, L.MaxPooling2D, L.AveragePooling1D, L.AveragePooling2D)
 _GLOBAL_POOLS = (L.GlobalAveragePooling1D, L.GlobalAveragePooling2D, L.GlobalMaxPooling1D,
                  L.GlobalMaxPooling2D)
@@ -34,7 +38,14 @@ MINIMAL = {L.InputLayer: {"input_shape": [3]}, L.Dense: {"units": 2},
            L.Conv1D: {"filters": 2, "kernel_size": 3}, L.Conv2D: {"filters": 2, "kernel_size": 3},
            L.Conv2DTranspose: {"filters": 2, "kernel_size": 3},
            **{c: {} for c in _POOLS + _GLOBAL_POOLS}, L.UpSampling2D: {},
-           L.ZeroPadding2D: {}, L.Cropping2D: {"cropping": 1}}
+           L.ZeroPadding2D: {}, L.Cropping2D: {"cropping": 1},
+           L.Embedding: {"input_dim": 5, "output_dim": 2}, L.Masking: {},
+           **{c: {"units": 2} for c in _RNN_LAYERS + _RNN_CELLS},
+           L.RNN: {"cell": L.LSTMCell(units=2)},
+           L.StackedRNNCells: {"cells": [L.LSTMCell(units=2)]},
+           L.Bidirectional: {"layer": L.LSTM(units=2)},
+           L.TimeDistributed: {"layer": L.Dense(2)}, L.RepeatVector: {"n": 2},
+           L.Permute: {"dims": [1]}}
 
 
 def test_every_layer_class_is_covered():
@@ -122,6 +133,8 @@ def _common_cases():
         for case in COMMON:
             yield cls, case
         for name, bad, error, pattern in LAYER_ONLY:
+            if cls is L.Embedding and ("input_dim" in bad or "batch_size" in bad):
+                continue  # its input_dim is the vocabulary size; batch_size alone is TF.js's
             if cls is not L.InputLayer:
                 yield cls, (name, bad, error, pattern)
             elif name != "batch_size_alone":  # InputLayer does take batch_size
@@ -313,6 +326,46 @@ OWN = {
          r"^Cropping2D: argument 'cropping'"),
         ("cropping_float", {"cropping": 1.5}, TypeError, r"'cropping'"),
     ],
+    L.Embedding: [
+        ("input_dim_zero", {"input_dim": 0}, ValueError,
+         r"^Embedding: argument 'input_dim' must be a positive int, received 0"),
+        ("output_dim_float", {"output_dim": 2.0}, TypeError, r"'output_dim'.*of type float"),
+        ("mask_zero_str", {"mask_zero": "yes"}, TypeError, r"'mask_zero' must be True or False"),
+        ("input_length_zero", {"input_length": 0}, ValueError, r"'input_length' must be"),
+        ("input_length_str", {"input_length": ["5"]}, TypeError, r"'input_length'.*str"),
+        ("initializer_bad", {"embeddings_initializer": "nope"}, ValueError,
+         r"^Embedding: argument 'embeddings_initializer': unknown initializer"),
+    ],
+    L.Masking: [("mask_value_nan", {"mask_value": NAN}, ValueError, r"'mask_value'"),
+                ("mask_value_str", {"mask_value": "0"}, TypeError, r"'mask_value'")],
+    **{cls: [
+        ("units_zero", {"units": 0}, ValueError,
+         rf"^{cls.__name__}: argument 'units' must be a positive int, received 0"),
+        ("dropout_one", {"dropout": 1}, ValueError,
+         rf"^{cls.__name__}: argument 'dropout' must be a finite number in \[0, 1\)"),
+        ("recurrent_dropout_nan", {"recurrent_dropout": NAN}, ValueError,
+         r"'recurrent_dropout'"),
+        ("activation_bad", {"activation": "nope"}, ValueError, r"'activation': unknown"),
+        ("use_bias_str", {"use_bias": "no"}, TypeError, r"'use_bias' must be True or False"),
+        ("initializer_bad", {"recurrent_initializer": 3}, TypeError,
+         r"'recurrent_initializer'"),
+    ] for cls in _RNN_LAYERS + _RNN_CELLS},
+    # A config's nested layer is a {'class_name', 'config'} dict: the errors differ, both
+    # name the argument.
+    L.RNN: [("cell_int", {"cell": 3}, TypeError, r"^RNN(.from_config)?: (argument )?'cell'"),
+            ("return_state_str", {"return_state": "no"}, TypeError, r"'return_state'")],
+    L.StackedRNNCells: [("cells_empty", {"cells": []}, TypeError, r"'cells'"),
+                        ("cells_int", {"cells": [3]}, TypeError, r"'cells'")],
+    L.Bidirectional: [
+        ("layer_dense", {"layer": L.Dense(2)}, TypeError,
+         r"^Bidirectional: argument 'layer' must be a recurrent layer"),
+        ("merge_mode_bad", {"merge_mode": "max"}, ValueError, r"'merge_mode'")],
+    L.TimeDistributed: [("layer_int", {"layer": 3}, TypeError,
+                         r"^TimeDistributed(.from_config)?: (argument )?'layer'")],
+    L.RepeatVector: [("n_zero", {"n": 0}, ValueError, r"^RepeatVector: argument 'n'")],
+    L.Permute: [("dims_not_permutation", {"dims": [1, 3]}, ValueError, r"'dims'"),
+                ("dims_zero", {"dims": [0]}, ValueError, r"'dims'"),
+                ("dims_float", {"dims": [1.0]}, TypeError, r"'dims'")],
 }
 
 
@@ -404,6 +457,19 @@ def _valid_layers():
         L.UpSampling2D(), L.UpSampling2D(size=[2, 3], interpolation="bilinear"),
         L.ZeroPadding2D(), L.ZeroPadding2D(padding=[[1, 2], [3, 0]]), L.Cropping2D(2),
         L.Cropping2D(cropping=[1, 2], data_format="channelsFirst"),
+        L.Embedding(10, 3), L.Embedding(7, 2, mask_zero=True, input_length=5,
+                                        embeddings_regularizer="l2"),
+        L.Masking(), L.Masking(mask_value=-1, input_shape=[3, 2]),
+        L.LSTM(3), L.LSTM(4, return_sequences=True, go_backwards=True, dropout=0.2,
+                          recurrent_activation="sigmoid", unit_forget_bias=True,
+                          input_shape=[5, 2]),
+        L.GRU(2, reset_after=True, implementation=2), L.SimpleRNN(2, activation="relu"),
+        L.RNN(L.GRUCell(3)), L.RNN([L.LSTMCell(2), L.SimpleRNNCell(3)], return_state=True),
+        L.LSTMCell(2), L.GRUCell(3, recurrent_dropout=0.5), L.SimpleRNNCell(1),
+        L.StackedRNNCells([L.GRUCell(2), L.LSTMCell(3)]),
+        L.Bidirectional(L.LSTM(2)), L.Bidirectional(L.GRU(3, return_sequences=True),
+                                                    merge_mode=None),
+        L.TimeDistributed(L.Dense(3)), L.RepeatVector(3), L.Permute([2, 1]),
     ]
 
 

@@ -10,6 +10,11 @@ from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)
 from .spatial import Cropping2D, UpSampling2D, ZeroPadding2D
+from .embedding import Embedding, Masking
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .reshaping import Permute, RepeatVector
+from .wrappers import Bidirectional, TimeDistributed
 
 
 def input_layer(**kwargs):
@@ -75,6 +80,36 @@ _SPATIAL = ["conv1d", "conv2d", "conv2d_transpose", "max_pooling1d", "max_pool1d
             "global_average_pooling2d", "global_max_pooling1d", "global_max_pooling2d",
             "up_sampling2d", "zero_padding2d", "cropping2d"]
 
+
+def _sequence_factory(cls, name):
+    def make(*args, **kwargs):
+        return cls(*args, **kwargs)
+    make.__name__ = name
+    make.__doc__ = f"tn.layers.{name}(...) -> {cls.__name__} (the class's arguments)"
+    return make
+
+
+# Sequence layers: tn.layers.lstm(units=64, return_sequences=True).
+embedding = _sequence_factory(Embedding, "embedding")
+masking = _sequence_factory(Masking, "masking")
+simple_rnn = _sequence_factory(SimpleRNN, "simple_rnn")
+lstm = _sequence_factory(LSTM, "lstm")
+gru = _sequence_factory(GRU, "gru")
+rnn = _sequence_factory(RNN, "rnn")
+simple_rnn_cell = _sequence_factory(SimpleRNNCell, "simple_rnn_cell")
+lstm_cell = _sequence_factory(LSTMCell, "lstm_cell")
+gru_cell = _sequence_factory(GRUCell, "gru_cell")
+stacked_rnn_cells = _sequence_factory(StackedRNNCells, "stacked_rnn_cells")
+bidirectional = _sequence_factory(Bidirectional, "bidirectional")
+time_distributed = _sequence_factory(TimeDistributed, "time_distributed")
+repeat_vector = _sequence_factory(RepeatVector, "repeat_vector")
+permute = _sequence_factory(Permute, "permute")
+_SEQUENCE = {"embedding": Embedding, "masking": Masking, "simple_rnn": SimpleRNN, "lstm": LSTM,
+             "gru": GRU, "rnn": RNN, "simple_rnn_cell": SimpleRNNCell, "lstm_cell": LSTMCell,
+             "gru_cell": GRUCell, "stacked_rnn_cells": StackedRNNCells,
+             "bidirectional": Bidirectional, "time_distributed": TimeDistributed,
+             "repeat_vector": RepeatVector, "permute": Permute}
+
 # Class lookup for deserialising model configs ({'class_name': 'Dense', ...}).
 CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatten, Reshape,
                                    BatchNormalization, LayerNormalization, Add, Subtract,
@@ -82,9 +117,10 @@ CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatt
                                    Conv1D, Conv2D, Conv2DTranspose, MaxPooling1D, MaxPooling2D,
                                    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                                    GlobalAveragePooling2D, GlobalMaxPooling1D,
-                                   GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D)}
+                                   GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
+                                   *_SEQUENCE.values())}
 
 __all__ = ["input", "Layer", "LayerVariable", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
            "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
-           *_SPATIAL]
+           *_SPATIAL, *_SEQUENCE]
