@@ -375,6 +375,20 @@ Act activation_arg(const char* fn, py::handle name, py::handle alpha_, float* al
   return act;
 }
 
+namespace {
+// "(1, 2.5, ndarray)": ints as numbers, anything else by type (a repr could print a whole
+// array into the message).
+std::string seq_str(const py::sequence& seq) {
+  std::string out = "(";
+  for (size_t i = 0; i < py::len(seq); ++i) {
+    py::handle e = seq[i];
+    if (i) out += ", ";
+    out += PyLong_CheckExact(e.ptr()) ? std::string(py::str(e)) : type_name(e);
+  }
+  return out + (py::len(seq) == 1 ? ",)" : ")");
+}
+}  // namespace
+
 std::vector<int64_t> int_tuple(const char* fn, const char* arg, py::handle obj, size_t size,
                                int64_t lo, int64_t hi) {
   const std::string what = std::string(fn) + ": argument '" + arg + "' must be a tuple of " +
@@ -384,23 +398,30 @@ std::vector<int64_t> int_tuple(const char* fn, const char* arg, py::handle obj, 
     type_error(what + type_name(obj));
   }
   const auto seq = py::reinterpret_borrow<py::sequence>(obj);
-  if (py::len(seq) != size) value_error(what + std::string(py::repr(obj)));
+  if (py::len(seq) != size) value_error(what + seq_str(seq));
   std::vector<int64_t> v;
   for (py::handle e : seq) {
-    if (py::isinstance<py::bool_>(e) || !PyIndex_Check(e.ptr())) {
-      type_error(what + std::string(py::repr(obj)));
+    py::object idx;
+    if (!py::isinstance<py::bool_>(e) && PyIndex_Check(e.ptr()))
+      idx = py::reinterpret_steal<py::object>(PyNumber_Index(e.ptr()));
+    if (!idx) {
+      PyErr_Clear();
+      type_error(what + seq_str(seq));
     }
     int overflow = 0;
-    py::object idx = py::reinterpret_steal<py::object>(PyNumber_Index(e.ptr()));
-    const long long x = idx ? PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow) : -1;
-    if (!idx || PyErr_Occurred()) {
-      PyErr_Clear();
-      type_error(what + std::string(py::repr(obj)));
-    }
-    if (overflow || x < lo || x > hi) value_error(what + std::string(py::repr(obj)));
+    const long long x = PyLong_AsLongLongAndOverflow(idx.ptr(), &overflow);
+    if (overflow || x < lo || x > hi) value_error(what + seq_str(seq));
     v.push_back(static_cast<int64_t>(x));
   }
   return v;
+}
+
+bool bool_arg(const char* fn, const char* arg, py::handle obj) {
+  if (PyBool_Check(obj.ptr())) return obj.ptr() == Py_True;
+  static const py::object np_bool = py::module_::import("numpy").attr("bool_");
+  if (py::isinstance(obj, np_bool)) return py::bool_(py::reinterpret_borrow<py::object>(obj));
+  type_error(std::string(fn) + ": argument '" + arg + "' must be a bool, received " +
+             type_name(obj));
 }
 
 }  // namespace treino::bind

@@ -165,6 +165,10 @@ Act activation_arg(const char* fn, py::handle name, py::handle alpha, float* alp
 std::vector<int64_t> int_tuple(const char* fn, const char* arg, py::handle obj, size_t size,
                                int64_t lo, int64_t hi);
 
+// True or False (a numpy bool too); TypeError naming fn and arg for anything else (pybind's
+// own bool conversion error prints the repr of every argument, whole arrays included).
+bool bool_arg(const char* fn, const char* arg, py::handle obj);
+
 [[noreturn]] void value_error(const std::string& msg);
 [[noreturn]] void type_error(const std::string& msg);
 

@@ -75,9 +75,10 @@ void def_max(py::module_& m, const char* fwd, const char* bwd, MaxFwd kf, MaxBwd
       "image, (ih * w + iw) * c + ci, the first on ties, for " + bwd + ". " + kGeometryDoc +
       " out / argmax: optional outputs, overwritten and returned.";
   m.def(fwd, [fwd, kf](py::handle x_, py::handle window, py::handle strides,
-                      py::handle padding, bool need_argmax, py::handle out_,
+                      py::handle padding, py::handle need_argmax_, py::handle out_,
                       py::handle argmax_) {
     Args a(fwd);
+    const bool need_argmax = bool_arg(fwd, "need_argmax", need_argmax_);
     F32 x = a.in("x", x_, {"n", "h", "w", "c"});
     const PoolShape s = geometry(a, window, strides, padding);
     expect_int32_image(a);
