@@ -111,10 +111,12 @@ void def_backward(py::module_& m, const char* name, const char* fwd, bool depthw
   m.def(name, [name, depthwise, kernel](py::handle dy_, py::handle x_, py::handle w_,
                                         py::handle y_, py::handle strides,
                                         py::handle padding, py::handle dilations,
-                                        py::handle act_, py::handle alpha_, bool need_dx,
-                                        bool need_db, py::handle dx_, py::handle dw_,
-                                        py::handle db_) {
+                                        py::handle act_, py::handle alpha_,
+                                        py::handle need_dx_, py::handle need_db_,
+                                        py::handle dx_, py::handle dw_, py::handle db_) {
     Args a(name);
+    const bool need_dx = bool_arg(name, "need_dx", need_dx_);
+    const bool need_db = bool_arg(name, "need_db", need_db_);
     float alpha;
     const Act act = activation_arg(name, act_, alpha_, &alpha);
     F32 x, w;
@@ -156,6 +158,12 @@ void register_conv(py::module_& m) {
   def_forward(m, "conv2d_forward_ref", false, &conv2d_forward_ref);
   def_backward(m, "conv2d_backward", "conv2d_forward", false, &conv2d_backward);
   def_backward(m, "conv2d_backward_ref", "conv2d_forward", false, &conv2d_backward_ref);
+  def_forward(m, "depthwise_conv2d_forward", true, &depthwise_conv2d_forward);
+  def_forward(m, "depthwise_conv2d_forward_ref", true, &depthwise_conv2d_forward_ref);
+  def_backward(m, "depthwise_conv2d_backward", "depthwise_conv2d_forward", true,
+               &depthwise_conv2d_backward);
+  def_backward(m, "depthwise_conv2d_backward_ref", "depthwise_conv2d_forward", true,
+               &depthwise_conv2d_backward_ref);
 }
 
 }  // namespace treino::bind

@@ -55,6 +55,9 @@ FUZZ = textwrap.dedent(r"""
     # x (2, 5, 5, 3), w (3, 3, 3, 4), padding top 1: y (2, 4, 3, 4).
     conv_fwd = (f32(2, 5, 5, 3), f32(3, 3, 3, 4), f32(4), (1, 1), (1, 0, 0, 0), (1, 1), "relu")
     conv_bwd = (f32(2, 4, 3, 4), *conv_fwd[:2], np.abs(f32(2, 4, 3, 4)), *conv_fwd[3:])
+    # Depthwise: w (3, 3, 3, 2), 6 output channels.
+    dw_fwd = (conv_fwd[0], f32(3, 3, 3, 2), f32(6), *conv_fwd[3:])
+    dw_bwd = (f32(2, 4, 3, 6), *dw_fwd[:2], np.abs(f32(2, 4, 3, 6)), *dw_fwd[3:])
     # x (2, 5, 5, 3), 2x2 windows, strides (2, 2), padding top 1: y (2, 3, 2, 3).
     pool_fwd = (f32(2, 5, 5, 3), (2, 2), (2, 2), (1, 0, 0, 0))
     templates = {
@@ -74,6 +77,8 @@ FUZZ = textwrap.dedent(r"""
         "batchnorm_backward": (x34, x34.copy(), f32(4), np.abs(f32(4)), f32(4)),
         "conv2d_forward": conv_fwd, "conv2d_forward_ref": conv_fwd,
         "conv2d_backward": conv_bwd, "conv2d_backward_ref": conv_bwd,
+        "depthwise_conv2d_forward": dw_fwd, "depthwise_conv2d_forward_ref": dw_fwd,
+        "depthwise_conv2d_backward": dw_bwd, "depthwise_conv2d_backward_ref": dw_bwd,
         "max_pool_forward": pool_fwd, "max_pool_forward_ref": pool_fwd,
         "avg_pool_forward": pool_fwd, "avg_pool_forward_ref": pool_fwd,
         "max_pool_backward": (f32(2, 3, 2, 3), np.zeros((2, 3, 2, 3), np.int32), (2, 5, 5, 3),

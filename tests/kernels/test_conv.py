@@ -1,4 +1,5 @@
-"""conv2d_forward / conv2d_backward (every ISA path, 1 and 2 threads) and their _ref twins
+"""conv2d and depthwise_conv2d forward / backward (every ISA path, 1 and 2 threads) and their
+_ref twins
 against a plain numpy float64 convolution and against torch; geometry edges (strides 1-3,
 dilations 1-2, filters 1-7, asymmetric padding, odd/even sizes, batch 1, channel counts
 that are no multiple of a vector), fused activations, empty sizes and refused arguments.
@@ -272,3 +273,106 @@ def test_backward_refused_arguments():
     np.testing.assert_array_equal(dw, 7.0)
     dx, dw2, db = K.conv2d_backward(dy, x, w, need_dx=False, need_db=False)
     assert dx is None and db is None and dw2.shape == w.shape
+
+
+# --- depthwise: each channel with its own mult filters, output channel ci * mult + m ------
+
+def depthwise64(x, w, b, strides, pad, dil):
+    fh, fw, c, mult = w.shape
+    y = 0
+    for p, q, v in windows(x, fh, fw, strides, pad, dil):
+        y = y + (v[..., None] * w[p, q].astype(np.float64)).reshape(v.shape[:3] + (c * mult,))
+    return y + (0 if b is None else b.astype(np.float64))
+
+
+def depthwise64_backward(x, w, dz, strides, pad, dil):
+    sh, sw = strides
+    dh, dwl = dil
+    pt, pb, pl, pr = pad
+    n, h, wd, c = x.shape
+    fh, fw, _, mult = w.shape
+    oh, ow = dz.shape[1:3]
+    dz4 = dz.reshape(n, oh, ow, c, mult)
+    dxp = np.zeros((n, h + pt + pb, wd + pl + pr, c))
+    dw = np.zeros(w.shape)
+    for p, q, v in windows(x, fh, fw, strides, pad, dil):
+        dw[p, q] = np.einsum("nijc,nijcm->cm", v, dz4)
+        dxp[:, p * dh:p * dh + (oh - 1) * sh + 1:sh, q * dwl:q * dwl + (ow - 1) * sw + 1:sw] += \
+            (dz4 * w[p, q].astype(np.float64)).sum(-1)
+    return dxp[:, pt:pt + h, pl:pl + wd], dw, dz.sum((0, 1, 2))
+
+
+# (n, h, w, c, fh, fw, mult, strides, padding, dilations)
+DEPTHWISE = [
+    (2, 7, 6, 3, 3, 3, 1, (1, 1), (1, 1, 1, 1), (1, 1)),
+    (1, 9, 8, 5, 3, 2, 3, (2, 1), (1, 2, 0, 1), (1, 2)),
+    (3, 13, 13, 32, 3, 3, 1, (1, 1), (0, 0, 0, 0), (1, 1)),
+    (2, 10, 11, 17, 5, 5, 2, (2, 2), (2, 2, 2, 2), (1, 1)),
+    (1, 1, 15, 4, 1, 7, 1, (1, 1), (0, 0, 3, 3), (1, 1)),   # conv1d
+]
+
+
+def depthwise_data(g, seed):
+    n, h, w, c, fh, fw, mult, st, pad, dil = g
+    x, _, b, dy = data((n, h, w, c, fh, fw, c * mult, st, pad, dil), seed)
+    wt = np.random.default_rng(seed).standard_normal((fh, fw, c, mult)) / np.sqrt(fh * fw)
+    return x, wt.astype(np.float32), b, dy
+
+
+@pytest.mark.parametrize("fn", ["fast", "ref"])
+def test_depthwise_matches_float64(isa, threads, fn):
+    sfx = "" if fn == "fast" else "_ref"
+    for i, g in enumerate(DEPTHWISE):
+        x, w, b, dy = depthwise_data(g, i)
+        st, pad, dil = g[7:]
+        tag = f"{fn} {g}"
+        y = getattr(K, "depthwise_conv2d_forward" + sfx)(x, w, b, st, pad, dil, "relu")
+        z = depthwise64(x, w, b, st, pad, dil)
+        assert_close(y, np.maximum(z, 0), depthwise64(np.abs(x), np.abs(w), np.abs(b), st, pad, dil), tag)
+        dz = dy * (z > 0)
+        got = getattr(K, "depthwise_conv2d_backward" + sfx)(dy, x, w, y, st, pad, dil, "relu")
+        scale = depthwise64_backward(np.abs(x), np.abs(w), np.abs(dz), st, pad, dil)
+        for a, want, sc, name in zip(got, depthwise64_backward(x, w, dz, st, pad, dil), scale,
+                                     ("dx", "dw", "db")):
+            assert_close(a, want, sc, f"{tag} {name}")
+
+
+def test_depthwise_threads_and_torch(isa):
+    g = (24, 14, 14, 24, 3, 3, 2, (1, 1), (1, 1, 1, 1), (1, 1))
+    x, w, b, dy = depthwise_data(g, 9)
+    st, pad, dil = g[7:]
+    before = K.get_num_threads()
+    outs = []
+    try:
+        for t in (1, 2):
+            K.set_num_threads(t)
+            y = K.depthwise_conv2d_forward(x, w, b, st, pad, dil, "relu")
+            outs.append((y,) + K.depthwise_conv2d_backward(dy, x, w, y, st, pad, dil, "relu"))
+    finally:
+        K.set_num_threads(before)
+    for a, b_ in zip(*outs):
+        assert a.tobytes() == b_.tobytes()
+    torch = pytest.importorskip("torch")
+    F = torch.nn.functional
+    tx = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+    tw = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+    tb = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+    xp = F.pad(tx.permute(0, 3, 1, 2), (pad[2], pad[3], pad[0], pad[1]))
+    ty = F.relu(F.conv2d(xp, tw.permute(2, 3, 0, 1).reshape(48, 1, 3, 3), tb, groups=24))
+    ty.permute(0, 2, 3, 1).backward(torch.tensor(dy, dtype=torch.float64))
+    np.testing.assert_allclose(outs[0][0], ty.permute(0, 2, 3, 1).detach().numpy(), rtol=1e-4,
+                               atol=1e-5)
+    for got, t in zip(outs[0][1:], (tx, tw, tb)):
+        np.testing.assert_allclose(got, t.grad.numpy(), rtol=1e-4, atol=1e-4)
+
+
+def test_depthwise_refused_and_empty():
+    x = np.ones((1, 4, 4, 3), np.float32)
+    with pytest.raises(ValueError, match=r"'w' must have shape \(2, 2, 3, mult\)"):
+        K.depthwise_conv2d_forward(x, np.ones((2, 2, 4, 1), np.float32))
+    with pytest.raises(ValueError, match=r"'b' must have shape \(6,\)"):
+        K.depthwise_conv2d_forward(x, np.ones((2, 2, 3, 2), np.float32), np.ones(3, np.float32))
+    y = K.depthwise_conv2d_forward(x, np.ones((2, 2, 3, 0), np.float32))
+    assert y.shape == (1, 3, 3, 0)
+    dx, dw, db = K.depthwise_conv2d_backward(y, x, np.ones((2, 2, 3, 0), np.float32))
+    assert not dx.any() and dw.shape == (2, 2, 3, 0) and db.shape == (0,)
