@@ -219,3 +219,23 @@ def test_depth_to_space(fmt):
         tn.depth_to_space(tn.zeros([1, 2, 2, 6]), 2)
     with pytest.raises(ValueError, match="argument 'block_size' must be an int >= 2"):
         tn.depth_to_space(tn.zeros([1, 2, 2, 4]), 1)
+
+
+def test_zero_size_inputs_give_numpys_shapes():
+    e = np.zeros((0, 3), np.float32)
+    cases = [
+        (tn.reverse(tn.tensor(e), 0), np.flip(e, 0)),
+        (tn.strided_slice(tn.tensor(e), [0, 1], [1, 3]), e[0:1, 1:3]),
+        (tn.broadcast_to(tn.zeros([1, 3]), [0, 3]), np.broadcast_to(np.zeros((1, 3)), (0, 3))),
+        (tn.mirror_pad(tn.zeros([2, 0]), [[1, 1], [0, 0]], "symmetric"),
+         np.pad(np.zeros((2, 0)), [(1, 1), (0, 0)], mode="symmetric")),
+        (tn.einsum("ij,jk->ik", tn.tensor(e), tn.ones([3, 2])), np.zeros((0, 2))),
+        (tn.cumsum(tn.tensor(e), 1), np.cumsum(e, 1)),
+        (tn.euclidean_norm(tn.tensor(e), 1), np.linalg.norm(e, axis=1)),
+        (tn.euclidean_norm(tn.tensor(e), 0), np.linalg.norm(e, axis=0)),
+        (tn.any(tn.tensor(e), 0), np.any(e, 0)),
+        (tn.space_to_batch_nd(tn.zeros([0, 2, 2, 1]), [2, 2], [[0, 0], [0, 0]]), np.zeros((0, 1, 1, 1))),
+    ]
+    for got, want in cases:
+        assert got.shape == want.shape
+        np.testing.assert_array_equal(got.numpy(), want)
