@@ -60,7 +60,8 @@ def barrier():
     """Waits until every process has called barrier()."""
     ctx = state.active()
     if ctx is not None:
-        ctx.barrier("barrier")
+        with ctx.guard("barrier"):
+            ctx.barrier("barrier")
 
 
 def broadcast_weights(model_or_variables, root=0):

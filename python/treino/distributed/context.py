@@ -6,14 +6,21 @@ communicator of treino's own, then waited for together with a receive that is al
 posted for error messages. A process whose training raises sends its error to every
 other process (`fail`, from `guard`) and raises it; the others, waiting in their next
 collective, get the message and raise RemoteError naming the process and its error.
-Nobody waits forever for a process that will never come: and a collective that makes no
+Nobody waits forever for a process that will never come, and a collective that makes no
 progress for `timeout` seconds (a process stuck, killed, or that skipped a collective
 the others run) ends the whole job through MPI_Abort, after saying why.
+
+Messages carry the number of the call (fit, evaluate...) they stopped: every process
+makes the same calls, so a message left over from a call that every process abandoned
+together (the same bad argument everywhere) is told apart and dropped. A process that
+left a collective unfinished (it raised mid-call, or stopped waiting on a message) can
+no longer exchange anything: its later calls raise at once.
 """
 import atexit
 import contextlib
 import os
 import pickle
+import struct
 import sys
 import threading
 import time
@@ -45,39 +52,56 @@ class Context:
         self.timeout = timeout
         self.broken = None  # why this process's collectives stopped, after an error
         self.seconds, self.calls = 0.0, 0  # time spent in collectives (bench_distributed)
-        self._message = bytearray(_MAX_MESSAGE)
-        self._inbox = self._errors.Irecv([self._message, MPI.BYTE], source=MPI.ANY_SOURCE,
-                                         tag=_ERROR_TAG)
+        self.call = 0  # the number of the current guarded call (see the module docstring)
+        self._depth, self._started = 0, False  # guard nesting; a collective in this call?
+        self._message = bytearray(_MAX_MESSAGE + 8)
+        self._inbox = self._post()
+        self._later = []  # (call, source, text) of messages about calls still to come
         self._sent = []
         self._deadline, self._what, self._watchdog = None, None, None
         atexit.register(self._close)
 
     # -- waiting, errors and the timeout ----------------------------------------------
+    def _post(self):
+        return self._errors.Irecv([self._message, self.MPI.BYTE], source=self.MPI.ANY_SOURCE,
+                                  tag=_ERROR_TAG)
+
     def wait(self, request, what):
         """Waits for a started collective, or for an error message from another process
-        (then raises RemoteError)."""
+        about this call (then raises RemoteError)."""
         if self._watchdog is None:
             self._watchdog = threading.Thread(target=self._watch, name="treino-mpi-watchdog",
                                               daemon=True)
             self._watchdog.start()
+        self._started = True
         status = self.MPI.Status()
         self._what = what
         self._deadline = time.monotonic() + self.timeout
         start = time.perf_counter()
-        try:  # (mpi4py releases the GIL while it waits)
-            index = self.MPI.Request.Waitany([request, self._inbox], status)
+        try:
+            while True:
+                for call, source, text in self._later:
+                    if call == self.call:
+                        self._remote(source, text, what)
+                # (mpi4py releases the GIL while it waits)
+                if self.MPI.Request.Waitany([request, self._inbox], status) == 0:
+                    return
+                n = status.Get_count(self.MPI.BYTE)
+                call = struct.unpack("<q", self._message[:8])[0]
+                text = bytes(self._message[8:n]).decode("utf-8", "replace")
+                self._inbox = self._post()
+                if call >= self.call:  # (an older call's message: every process left it)
+                    self._later.append((call, status.Get_source(), text))
         finally:
             self._deadline = None
             self.seconds += time.perf_counter() - start
             self.calls += 1
-        if index == 1:
-            source = status.Get_source()
-            text = bytes(self._message[:status.Get_count(self.MPI.BYTE)]).decode(
-                "utf-8", "replace")
-            self.broken = (f"process {source} raised an error earlier ({text}); the job's "
-                           f"processes no longer train together: end the job")
-            raise RemoteError(f"{what}: process {source} of {self.size} raised an error, so "
-                              f"every process stops: {text}")
+
+    def _remote(self, source, text, what):
+        self.broken = (f"process {source} raised an error earlier ({text}); the job's "
+                       f"processes no longer train together: end the job")
+        raise RemoteError(f"{what}: process {source} of {self.size} raised an error, so "
+                          f"every process stops: {text}")
 
     def _check(self, what):
         if self.broken is not None:
@@ -100,7 +124,8 @@ class Context:
 
     def fail(self, error, what):
         """Tells every other process that this one raised `error` (once per error; not
-        for an error that came from another process)."""
+        for an error that came from another process, nor one that every process raised
+        together: see agreed)."""
         if isinstance(error, RemoteError) or getattr(error, "_treino_sent", False):
             return
         try:
@@ -110,25 +135,40 @@ class Context:
         text = f"{type(error).__name__} in {what}: {error}".encode("utf-8", "replace")
         if len(text) > _MAX_MESSAGE:
             text = text[:_MAX_MESSAGE - 3] + b"..."
+        message = struct.pack("<q", self.call) + text
         for dest in range(self.size):
             if dest != self.rank:
-                self._sent.append(self._errors.Isend([text, self.MPI.BYTE], dest=dest,
+                self._sent.append(self._errors.Isend([message, self.MPI.BYTE], dest=dest,
                                                      tag=_ERROR_TAG))
-        self.broken = f"this process raised {type(error).__name__} in {what}"
+        if self._started:  # the others may be in a collective this process left
+            self.broken = f"this process raised {type(error).__name__} in {what}"
+
+    @staticmethod
+    def agreed(error):
+        """Marks an error that every process raises at the same point, after the same
+        exchange (the processes found they differ): nothing to tell the others."""
+        error._treino_sent = True
+        return error
 
     @contextlib.contextmanager
     def guard(self, what):
-        """Runs a block that every process runs together; an exception raised in it on
+        """Runs a call that every process makes together; an exception raised in it on
         this process is sent to the others (see the module docstring), then raised."""
+        if self._depth == 0:
+            self.call += 1
+            self._started = False
+        self._depth += 1
         try:
             yield
         except BaseException as e:
             self.fail(e, what)
             raise
+        finally:
+            self._depth -= 1
 
     def _close(self):
         """At exit: withdraw the error receive, so MPI finalizes cleanly."""
-        if self.broken is None and not self._inbox.Test():
+        if not self._inbox.Test():
             self._inbox.Cancel()
             self._inbox.Wait()
 

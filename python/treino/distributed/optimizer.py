@@ -43,9 +43,10 @@ def _apply_gradients(self, grads):
     ctx = state.active()
     if ctx is None:
         return self._apply_local(grads)
-    pairs = self._pairs(grads)  # checked whole, before any exchange
-    means = engine.collective(_Mean(ctx), [g for _, g in pairs])
-    return self._apply_local([(Tensor(m), v) for (v, _), m in zip(pairs, means)])
+    with ctx.guard("DistributedOptimizer.apply_gradients"):
+        pairs = self._pairs(grads)  # checked whole, before any exchange
+        means = engine.collective(_Mean(ctx), [g for _, g in pairs])
+        return self._apply_local([(Tensor(m), v) for (v, _), m in zip(pairs, means)])
 
 
 class _Mean:

@@ -67,7 +67,7 @@ def check_same(ctx, fn, description):
     problem = difference(ctx.allgather_object(description, f"{fn} (comparing the "
                                                            f"processes)"), fn)
     if problem:
-        raise ValueError(f"{fn}: the processes disagree: {problem}")
+        raise ctx.agreed(ValueError(f"{fn}: the processes disagree: {problem}"))
 
 
 def broadcast(ctx, variables, optimizer, root, fn):
