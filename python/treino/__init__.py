@@ -46,7 +46,8 @@ from .core.ops import (abs, add, argmax, argmin, cast, ceil, clip_by_value, conc
                        sign, sin, slice, softmax, softplus, softsign, split, sqrt, square,
                        squared_difference, squeeze, stack, sub, sum, swish, tanh, tile,
                        transpose, unstack, where)
-from .core.ops import avg_pool, conv1d, conv2d, conv2d_transpose, max_pool
+from .core.ops import (avg_pool, conv1d, conv2d, conv2d_transpose, depthwise_conv2d,
+                       max_pool, separable_conv2d)
 from .core.tensor import Tensor, Variable, variable
 # The rest of TF.js's core ops and helpers (docs/api_coverage.md maps every TF.js name).
 from .core import fused, util

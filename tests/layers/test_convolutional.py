@@ -281,3 +281,51 @@ def test_bad_convolution_arguments():
         layer(tn.tensor(np.zeros((1, 5, 5, 4), np.float32)))
     with pytest.raises(ValueError, match="cannot both be > 1"):
         tn.layers.conv2d(filters=2, kernel_size=3, strides=2, dilation_rate=2)
+
+
+@pytest.mark.parametrize("strides,dil,pad,mult", [((1, 1), (1, 1), "same", 1),
+                                                  ((2, 1), (1, 1), "valid", 2),
+                                                  ((1, 1), (2, 2), "same", 3)])
+def test_depthwise_and_separable_convolutions_match_pytorch(strides, dil, pad, mult, isa):
+    x = RNG.normal(size=(2, 9, 8, 5)).astype(np.float32)
+    k = RNG.normal(size=(3, 3, 5, mult)).astype(np.float32)
+    y = ops.depthwise_conv2d(tn.tensor(x), tn.tensor(k), strides, pad, dilations=dil)
+    xt, wt, yt = _torch_conv(x, k, strides, pads("t", pad, (9, 8), (3, 3), strides, dil), dil,
+                             depthwise=True)
+    np.testing.assert_allclose(y.numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    g = RNG.normal(size=y.shape).astype(np.float32)
+    (yt * _t(g)).sum().backward()
+    gx, gk = tn.grads(lambda a, b: tn.sum(tn.mul(
+        ops.depthwise_conv2d(a, b, strides, pad, dilations=dil), tn.tensor(g))))(
+        [tn.tensor(x), tn.tensor(k)])
+    np.testing.assert_allclose(gx.numpy(), xt.grad.permute(0, 2, 3, 1).numpy(), rtol=1e-4,
+                               atol=1e-3)
+    np.testing.assert_allclose(gk.numpy(), wt.grad.reshape(5, mult, 3, 3).permute(2, 3, 0, 1)
+                               .numpy(), rtol=1e-4, atol=1e-3)
+    pw = RNG.normal(size=(1, 1, 5 * mult, 4)).astype(np.float32)
+    sep = ops.separable_conv2d(tn.tensor(x), tn.tensor(k), tn.tensor(pw), strides, pad, dil)
+    want = np.einsum("nhwc,cd->nhwd", yt.detach().numpy(), pw[0, 0].astype(np.float64))
+    np.testing.assert_allclose(sep.numpy(), want, rtol=1e-4, atol=1e-4)
+
+
+def test_depthwise_and_separable_layers():
+    x = RNG.normal(size=(2, 7, 7, 3)).astype(np.float32)
+    dw = tn.layers.depthwise_conv2d(kernel_size=3, depth_multiplier=2, padding="same",
+                                    activation="relu")
+    y = dw(tn.tensor(x))
+    assert y.shape == (2, 7, 7, 6) == (2,) + dw.compute_output_shape((None, 7, 7, 3))[1:]
+    assert [w.name.split("/")[1] for w in dw.weights] == ["depthwise_kernel", "bias"]
+    k, b = dw.get_weights()
+    want = np.maximum(ops.depthwise_conv2d(tn.tensor(x), tn.tensor(k), 1, "same").numpy() + b, 0)
+    np.testing.assert_allclose(y.numpy(), want, rtol=1e-6, atol=1e-6)
+    sep = tn.layers.separable_conv2d(filters=4, kernel_size=[3, 2], strides=2)
+    out = sep(tn.tensor(x))
+    assert out.shape == (2, 3, 3, 4) == (2,) + sep.compute_output_shape((None, 7, 7, 3))[1:]
+    assert [w.name.split("/")[1] for w in sep.weights] == ["depthwise_kernel",
+                                                            "pointwise_kernel", "bias"]
+    assert sep.count_params() == 3 * 2 * 3 + 3 * 4 + 4
+    fused = tn.fused.conv2d(x=tn.tensor(x), filter=tn.tensor(RNG.normal(size=(3, 3, 3, 2))
+                                                             .astype(np.float32)),
+                            bias=tn.tensor(np.ones(2, np.float32)), activation="relu",
+                            pad="same")
+    assert fused.shape == (2, 7, 7, 2) and fused.numpy().min() >= 0

@@ -1,6 +1,7 @@
 // Builds convolutional models in TF.js with every convolution-family layer treino has:
 // an image model (conv2d 'same' and 'valid' with strides, maxPooling2d, zeroPadding2d,
-// upSampling2d, conv2dTranspose, cropping2D, averagePooling2d, globalMaxPooling2d) and a
+// upSampling2d, conv2dTranspose, cropping2D, depthwiseConv2d, separableConv2d,
+// averagePooling2d, globalMaxPooling2d) and a
 // sequence model (conv1d with strides and a dilated one, maxPooling1d, averagePooling1d,
 // globalAveragePooling1d; the dilation is here because TF.js cannot train dilated
 // convolutions). Trains the image model a few steps with rmsprop (seeded initialisers,
@@ -36,6 +37,12 @@ function imageModel() {
   m.add(tf.layers.cropping2D({cropping: [[1, 2], [0, 1]], name: 'crop'}));
   m.add(tf.layers.conv2d({filters: 4, kernelSize: 3, name: 'c3',
                           kernelInitializer: init(4)}));
+  m.add(tf.layers.depthwiseConv2d({kernelSize: 2, depthMultiplier: 2, padding: 'same',
+                                   activation: 'relu', name: 'dw',
+                                   depthwiseInitializer: init(9)}));
+  m.add(tf.layers.separableConv2d({filters: 3, kernelSize: 2, name: 'sep',
+                                   depthwiseInitializer: init(10),
+                                   pointwiseInitializer: init(11)}));
   m.add(tf.layers.averagePooling2d({poolSize: 2, strides: 1, padding: 'same', name: 'p2'}));
   m.add(tf.layers.globalMaxPooling2d({name: 'gmp'}));
   m.add(tf.layers.dense({units: 3, activation: 'softmax', kernelInitializer: init(5),

@@ -5,7 +5,7 @@ from .core import Activation, Dense, Dropout, Flatten, InputLayer, Reshape, inpu
 from .merge import (Add, Average, Concatenate, Dot, Maximum, Minimum, Multiply, Subtract, add,
                     average, concatenate, dot, maximum, minimum, multiply, subtract)
 from .normalization import BatchNormalization, LayerNormalization
-from .convolutional import Conv1D, Conv2D, Conv2DTranspose
+from .convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, SeparableConv2D
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)
@@ -61,6 +61,8 @@ def _factory(cls, doc):
 conv1d = _factory(Conv1D, "tn.layers.conv1d(filters, kernel_size, ...) -> Conv1D")
 conv2d = _factory(Conv2D, "tn.layers.conv2d(filters, kernel_size, ...) -> Conv2D")
 conv2d_transpose = _factory(Conv2DTranspose, "tn.layers.conv2d_transpose(...) -> Conv2DTranspose")
+depthwise_conv2d = _factory(DepthwiseConv2D, "tn.layers.depthwise_conv2d(kernel_size, ...)")
+separable_conv2d = _factory(SeparableConv2D, "tn.layers.separable_conv2d(filters, kernel_size, ...)")
 max_pooling1d = max_pool1d = _factory(MaxPooling1D, "-> MaxPooling1D")
 max_pooling2d = max_pool2d = _factory(MaxPooling2D, "-> MaxPooling2D")
 average_pooling1d = avg_pool1d = avg_pooling1d = _factory(AveragePooling1D,
@@ -69,15 +71,17 @@ average_pooling2d = avg_pool2d = avg_pooling2d = _factory(AveragePooling2D,
                                                           "-> AveragePooling2D")
 global_average_pooling1d = _factory(GlobalAveragePooling1D, "-> GlobalAveragePooling1D")
 global_average_pooling2d = _factory(GlobalAveragePooling2D, "-> GlobalAveragePooling2D")
-global_max_pooling1d = _factory(GlobalMaxPooling1D, "-> GlobalMaxPooling1D")
-global_max_pooling2d = _factory(GlobalMaxPooling2D, "-> GlobalMaxPooling2D")
+global_max_pooling1d = global_max_pool1d = _factory(GlobalMaxPooling1D, "-> GlobalMaxPooling1D")
+global_max_pooling2d = global_max_pool2d = _factory(GlobalMaxPooling2D, "-> GlobalMaxPooling2D")
 up_sampling2d = _factory(UpSampling2D, "-> UpSampling2D")
 zero_padding2d = _factory(ZeroPadding2D, "-> ZeroPadding2D")
 cropping2d = _factory(Cropping2D, "-> Cropping2D")
-_SPATIAL = ["conv1d", "conv2d", "conv2d_transpose", "max_pooling1d", "max_pool1d",
+_SPATIAL = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separable_conv2d",
+            "max_pooling1d", "max_pool1d",
             "max_pooling2d", "max_pool2d", "average_pooling1d", "avg_pool1d", "avg_pooling1d",
             "average_pooling2d", "avg_pool2d", "avg_pooling2d", "global_average_pooling1d",
             "global_average_pooling2d", "global_max_pooling1d", "global_max_pooling2d",
+            "global_max_pool1d", "global_max_pool2d",
             "up_sampling2d", "zero_padding2d", "cropping2d"]
 
 
@@ -114,7 +118,8 @@ _SEQUENCE = {"embedding": Embedding, "masking": Masking, "simple_rnn": SimpleRNN
 CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatten, Reshape,
                                    BatchNormalization, LayerNormalization, Add, Subtract,
                                    Multiply, Average, Maximum, Minimum, Concatenate, Dot,
-                                   Conv1D, Conv2D, Conv2DTranspose, MaxPooling1D, MaxPooling2D,
+                                   Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D,
+                                   SeparableConv2D, MaxPooling1D, MaxPooling2D,
                                    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                                    GlobalAveragePooling2D, GlobalMaxPooling1D,
                                    GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
