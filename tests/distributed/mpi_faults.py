@@ -1,7 +1,7 @@
 """Run by test_faults_mpi.py under `mpiexec -n 2`: `mismatch` builds a different model on
 process 1 (every process gets the same clear error and can go on), then process 1's
 data raises in the middle of fit_dataset; `stuck` has process 1 never join (the other
-ends the job after the timeout)."""
+ends the job after the timeout); `alone` forgets tn.distributed.init()."""
 import sys
 import time
 
@@ -9,9 +9,12 @@ import treino as tn
 from mpi_cases import data, model
 
 case = sys.argv[1]
+x, y = data(40)
+if case == "alone":  # init() forgotten: each process warns that it trains alone
+    model().fit(x, y, verbose=0)
+    sys.exit(0)
 tn.distributed.init(timeout=1 if case == "stuck" else 60)
 rank, size = tn.distributed.rank(), tn.distributed.size()
-x, y = data(40)
 
 if case == "stuck":
     if rank == 1:

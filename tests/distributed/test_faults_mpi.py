@@ -1,7 +1,8 @@
 """Faults in a data-parallel job (mpi_faults.py under mpiexec -n 2): processes with
 different models get the same clear error and can carry on; a process whose data raises
 stops every process within seconds, each reporting the error; a process that never
-joins makes the others end the job after the timeout instead of hanging."""
+joins makes the others end the job after the timeout instead of hanging; processes
+started by mpiexec without tn.distributed.init() warn that they train alone."""
 import mpi_util
 
 
@@ -33,3 +34,12 @@ def test_a_process_that_never_joins_ends_the_job_after_the_timeout():
     assert ("treino.distributed: process 0 of 2 waited 1 s in barrier for the other "
             "processes") in proc.stderr
     assert seconds < 30  # not the 60 s process 1 sleeps
+
+
+def test_processes_started_without_init_warn_that_they_train_alone():
+    proc, _ = mpi_util.run(2, "mpi_faults.py", "alone", timeout=60)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    warning = ("mpi_faults.py:14: RuntimeWarning: this process is one of 2 that mpiexec "
+               "started, but tn.distributed.init() was not called: each process trains "
+               "alone on all of its data")
+    assert proc.stderr.count(warning) == 2

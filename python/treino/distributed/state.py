@@ -2,6 +2,8 @@
 `import treino` and single-process training never import mpi4py (see context.py, loaded
 by tn.distributed.init())."""
 import functools
+import os
+import warnings
 
 # The Context once tn.distributed.init() ran in a job of more than one process, else None.
 _active = [None]
@@ -34,6 +36,26 @@ def is_main():
     """True on rank 0 (and in a single process): the one process that prints progress
     and writes files."""
     return rank() == 0
+
+
+def warn_if_alone():
+    """Warns once when this process is one of several that mpiexec started but
+    tn.distributed.init() was not called: each would train alone on all the data.
+    (MPICH and Intel MPI set PMI_SIZE, Open MPI OMPI_COMM_WORLD_SIZE.)"""
+    if _info[0] is not None or _warned[0]:
+        return
+    for var in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"):
+        value = os.environ.get(var, "")
+        if value.isdigit() and int(value) > 1:
+            _warned[0] = True
+            warnings.warn(f"this process is one of {value} that mpiexec started, but "
+                          f"tn.distributed.init() was not called: each process trains "
+                          f"alone on all of its data; call tn.distributed.init() first to "
+                          f"train them together", RuntimeWarning, stacklevel=6)
+            return
+
+
+_warned = [False]
 
 
 def collective_call(method):

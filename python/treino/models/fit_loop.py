@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import callbacks as cbks
 from ..core import random as trandom
+from ..distributed.state import warn_if_alone
 
 
 def train_loop(model, epoch_batches, epochs, initial_epoch, callbacks, verbose, params,
@@ -18,6 +19,8 @@ def train_loop(model, epoch_batches, epochs, initial_epoch, callbacks, verbose, 
     values (loss, metrics) or is None. Hooks, History and the progress display come
     from the CallbackList. `runner` replaces _run_epochs (data-parallel training,
     distributed/fitting.py)."""
+    if runner is None:
+        warn_if_alone()
     names = model._metric_names()
     history = cbks.History()
     params = dict(params, epochs=epochs, initial_epoch=initial_epoch, verbose=verbose,

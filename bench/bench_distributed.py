@@ -1,0 +1,118 @@
+"""Data-parallel training speed on this machine: W2 on one process with T threads against
+P processes (mpiexec -n P, over loopback / shared memory) with T / P threads each.
+
+    python bench/bench_distributed.py [--processes 2] [--threads 2] [--epochs 2]
+                                      [--rounds 3] [--samples 60000]
+
+W2 is bench_train.py's: dense 784-512-512-10 (relu, softmax), adam 0.001, categorical
+cross-entropy + accuracy, MNIST-shaped synthetic samples, shuffled. Rows:
+
+  1 x T threads, batch 128                    the single-process baseline
+  P x T/P threads, 128/P per process          the same training (global batch 128), split
+  P x T/P threads, 128 per process            each process a full batch (global 128 P)
+
+Columns: samples per second, ms per step, ms per step spent in the all-reduce (the time
+a process waits in collectives, its own exchange and any wait for a slower process,
+over the steps), and the throughput ratio to the baseline. Every measurement runs in
+fresh processes (`--worker`); the configurations take turns round after round, so they
+share the machine's noisy periods alike; the table shows medians over the rounds. Needs
+mpi4py and mpiexec (pip install 'treino[mpi]').
+"""
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from bench_train import C, synthetic, treino_model  # noqa: E402
+
+HIDDEN, LR = (512, 512), 0.001
+
+
+def worker(per_process_batch, epochs, samples):
+    """Runs in each process: a warm-up epoch, then timed epochs; process 0 prints JSON."""
+    import treino as tn
+    from treino.distributed import state
+    tn.distributed.init()
+    x, y, _ = synthetic()
+    x, y = x[:samples], y[:samples]
+    tn.set_seed(0)
+    model = treino_model(tn, HIDDEN, tn.train.adam(LR))
+    model.fit(x, y, batch_size=per_process_batch, epochs=1, verbose=0)  # warm-up
+    ctx = state.active()
+    steps = -(-samples // (per_process_batch * tn.distributed.size()))
+    epoch_s, reduce_s = [], []
+    for _ in range(epochs):
+        before = ctx.seconds if ctx else 0.0
+        t0 = time.perf_counter()
+        model.fit(x, y, batch_size=per_process_batch, epochs=1, verbose=0)
+        epoch_s.append(time.perf_counter() - t0)
+        reduce_s.append((ctx.seconds - before) if ctx else 0.0)
+    if tn.distributed.is_main():
+        print(json.dumps({"epoch_s": epoch_s, "reduce_s": reduce_s, "steps": steps,
+                          "threads": tn.get_num_threads()}))
+
+
+def run(processes, threads, batch, args):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(batch),
+           "--epochs", str(args.epochs), "--samples", str(args.samples)]
+    if processes > 1:
+        cmd = [args.mpiexec, "-n", str(processes)] + cmd
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--processes", type=int, default=2)
+    ap.add_argument("--threads", type=int, default=2, help="threads of the baseline")
+    ap.add_argument("--epochs", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--samples", type=int, default=60000)
+    ap.add_argument("--worker", type=int, metavar="BATCH", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.worker:
+        return worker(args.worker, args.epochs, args.samples)
+    args.mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or \
+        shutil.which("mpiexec")
+    if args.mpiexec is None:
+        sys.exit("bench_distributed: mpiexec not found (pip install 'treino[mpi]')")
+    p, t = args.processes, args.threads
+    per = max(1, t // p)
+    configs = [(f"1 x {t} threads, batch 128", 1, t, 128),
+               (f"{p} x {per} thread(s), {128 // p} per process (global 128)", p, per, 128 // p),
+               (f"{p} x {per} thread(s), 128 per process (global {128 * p})", p, per, 128)]
+    results = {name: [] for name, *_ in configs}
+    for r in range(args.rounds):
+        for name, procs, threads, batch in configs:
+            res = run(procs, threads, batch, args)
+            for e, red in zip(res["epoch_s"], res["reduce_s"]):
+                results[name].append((args.samples / e, e / res["steps"] * 1e3,
+                                      red / res["steps"] * 1e3))
+        print(f"round {r + 1}/{args.rounds} done", file=sys.stderr)
+    import treino as tn
+    info = tn.cpu_info()
+    print(f"W2 (784-512-512-10, adam), {args.samples} samples; {info['cpu']}, "
+          f"{info['isa']}, {os.cpu_count()} cores; {args.rounds} rounds x {args.epochs} "
+          f"epochs, medians")
+    print(f"{'configuration':52s} {'samples/s':>10s} {'ms/step':>8s} {'allreduce':>10s} "
+          f"{'ratio':>6s}")
+    base = None
+    for name, *_ in configs:
+        sps = statistics.median(v[0] for v in results[name])
+        step = statistics.median(v[1] for v in results[name])
+        red = statistics.median(v[2] for v in results[name])
+        base = base or sps
+        print(f"{name:52s} {sps:10.0f} {step:8.2f} {red:8.2f}ms {sps / base:6.2f}")
+
+
+if __name__ == "__main__":
+    main()
