@@ -2,7 +2,8 @@
 against one process training on the global batch (the same data, seeds and initial
 weights, computed here): weights the same on both processes bit for bit and equal to
 the one-process run to float32 rounding; logs, history, validation and evaluate the
-global values; the replayed step bit-identical to the eager one and to a second run;
+global values; the replayed step bit-identical to the eager one, to a second run and
+to a second job;
 a stop asked by one process stops both after the same batch; train_on_batch and a
 core-API loop with DistributedOptimizer; allreduce and broadcast_weights; only process
 0 prints and writes files."""
@@ -66,6 +67,19 @@ def test_replay_equals_eager_and_a_second_run_bit_for_bit(job):
     for r in ranks:
         _same_bits(r["eager_w"], r["fit_w"])
         _same_bits(r["again_w"], r["fit_w"])
+
+
+def test_a_second_job_repeats_the_first_bit_for_bit(job, tmp_path):
+    proc, _ = mpi_util.run(N, "mpi_fit.py", tmp_path)
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    with open(tmp_path / "rank1.pkl", "rb") as f:
+        again = pickle.load(f)
+    first = job[2][1]
+    for key in ("fit_w", "stop_w", "tob_w"):
+        _same_bits(again[key], first[key])
+    assert np.array_equal(again["core_w"], first["core_w"])
+    assert again["fit_batches"] == first["fit_batches"]
+    assert again["fit_hist"] == first["fit_hist"]
 
 
 def test_a_stop_asked_by_one_process_stops_every_process_after_that_batch(job):
