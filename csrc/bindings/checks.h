@@ -76,8 +76,8 @@ std::vector<int64_t> shape_of(const py::array& a);
 // a huge shape computed from user arguments raises instead of crashing or swapping.
 F32 new_f32(const char* fn, const char* arg, const std::vector<int64_t>& shape);
 
-// One extent of a declared shape: a number, a name ("batch") bound to the extent of the
-// first argument declared with it and required of every later one, or kAny.
+// One extent of a declared shape: a number (-1: any), or a name ("batch") bound to the
+// extent of the first argument declared with it and required of every later one.
 struct Dim {
   Dim(int v) : value(v) {}
   Dim(int64_t v) : value(v) {}
@@ -85,7 +85,6 @@ struct Dim {
   const char* name = nullptr;
   int64_t value = -1;
 };
-inline const Dim kAny = Dim(-1);
 // A computed shape, or an array's shape, as declared extents.
 std::vector<Dim> dims(const std::vector<int64_t>& shape);
 std::vector<Dim> dims(const py::array& like);

@@ -9,11 +9,14 @@
 //            activation follow on the chunk while it is in cache.
 //            A 1x1, stride-1, unpadded conv reads x in place (x is X).
 //   dw       dw (K x oc) = X^T dz. The pixels are split into chunks fixed by the shape
-//            (never by the thread count); a work item is (chunk, mr taps), packing X^T
-//            panels from x and reading dz in place; partial sums are added in chunk order.
+//            (never by the thread count); a work item is (chunk, block of X columns):
+//            the X rows of an L1-sized block of pixels are copied as above and read as
+//            A^T, dz as B in place; the partial sums are added in chunk order.
 //   dx       per fixed chunk of whole images: a tile of mr rows of dX = dz W^T (dz read
 //            in place, W^T packed once), then col2im adds it into dx, pixels and taps in
 //            order.
+//   dz = dy * act'(y) is formed a block of rows at a time where it is used, never in a
+//   pass of its own over the batch; db is summed from those blocks (in double).
 // Each output element is one chain of multiply-adds in a fixed order (per K block, as
 // the GEMM), so results are bit-identical for any thread count.
 #include <algorithm>

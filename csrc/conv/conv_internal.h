@@ -1,12 +1,12 @@
-// Internal: the im2col views of a convolution that the fast path (conv.cpp) packs into the
-// GEMM's panels, and the scatter back for the input gradient.
+// Internal: the im2col view of a convolution that the fast path (conv.cpp) copies into
+// blocks the GEMM's micro-kernel reads, and the scatter back for the input gradient.
 //
 // The im2col matrix X of conv.h's shapes has one row per output pixel (n, i, j), in that
 // order (the row of the [n*oh*ow, oc] output), and one column per tap and channel,
 // k = (p*fw + q)*c + ci, in the order of the filter's rows ([fh*fw*c, oc]):
 //   X[pixel, k] = x[n, i*sh - pt + p*dh, j*sw - pl + q*dw, ci], 0 in the padding.
-// Then y = X W, dw = X^T dz and dx = col2im(dz W^T). X is never stored whole: each
-// function here fills (or drains) one register-tile-sized piece of it.
+// Then y = X W, dw = X^T dz and dx = col2im(dz W^T). X is never stored whole: the
+// functions here fill (or drain) a cache-sized block of it at a time.
 #pragma once
 #include <cstdint>
 

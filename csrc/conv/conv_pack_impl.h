@@ -48,7 +48,7 @@ void copy_window(const ConvShape& s, const float* x, const PixelCursor& cur, con
   if (ih0 >= 0 && ih0 + (s.fh - 1) * s.dh < s.h && iw0 >= 0 && iw0 + (s.fw - 1) * s.dw < s.w) {
     for (int u = 0; u < runs.nmerged; ++u) {
       const Run& ru = runs.merged[u];
-      copy_run<C>(dst + ru.col, x + base + ru.x_off, ru.len);
+      copy_run<C>(dst + ru.col, x + (base + ru.x_off), ru.len);
     }
     return;
   }
@@ -56,7 +56,7 @@ void copy_window(const ConvShape& s, const float* x, const PixelCursor& cur, con
     const Run& ru = runs.tap[u];
     const int64_t ih = ih0 + ru.p * s.dh, iw = iw0 + ru.q * s.dw;
     if (ih >= 0 && ih < s.h && iw >= 0 && iw < s.w) {
-      copy_floats(dst + ru.col, x + base + ru.x_off, ru.len);
+      copy_floats(dst + ru.col, x + (base + ru.x_off), ru.len);
     } else {
       std::fill(dst + ru.col, dst + ru.col + ru.len, 0.f);
     }
@@ -83,7 +83,7 @@ void with_run_length(const Runs& runs, Fn&& fn) {
 }
 
 void pack_windows_k(const ConvShape& s, const float* x, const Runs& runs, int64_t pixel0,
-                  int64_t count, int64_t ld, float* dst) {
+                    int64_t count, int64_t ld, float* dst) {
   with_run_length(runs, [&](auto len) {
     PixelCursor cur(s, pixel0);
     for (int64_t r = 0; r < count; ++r, cur.next())
