@@ -16,7 +16,8 @@ x, y = data(53)
 res = {}
 
 # fit, shuffled, with validation, checkpoints and a CSV log: process 0 alone writes.
-m = model()
+# Process 1 starts from other weights: fit starts from process 0's.
+m = model(seed=3 + rank)
 cbs = [tn.callbacks.CSVLogger(f"{out}/log_r{rank}.csv"),
        tn.callbacks.ModelCheckpoint(f"{out}/ckpt_r{rank}_{{epoch}}")]
 hist, batches = fit(m, x, y, 8, epochs=3, validation_split=0.2, verbose=2, callbacks=cbs)
@@ -39,8 +40,8 @@ hist, batches = fit(m3, x, y, 8, epochs=3, shuffle=False, verbose=0,
 res["stop_w"] = m3.get_weights()
 res["stop_counts"] = [len(hist["loss"]), len(batches)]
 
-# train_on_batch: each process its half of a batch of 20.
-m4 = model()
+# train_on_batch: each process its half of a batch of 20 (from process 0's weights).
+m4 = model(seed=3 + rank)
 res["tob_loss"] = m4.train_on_batch(x[rank:20:size], y[rank:20:size])
 res["tob_w"] = m4.get_weights()
 

@@ -30,7 +30,7 @@ res["bn_w"] = bn.get_weights()
 # fit_dataset on shards of 16, 16 and 15 elements (batches of 4: the last global batch
 # has 11), with array validation data; then evaluate_dataset over the shards.
 x2, y2 = data(47, seed=1)
-dm = model()
+dm = model(seed=3 + rank)  # fit_dataset starts from process 0's weights too
 tn.set_seed(42)
 h = dm.fit_dataset(sharded_dataset(x2, y2, 4, size, rank), epochs=3, verbose=0,
                    validation_data=(x2[:20], y2[:20]))

@@ -26,7 +26,7 @@ from .. import _kernels as K
 from ..core.tensor import Tensor
 from ..models.fit_loop import EpochPlan, StopOnInterrupt, changed_during_fit, train_loop
 from . import weights
-from .step import NoData, Stop, install
+from .step import NoData, Stop, current, install
 
 _EMPTY = ()  # fit: this process has no sample in the step's global batch
 
@@ -91,9 +91,22 @@ def fit(ctx, model, arrays, val, batch_size, epochs, initial_epoch, callbacks, v
                       validate if val is not None else None, validation_freq, runner=runner)
 
 
+def start(ctx, model, fn, **checks):
+    """The processes compare models, optimizers, log names and `checks` (an agreed
+    ValueError when they differ), then take process 0's weights and optimizer state.
+    Returns the model's StepSync."""
+    variables = weights.variables_of(model, fn)
+    weights.check_same(ctx, fn, weights.describe(
+        variables, model.optimizer, logs=model._metric_names(), **checks))
+    weights.broadcast(ctx, variables, model.optimizer, 0, fn)
+    return install(ctx, model)
+
+
 def prepare_train_on_batch(ctx, model, batch):
-    """train_on_batch, data-parallel: each process's batch is its part of the step."""
-    install(ctx, model).set_batch(batch[0].shape[0])
+    """train_on_batch, data-parallel: each process's batch is its part of the step; the
+    first call after init or compile starts as fit does (process 0's weights)."""
+    sync = current(ctx, model) or start(ctx, model, "train_on_batch")
+    sync.set_batch(batch[0].shape[0])
 
 
 class DataParallelEpochs:
@@ -107,19 +120,9 @@ class DataParallelEpochs:
         self.until_all_done = until_all_done
         self.n_global = None  # fit: the coming step's global batch size
 
-    def start(self, model, names, epochs, initial_epoch):
-        """The processes compare models, optimizers and data, then take process 0's
-        weights and optimizer state."""
-        variables = weights.variables_of(model, self.fn)
-        weights.check_same(self.ctx, self.fn, weights.describe(
-            variables, model.optimizer, logs=names, epochs=(initial_epoch, epochs),
-            **self.checks))
-        weights.broadcast(self.ctx, variables, model.optimizer, 0, self.fn)
-        return install(self.ctx, model)
-
     def __call__(self, model, epoch_batches, epochs, initial_epoch, names, callback_list,
                  validate, validation_freq):
-        sync = self.start(model, names, epochs, initial_epoch)
+        sync = start(self.ctx, model, self.fn, epochs=(initial_epoch, epochs), **self.checks)
         compiled = model._compiled
         with StopOnInterrupt(model):
             callback_list.on_train_begin()

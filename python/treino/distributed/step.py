@@ -190,12 +190,19 @@ class StepSync:
         return [v.item() for v in out[k:]]
 
 
+def current(ctx, model):
+    """The model's StepSync, if it fits the model's current compile."""
+    sync = model._step_sync
+    return sync if sync is not None and sync.plan is model._compiled and \
+        sync.ctx is ctx else None
+
+
 def install(ctx, model):
     """The model's StepSync for its current compile (a new one after compile: the
     values differ), and its steps routed through it. Programs captured before (without
     the collective) are dropped."""
-    sync = model._step_sync
-    if sync is None or sync.plan is not model._compiled or sync.ctx is not ctx:
+    sync = current(ctx, model)
+    if sync is None:
         sync = StepSync(ctx, model)
         model._step_sync = sync
         model._programs = {}
