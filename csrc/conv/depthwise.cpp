@@ -20,7 +20,7 @@ namespace {
 
 // About this many multiply-adds per chunk, at most kMaxChunks chunks, and their partial
 // filter gradients at most kMaxPartialFloats in all; threads from kParallelMinFlops.
-constexpr int64_t kChunkWork = 65536;
+constexpr double kChunkWork = 65536;
 constexpr int64_t kMaxChunks = 64;
 constexpr int64_t kMaxPartialFloats = int64_t{1} << 22;
 constexpr double kParallelMinFlops = 4e6;
@@ -32,10 +32,11 @@ struct Split {
 };
 
 Split split(const ConvShape& s) {
-  const int64_t work = std::max<int64_t>(1, s.oh * s.ow * s.oc * s.fh * s.fw);
+  const double work = std::max(1.0, double(s.oh * s.ow * s.oc) * double(s.fh * s.fw));
   const int64_t taps = std::max<int64_t>(1, s.fh * s.fw * s.oc);
   const int64_t max_chunks = std::clamp<int64_t>(kMaxPartialFloats / taps, 1, kMaxChunks);
-  const int64_t per = std::max({int64_t{1}, kChunkWork / work, (s.n + max_chunks - 1) / max_chunks});
+  const int64_t per = std::max({int64_t{1}, static_cast<int64_t>(kChunkWork / work),
+                                (s.n + max_chunks - 1) / max_chunks});
   return {per, (s.n + per - 1) / per};
 }
 

@@ -14,18 +14,21 @@ namespace {
 
 // A chunk is whole images of about kChunkWork window elements; below kParallelMin in all,
 // one thread (the loops stream memory at a few ns per element).
-constexpr int64_t kChunkWork = 32768;
-constexpr int64_t kParallelMin = 131072;
+constexpr double kChunkWork = 32768;
+constexpr double kParallelMin = 131072;
 
 const pool_detail::Kernels& kernels() { return TREINO_ISA_PICK(pool_detail::pool_kernels)(); }
 
 // fn(n0, n1) over chunks of whole images.
 template <class Fn>
 void for_image_chunks(const PoolShape& s, Fn&& fn) {
-  const int64_t work = std::max<int64_t>(1, s.oh * s.ow * s.c * s.fh * s.fw + s.h * s.w * s.c);
-  const int64_t per = std::max<int64_t>(1, kChunkWork / work);
+  // In double: a window may be far larger than the image it covers (with its padding).
+  const double work = std::max(1.0, double(s.oh * s.ow * s.c) *
+                                        double(std::min(s.fh, s.h) * std::min(s.fw, s.w)) +
+                                        double(s.h * s.w * s.c));
+  const int64_t per = std::max<int64_t>(1, static_cast<int64_t>(kChunkWork / work));
   const int64_t chunks = (s.n + per - 1) / per;
-  parallel_for_chunks(chunks, s.n * work >= kParallelMin, [&](int64_t ch) {
+  parallel_for_chunks(chunks, double(s.n) * work >= kParallelMin, [&](int64_t ch) {
     fn(ch * per, std::min(s.n, (ch + 1) * per));
   });
 }
