@@ -9,6 +9,7 @@ W2: dense 784-512-512-10, adam 0.001, batch 128, same data.
 W3: predict on the 60,000 samples with both models.
 W4: `import treino` vs `import torch` (fresh interpreters).
 W5 (and later model workloads): see bench/workloads.py; --only W5 runs it.
+W6, W7 (sequences: an embedding + LSTM classifier, addition-rnn): bench/workloads_seq.py.
 W1 variants (treino only, against plain W1 in the same worker): an L2 kernel regularizer
     on the hidden layer, batch normalization after it, a user's loss function written
     with tn ops (categorical cross-entropy on the softmax output), and the same layers
@@ -35,6 +36,9 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from workloads import MODEL_WORKLOADS  # noqa: E402
+from workloads_seq import SEQUENCE_WORKLOADS  # noqa: E402
+
+MODEL_WORKLOADS.update(SEQUENCE_WORKLOADS)
 
 N, D, C = 60000, 784, 10
 WORKLOADS = {"W1": ((32,), 0.01, False, 32), "W2": ((512, 512), 0.001, True, 128)}
