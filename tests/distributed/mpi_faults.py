@@ -16,6 +16,12 @@ if case == "alone":  # init() forgotten: each process warns that it trains alone
 tn.distributed.init(timeout=1 if case == "stuck" else 60)
 rank, size = tn.distributed.rank(), tn.distributed.size()
 
+
+def say(line):  # one write per line: the processes share the output pipe
+    sys.stdout.write(line + "\n")
+    sys.stdout.flush()
+
+
 if case == "stuck":
     if rank == 1:
         time.sleep(60)
@@ -30,10 +36,14 @@ odd.compile(optimizer="sgd", loss="categoricalCrossentropy")
 try:
     odd.fit(x, y, verbose=0)
 except ValueError as e:
-    print(f"rank {rank} refused: {e}", flush=True)
+    say(f"rank {rank} refused: {e}")
 m = model()
+try:  # other data on process 1
+    m.fit(x if rank == 0 else x[:39], y if rank == 0 else y[:39], verbose=0)
+except ValueError as e:
+    say(f"rank {rank} refused: {e}")
 m.fit(x, y, epochs=1, verbose=0)  # the processes still work together afterwards
-print(f"rank {rank} trained", flush=True)
+say(f"rank {rank} trained")
 
 
 def check(element):
@@ -47,7 +57,7 @@ start = time.monotonic()
 try:
     m.fit_dataset(ds.map(check).batch(4), epochs=50, verbose=0)
 except Exception as e:
-    print(f"rank {rank} stopped after {time.monotonic() - start:.2f} s: "
-          f"{type(e).__name__}: {e}", flush=True)
+    say(f"rank {rank} stopped after {time.monotonic() - start:.2f} s: "
+          f"{type(e).__name__}: {e}")
     raise
-print(f"rank {rank} was not stopped", flush=True)
+say(f"rank {rank} was not stopped")

@@ -15,6 +15,8 @@ def test_model_mismatch_then_bad_data_on_one_process():
                 f"'dense_Dense1/kernel' of shape [12, 16] (float32) on process 0 but "
                 f"'dense_Dense1/kernel' of shape [12, 15] (float32) on process 1: every "
                 f"process must build the same model") in out
+        assert (f"rank {r} refused: fit: the processes disagree: the training data differ "
+                f"(process 0 has 40 samples, process 1 39, and their values differ)") in out
         assert f"rank {r} trained" in out
         assert f"rank {r} was not stopped" not in out
     stops = {l.split()[1]: l for l in out.splitlines() if " stopped after " in l}

@@ -78,6 +78,7 @@ class Context:
         self._what = what
         self._deadline = time.monotonic() + self.timeout
         start = time.perf_counter()
+        self._later = [m for m in self._later if m[0] >= self.call]
         try:
             while True:
                 for call, source, text in self._later:

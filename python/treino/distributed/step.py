@@ -138,6 +138,8 @@ class StepSync:
                 return hit[1], grads
             base = flat_base(grads, self.reserve)
             if base is not None:
+                if len(self._flat) >= 16:  # programs captured again: forget old buffers
+                    self._flat.clear()
                 self._flat[id(grads[0])] = (grads[0], base)
                 return base, grads
         buf, views = self.own_buffer(tuple(g.shape for g in grads))

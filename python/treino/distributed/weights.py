@@ -55,9 +55,16 @@ def difference(every, fn):
                         f"but {nb!r} of shape {_shape(sb)} ({tb}) on process {rank}: every "
                         f"process must build the same model")
         for key in sorted(set(first) | set(d)):
-            if key != "weights" and first.get(key) != d.get(key):
-                return (f"{key} differs: {first.get(key)!r} on process 0, {d.get(key)!r} on "
-                        f"process {rank}")
+            a, b = first.get(key), d.get(key)
+            if key == "weights" or a == b:
+                continue
+            if key == "data":
+                return (f"the training data differ (process 0 has {a[0][0][0]} samples, "
+                        f"process {rank} {b[0][0][0]}, and their values differ): fit takes "
+                        f"the same full arrays on every process and gives each its part of "
+                        f"every batch (to train each process on data of its own, use "
+                        f"fit_dataset with dataset.shard)")
+            return f"{key} differs: {a!r} on process 0, {b!r} on process {rank}"
     return None
 
 
