@@ -3,6 +3,7 @@ P processes (mpiexec -n P, over loopback / shared memory) with T / P threads eac
 
     python bench/bench_distributed.py [--processes 2] [--threads 2] [--epochs 2]
                                       [--rounds 3] [--samples 60000]
+    python bench/bench_distributed.py --cost-model STEP_MS
 
 W2 is bench_train.py's: dense 784-512-512-10 (relu, softmax), adam 0.001, categorical
 cross-entropy + accuracy, MNIST-shaped synthetic samples, shuffled. Rows:
@@ -17,6 +18,13 @@ over the steps), and the throughput ratio to the baseline. Every measurement run
 fresh processes (`--worker`); the configurations take turns round after round, so they
 share the machine's noisy periods alike; the table shows medians over the rounds. Needs
 mpi4py and mpiexec (pip install 'treino[mpi]').
+
+--cost-model STEP_MS prints, on paper, the ring all-reduce's cost for W2's gradients
+(2 (N - 1) / N x bytes / link bandwidth, plus 2 (N - 1) link latencies) on N = 2..64
+processes over 10 and 100 Gbit/s links, against STEP_MS, the measured time of one step
+on a process's batch of 128: the weak-scaling efficiency (each process keeps its batch)
+and the speedup of a fixed global batch of 128 split N ways (the step time taken as
+STEP_MS / N, which small batches only make worse), where scaling stops.
 """
 import argparse
 import json
@@ -31,6 +39,24 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_train import C, synthetic, treino_model  # noqa: E402
 
 HIDDEN, LR = (512, 512), 0.001
+W2_PARAMS = 784 * 512 + 512 + 512 * 512 + 512 + 512 * C + C
+LINKS = (("10 Gbit/s", 10e9 / 8, 25e-6), ("100 Gbit/s", 100e9 / 8, 3e-6))  # bytes/s, latency
+
+
+def cost_model(step_ms):
+    grad_bytes = 4 * W2_PARAMS
+    print(f"W2 gradients: {W2_PARAMS} floats = {grad_bytes / 1e6:.2f} MB; measured step "
+          f"{step_ms:.2f} ms per process batch of 128")
+    for link, bandwidth, latency in LINKS:
+        print(f"\n{link} (latency {latency * 1e6:g} us)")
+        print(f"{'N':>3s} {'allreduce ms':>13s} {'weak: efficiency':>17s} "
+              f"{'speedup':>8s} {'global 128: step ms':>20s} {'speedup':>8s}")
+        for n in (2, 4, 8, 16, 32, 64):
+            reduce_ms = (2 * (n - 1) / n * grad_bytes / bandwidth + 2 * (n - 1) * latency) * 1e3
+            weak = step_ms / (step_ms + reduce_ms)
+            split = step_ms / n + reduce_ms
+            print(f"{n:3d} {reduce_ms:13.2f} {weak:17.2f} {n * weak:8.1f} {split:20.2f} "
+                  f"{step_ms / split:8.1f}")
 
 
 def worker(per_process_batch, epochs, samples):
@@ -77,8 +103,11 @@ def main():
     ap.add_argument("--epochs", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--samples", type=int, default=60000)
+    ap.add_argument("--cost-model", type=float, metavar="STEP_MS")
     ap.add_argument("--worker", type=int, metavar="BATCH", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    if args.cost_model:
+        return cost_model(args.cost_model)
     if args.worker:
         return worker(args.worker, args.epochs, args.samples)
     args.mpiexec = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or \

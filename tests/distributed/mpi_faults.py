@@ -58,6 +58,6 @@ try:
     m.fit_dataset(ds.map(check).batch(4), epochs=50, verbose=0)
 except Exception as e:
     say(f"rank {rank} stopped after {time.monotonic() - start:.2f} s: "
-          f"{type(e).__name__}: {e}")
+        f"{type(e).__name__}: {e}")
     raise
 say(f"rank {rank} was not stopped")

@@ -2,11 +2,10 @@
 against one process training on the global batch (the same data, seeds and initial
 weights, computed here): weights the same on both processes bit for bit and equal to
 the one-process run to float32 rounding; logs, history, validation and evaluate the
-global values; the replayed step bit-identical to the eager one, to a second run and
-to a second job;
-a stop asked by one process stops both after the same batch; train_on_batch and a
-core-API loop with DistributedOptimizer; allreduce and broadcast_weights; only process
-0 prints and writes files."""
+global values; the replayed step bit-identical to the eager one, to a second run and to
+a second job; a stop asked by one process stops both after the same batch;
+train_on_batch and a core-API loop with DistributedOptimizer; allreduce and
+broadcast_weights; only process 0 prints and writes files."""
 import pickle
 
 import numpy as np
