@@ -1,6 +1,7 @@
-"""Where the time of one training step goes (bench_train.py's W1 and W2 models, fit).
+"""Where the time of one training step goes (bench_train.py's W1 and W2 models, and W5,
+the mnist convnet of bench/workloads.py, fit).
 
-    python bench/bench_step.py [--workload W1] [--epochs 3] [--threads 1,2]
+    python bench/bench_step.py [--workload W1|W2|W5] [--epochs 3] [--threads 1,2]
 
 Runs fit epochs with every native call of the step timed (a wrapper around the kernel
 module; it adds about 0.2 us per call) and prints, per step, the median over epochs of
@@ -17,12 +18,17 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_train import WORKLOADS, synthetic, treino_model  # noqa: E402
+from workloads import W5_BATCH, w5_data, w5_model  # noqa: E402
 
 import treino as tn  # noqa: E402
 from treino import _kernels  # noqa: E402
 
 TIMED = {"gather_rows", "dense_forward", "dense_backward", "softmax_cross_entropy",
-         "reduce_mean", "sgd_update", "adam_update"}
+         "reduce_mean", "sgd_update", "adam_update", "rmsprop_update", "conv2d_forward",
+         "conv2d_backward", "max_pool_forward", "max_pool_backward"}
+# Kernels labelled by their weight's shape and activation: name -> (weight arg, act arg).
+_WEIGHTED = {"dense_forward": (1, 3), "dense_backward": (2, 4), "conv2d_forward": (1, 6),
+             "conv2d_backward": (2, 7)}
 
 
 class Timed:
@@ -35,13 +41,14 @@ class Timed:
         self._labels = {}
 
     def _label(self, name, a):
-        if name not in ("dense_forward", "dense_backward"):
+        if name not in _WEIGHTED:
             return name
-        w = a[1] if name == "dense_forward" else a[2]
+        wi, ai = _WEIGHTED[name]
+        w = a[wi]
         key = (name, id(w))
         label = self._labels.get(key)
         if label is None:
-            act = a[3] if name == "dense_forward" else a[4]
+            act = a[ai] if len(a) > ai else "linear"
             label = self._labels[key] = f"{name} {act} w{w.shape}"
         return label
 
@@ -62,14 +69,18 @@ class Timed:
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--workload", default="W1", choices=sorted(WORKLOADS))
+    ap.add_argument("--workload", default="W1", choices=sorted(WORKLOADS) + ["W5"])
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--threads", default="1,2")
     args = ap.parse_args()
-    hidden, lr, adam, batch = WORKLOADS[args.workload]
-    x, y, _ = synthetic()
     tn.set_seed(0)
-    model = treino_model(tn, hidden, tn.train.adam(lr) if adam else tn.train.sgd(lr))
+    if args.workload == "W5":
+        x, y, _ = w5_data()
+        batch, model = W5_BATCH, w5_model(tn)
+    else:
+        hidden, lr, adam, batch = WORKLOADS[args.workload]
+        x, y, _ = synthetic()
+        model = treino_model(tn, hidden, tn.train.adam(lr) if adam else tn.train.sgd(lr))
     model.fit(x, y, batch_size=batch, epochs=1, verbose=0)  # warm-up
     steps = -(-x.shape[0] // batch)
     timed = Timed()

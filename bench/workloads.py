@@ -22,7 +22,8 @@ def w5_data(seed=0):
     return x, np.eye(10, dtype=np.float32)[labels], labels
 
 
-def w5_treino(tn):
+def w5_model(tn):
+    """The W5 model in treino, compiled."""
     model = tn.sequential([
         tn.layers.conv2d(input_shape=[28, 28, 1], kernel_size=3, filters=16, activation="relu"),
         tn.layers.max_pooling2d(pool_size=2, strides=2),
@@ -34,6 +35,11 @@ def w5_treino(tn):
         tn.layers.dense(units=10, activation="softmax")])
     model.compile(optimizer=tn.train.rmsprop(0.001), loss="categoricalCrossentropy",
                   metrics=["accuracy"])
+    return model
+
+
+def w5_treino(tn):
+    model = w5_model(tn)
     x, y, _ = w5_data()
     return lambda: model.fit(x, y, batch_size=W5_BATCH, epochs=1, verbose=0)
 
