@@ -1,5 +1,5 @@
 // treino_bench: GFLOP/s of sgemm and GB/s of the elementwise kernels.
-// Usage: treino_bench [gemm|elementwise|dense|conv|all]   (TREINO_CPU_ISA and OMP_NUM_THREADS apply)
+// Usage: treino_bench [gemm|elementwise|dense|conv|rnn|all]   (TREINO_CPU_ISA and OMP_NUM_THREADS apply)
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,9 +26,10 @@ int main(int argc, char** argv) {
   if (what == "elementwise" || what == "all") bench::run_elementwise(argc, argv);
   if (what == "dense" || what == "all") bench::run_dense(argc, argv);
   if (what == "conv" || what == "all") bench::run_conv(argc, argv);
+  if (what == "rnn" || what == "all") bench::run_rnn(argc, argv);
   if (what != "gemm" && what != "elementwise" && what != "dense" && what != "conv" &&
-      what != "all") {
-    std::fprintf(stderr, "usage: treino_bench [gemm|elementwise|dense|conv|all]\n");
+      what != "rnn" && what != "all") {
+    std::fprintf(stderr, "usage: treino_bench [gemm|elementwise|dense|conv|rnn|all]\n");
     return 2;
   }
   return 0;

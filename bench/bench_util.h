@@ -68,5 +68,6 @@ void run_gemm(int argc, char** argv);
 void run_elementwise(int argc, char** argv);
 void run_dense(int argc, char** argv);
 void run_conv(int argc, char** argv);
+void run_rnn(int argc, char** argv);
 
 }  // namespace treino::bench

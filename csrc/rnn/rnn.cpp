@@ -2,13 +2,16 @@
 // weight gradients as whole-sequence GEMMs, the recurrence as one parallel region in which
 // each thread runs every time step on its own batch rows.
 //
-// Workspace (floats, in this order; [b, t] rows are indexed by input time t(s), [b, s]
-// rows by step s):
-//   Z   (B, T, G*U) [b, t]  x W + b, then the activated gates; the backward turns them
-//                           into the gate gradients dZ in place
-//   HM  (B, T, U)   [b, t]  hm, the recurrent input of the step (the A of dR = HM^T dZ)
-//   LSTM: C (B, T, U) [b, s] cell states, AC (B, T, U) [b, s] act(c), C0 (B, U)
-//   GRU:  E (B, T, U) [b, t] r hm (reset_after = false) or hm R_h + b'_h (true); the
+// The workspace is time-major, so that a step's rows are one contiguous block: the
+// per-step products read and write whole cache lines (a (B, T, .) layout puts a step's
+// rows a multiple of 4 KiB apart, where they evict each other from L1). Floats, in order;
+// [t] blocks are indexed by input time t(s), [s] blocks by step s:
+//   XT  (T, B, I)            x transposed (the A of dW = XT^T dZ); dx's scratch at the end
+//   Z   (T, B, G*U)    [t]   x W + b, then the activated gates; the backward turns them
+//                            into the gate gradients dZ in place
+//   HM  (T, B, U)      [t]   hm, the recurrent input of the step (the A of dR = HM^T dZ)
+//   LSTM: C (T, B, U) [s] cell states, AC (T, B, U) [s] act(c), C0 (B, U)
+//   GRU:  E (T, B, U) [t] r hm (reset_after = false) or hm R_h + b'_h (true); the
 //         backward of reset_after overwrites it with the gradient of r (hm R_h + b'_h)
 #include <algorithm>
 #include <cstring>
@@ -83,14 +86,15 @@ void for_row_blocks(const KernelSet& ks, int64_t B, Fn&& fn) {
 
 struct Layout {
   int64_t B, T, I, U, GU, BT;
-  float *Z, *HM, *C, *AC, *C0, *E;
+  float *XT, *Z, *HM, *C, *AC, *C0, *E;
 };
 
 Layout layout(RnnCell cell, const RnnDims& d, float* ws) {
   Layout l{d.B, d.T, d.I, d.U, rnn_gates(cell) * d.U, d.B * d.T,
-           nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
+           nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr};
   const int64_t btu = l.BT * l.U;
-  l.Z = ws;
+  l.XT = ws;
+  l.Z = l.XT + l.BT * l.I;
   l.HM = l.Z + l.BT * l.GU;
   if (cell == RnnCell::Lstm) {
     l.C = l.HM + btu;
@@ -100,6 +104,21 @@ Layout layout(RnnCell cell, const RnnDims& d, float* ws) {
     l.E = l.HM + btu;
   }
   return l;
+}
+
+// dst[b, t, :] = src[t, b, :] (to_batch) or dst[t, b, :] = src[b, t, :], rows of W floats.
+void transpose_bt(const float* src, float* dst, int64_t B, int64_t T, int64_t W,
+                  bool to_batch) {
+  const int64_t chunks = std::min<int64_t>(T, 64);
+  parallel_for_chunks(chunks, B * T * W >= (int64_t{1} << 16), [&](int64_t c) {
+    for (int64_t t = T * c / chunks; t < T * (c + 1) / chunks; ++t) {
+      for (int64_t b = 0; b < B; ++b) {
+        const float* from = to_batch ? src + (t * B + b) * W : src + (b * T + t) * W;
+        float* to = to_batch ? dst + (b * T + t) * W : dst + (t * B + b) * W;
+        std::memcpy(to, from, static_cast<size_t>(W) * sizeof(float));
+      }
+    }
+  });
 }
 
 }  // namespace
@@ -135,7 +154,7 @@ int rnn_gates(RnnCell cell) {
 
 int64_t rnn_workspace_floats(RnnCell cell, const RnnDims& d) {
   const int64_t bt = d.B * d.T;
-  int64_t n = bt * rnn_gates(cell) * d.U + bt * d.U;
+  int64_t n = bt * d.I + bt * rnn_gates(cell) * d.U + bt * d.U;
   if (cell == RnnCell::Lstm) n += 2 * bt * d.U + d.B * d.U;
   if (cell == RnnCell::Gru || cell == RnnCell::GruResetAfter) n += bt * d.U;
   return n;
@@ -146,21 +165,20 @@ void rnn_forward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool 
                  const float* h0, const float* c0, const float* mask, const float* rmask,
                  float* hseq, float* h_last, float* c_last, float* ws) {
   const Layout L = layout(cell, d, ws);
-  const int64_t B = L.B, T = L.T, U = L.U, GU = L.GU, TU = T * U, TGU = T * GU;
+  const int64_t B = L.B, T = L.T, U = L.U, GU = L.GU, TU = T * U, BU = B * U, BGU = B * GU;
   if (B == 0 || T == 0) return;
   const KernelSet& ks = gemm::kernel_set();
   const rnn_detail::Kernels& K = row_kernels();
 
-  // Z = x W + b for every (b, t) at once.
-  if (b) {
-    for (int64_t r = 0; r < L.BT; ++r) std::memcpy(L.Z + r * GU, b, GU * sizeof(float));
-  }
-  sgemm(false, false, L.BT, GU, L.I, 1.f, x, L.I, W, GU, b ? 1.f : 0.f, L.Z, GU);
+  // Z = x W for every (t, b) at once; each step adds b to its rows while they are in
+  // cache (filling the whole Z with b first would cost a pass over memory).
+  transpose_bt(x, L.XT, B, T, L.I, false);
+  sgemm(false, false, L.BT, GU, L.I, 1.f, L.XT, L.I, W, GU, 0.f, L.Z, GU);
 
   std::vector<float> zeros;
-  if (!h0 || (cell == RnnCell::Lstm && !c0)) zeros.assign(B * U, 0.f);
+  if (!h0 || (cell == RnnCell::Lstm && !c0)) zeros.assign(BU, 0.f);
   if (!h0) h0 = zeros.data();
-  if (cell == RnnCell::Lstm) std::memcpy(L.C0, c0 ? c0 : zeros.data(), B * U * sizeof(float));
+  if (cell == RnnCell::Lstm) std::memcpy(L.C0, c0 ? c0 : zeros.data(), BU * sizeof(float));
 
   const bool gru_rb = cell == RnnCell::Gru;
   // GRU reset_after = false needs r before the candidate's product: R in two parts.
@@ -174,10 +192,10 @@ void rnn_forward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool 
       const int64_t t = reverse ? T - 1 - s : s;
       const float* hp = s == 0 ? h0 + r0 * U : hseq + r0 * TU + (s - 1) * U;
       const int64_t ldhp = s == 0 ? U : TU;
-      float* hm = L.HM + r0 * TU + t * U;
+      float* hm = L.HM + t * BU + r0 * U;
       for (int64_t r = 0; r < n; ++r) {
         const float* src = hp + r * ldhp;
-        float* dst = hm + r * TU;
+        float* dst = hm + r * U;
         if (rmask) {
           const float* m = rmask + (r0 + r) * U;
           for (int64_t u = 0; u < U; ++u) dst[u] = src[u] * m[u];
@@ -185,36 +203,41 @@ void rnn_forward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool 
           std::memcpy(dst, src, U * sizeof(float));
         }
       }
-      float* z = L.Z + r0 * TGU + t * GU;
+      float* z = L.Z + t * BGU + r0 * GU;
       float* h = hseq + r0 * TU + s * U;
       const float* keep = mask ? mask + r0 * T + t : nullptr;
+      if (b) {
+        for (int64_t r = 0; r < n; ++r) {
+          for (int64_t j = 0; j < GU; ++j) z[r * GU + j] += b[j];
+        }
+      }
       switch (cell) {
         case RnnCell::Simple:
-          gemm_rows(ks, n, PR, hm, TU, z, TGU, 1.f);
-          K.simple_fwd(act, n, U, z, TGU, hp, ldhp, keep, T, h, TU);
+          gemm_rows(ks, n, PR, hm, U, z, GU, 1.f);
+          K.simple_fwd(act, n, U, z, GU, hp, ldhp, keep, T, h, TU);
           break;
         case RnnCell::Lstm: {
-          const float* cp = s == 0 ? L.C0 + r0 * U : L.C + r0 * TU + (s - 1) * U;
-          gemm_rows(ks, n, PR, hm, TU, z, TGU, 1.f);
-          K.lstm_fwd(act, rec, n, U, z, TGU, hp, ldhp, cp, s == 0 ? U : TU, keep, T,
-                     L.C + r0 * TU + s * U, L.AC + r0 * TU + s * U, h, TU);
+          const float* cp = s == 0 ? L.C0 + r0 * U : L.C + (s - 1) * BU + r0 * U;
+          gemm_rows(ks, n, PR, hm, U, z, GU, 1.f);
+          K.lstm_fwd(act, rec, n, U, z, GU, hp, ldhp, cp, U, keep, T, L.C + s * BU + r0 * U,
+                     L.AC + s * BU + r0 * U, U, h, TU);
           break;
         }
         case RnnCell::Gru: {
-          float* rh = L.E + r0 * TU + t * U;
-          gemm_rows(ks, n, PR, hm, TU, z, TGU, 1.f);
-          K.gru_fwd_zr(rec, n, U, z, TGU, hm, TU, rh, TU);
-          gemm_rows(ks, n, PRh, rh, TU, z + 2 * U, TGU, 1.f);
-          K.gru_fwd_h(act, n, U, z, TGU, hm, TU, hp, ldhp, keep, T, h, TU);
+          float* rh = L.E + t * BU + r0 * U;
+          gemm_rows(ks, n, PR, hm, U, z, GU, 1.f);
+          K.gru_fwd_zr(rec, n, U, z, GU, hm, U, rh, U);
+          gemm_rows(ks, n, PRh, rh, U, z + 2 * U, GU, 1.f);
+          K.gru_fwd_h(act, n, U, z, GU, hm, U, hp, ldhp, keep, T, h, TU);
           break;
         }
         case RnnCell::GruResetAfter: {
           if (b_rec) {
             for (int64_t r = 0; r < n; ++r) std::memcpy(&recur[r * GU], b_rec, GU * sizeof(float));
           }
-          gemm_rows(ks, n, PR, hm, TU, recur.data(), GU, b_rec ? 1.f : 0.f);
-          K.gru_ra_fwd(act, rec, n, U, z, TGU, recur.data(), hm, TU, hp, ldhp, keep, T,
-                       L.E + r0 * TU + t * U, TU, h, TU);
+          gemm_rows(ks, n, PR, hm, U, recur.data(), GU, b_rec ? 1.f : 0.f);
+          K.gru_ra_fwd(act, rec, n, U, z, GU, recur.data(), hm, U, hp, ldhp, keep, T,
+                       L.E + t * BU + r0 * U, U, h, TU);
           break;
         }
       }
@@ -223,17 +246,17 @@ void rnn_forward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool 
 
   for (int64_t r = 0; r < B; ++r) {
     std::memcpy(h_last + r * U, hseq + r * TU + (T - 1) * U, U * sizeof(float));
-    if (c_last) std::memcpy(c_last + r * U, L.C + r * TU + (T - 1) * U, U * sizeof(float));
   }
+  if (c_last) std::memcpy(c_last, L.C + (T - 1) * BU, BU * sizeof(float));
 }
 
 void rnn_backward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool reverse,
-                  const float* x, const float* W, const float* R, const float* mask,
+                  const float* W, const float* R, const float* mask,
                   const float* rmask, const float* dhseq,
                   const float* dh_last, const float* dc_last, float* ws, float* dx, float* dW,
                   float* dR, float* db, float* dh0, float* dc0) {
   const Layout L = layout(cell, d, ws);
-  const int64_t B = L.B, T = L.T, U = L.U, GU = L.GU, TU = T * U, TGU = T * GU;
+  const int64_t B = L.B, T = L.T, U = L.U, GU = L.GU, TU = T * U, BU = B * U, BGU = B * GU;
   const KernelSet& ks = gemm::kernel_set();
   const rnn_detail::Kernels& K = row_kernels();
   const bool gru = cell == RnnCell::Gru || cell == RnnCell::GruResetAfter;
@@ -263,32 +286,32 @@ void rnn_backward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool
         } else {
           std::memcpy(DT, DH, n * U * sizeof(float));
         }
-        float* z = L.Z + r0 * TGU + t * GU;
-        const float* hm = L.HM + r0 * TU + t * U;
+        float* z = L.Z + t * BGU + r0 * GU;
+        const float* hm = L.HM + t * BU + r0 * U;
         const float* keep = mask ? mask + r0 * T + t : nullptr;
         switch (cell) {
           case RnnCell::Simple:
-            K.simple_bwd(act, n, U, z, TGU, DT, keep, T);
-            gemm_rows(ks, n, PRT, z, TGU, DHM, U, 0.f);
+            K.simple_bwd(act, n, U, z, GU, DT, keep, T);
+            gemm_rows(ks, n, PRT, z, GU, DHM, U, 0.f);
             break;
           case RnnCell::Lstm: {
-            const float* cp = s == 0 ? L.C0 + r0 * U : L.C + r0 * TU + (s - 1) * U;
-            K.lstm_bwd(act, rec, n, U, z, TGU, cp, s == 0 ? U : TU, L.AC + r0 * TU + s * U,
-                       TU, DT, DC, keep, T, S);
-            gemm_rows(ks, n, PRT, z, TGU, DHM, U, 0.f);
+            const float* cp = s == 0 ? L.C0 + r0 * U : L.C + (s - 1) * BU + r0 * U;
+            K.lstm_bwd(act, rec, n, U, z, GU, cp, U, L.AC + s * BU + r0 * U, U, DT, DC, keep,
+                       T, S);
+            gemm_rows(ks, n, PRT, z, GU, DHM, U, 0.f);
             break;
           }
           case RnnCell::Gru:
-            K.gru_bwd_a(act, rec, n, U, z, TGU, hm, TU, DT, DHM, keep, T, S);
-            gemm_rows(ks, n, PRhT, z + 2 * U, TGU, DRH, U, 0.f);
-            K.gru_bwd_b(rec, n, U, z, TGU, hm, TU, DRH, DHM, keep, T, S);
-            gemm_rows(ks, n, PRT, z, TGU, DHM, U, 1.f);
+            K.gru_bwd_a(act, rec, n, U, z, GU, hm, U, DT, DHM, keep, T, S);
+            gemm_rows(ks, n, PRhT, z + 2 * U, GU, DRH, U, 0.f);
+            K.gru_bwd_b(rec, n, U, z, GU, hm, U, DRH, DHM, keep, T, S);
+            gemm_rows(ks, n, PRT, z, GU, DHM, U, 1.f);
             break;
           case RnnCell::GruResetAfter: {
-            float* e = L.E + r0 * TU + t * U;
-            K.gru_ra_bwd(act, rec, n, U, z, TGU, hm, TU, e, TU, DT, DHM, keep, T, S);
-            gemm_rows(ks, n, PRT, z, TGU, DHM, U, 1.f);
-            gemm_rows(ks, n, PRhT, e, TU, DHM, U, 1.f);
+            float* e = L.E + t * BU + r0 * U;
+            K.gru_ra_bwd(act, rec, n, U, z, GU, hm, U, e, U, DT, DHM, keep, T, S);
+            gemm_rows(ks, n, PRT, z, GU, DHM, U, 1.f);
+            gemm_rows(ks, n, PRhT, e, U, DHM, U, 1.f);
             break;
           }
         }
@@ -311,9 +334,9 @@ void rnn_backward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool
     });
   }
 
-  // The weight gradients over every (b, t) at once. Masked steps left zero rows in Z.
+  // The weight gradients over every (t, b) at once. Masked steps left zero rows in Z.
   const int64_t BT = L.BT;
-  if (dW) sgemm(true, false, L.I, GU, BT, 1.f, x, L.I, L.Z, GU, 0.f, dW, GU);
+  if (dW) sgemm(true, false, L.I, GU, BT, 1.f, L.XT, L.I, L.Z, GU, 0.f, dW, GU);
   if (dR) {
     if (!gru) {
       sgemm(true, false, U, GU, BT, 1.f, L.HM, U, L.Z, GU, 0.f, dR, GU);
@@ -333,7 +356,10 @@ void rnn_backward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool
       column_sum(L.E, BT, U, db + GU + 2 * U);
     }
   }
-  if (dx) sgemm(false, true, BT, L.I, GU, 1.f, L.Z, GU, W, GU, 0.f, dx, L.I);
+  if (dx) {  // dx^T = dZ W^T, time-major in XT's place (dW has read XT), then transposed
+    sgemm(false, true, BT, L.I, GU, 1.f, L.Z, GU, W, GU, 0.f, L.XT, L.I);
+    transpose_bt(L.XT, dx, B, T, L.I, true);
+  }
 }
 
 }  // namespace treino

@@ -66,7 +66,7 @@ void rnn_forward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool 
 // gradient). The workspace is consumed (overwritten by the gate gradients). Outputs
 // (overwritten) may be null when not wanted: dx (B,T,I), dW, dR, db, dh0, dc0.
 void rnn_backward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool reverse,
-                  const float* x, const float* W, const float* R, const float* mask,
+                  const float* W, const float* R, const float* mask,
                   const float* rmask, const float* dhseq,
                   const float* dh_last, const float* dc_last, float* ws, float* dx, float* dW,
                   float* dR, float* db, float* dh0, float* dc0);

@@ -126,13 +126,14 @@ void simple_bwd_k(GateAct act, int64_t n, int64_t U, float* z, int64_t ldz, cons
 
 void lstm_fwd_k(GateAct act, GateAct rec, int64_t n, int64_t U, float* z, int64_t ldz,
                 const float* hprev, int64_t ldhp, const float* cprev, int64_t ldcp,
-                const float* keep, int64_t ldk, float* c, float* ac, float* h, int64_t ldo) {
+                const float* keep, int64_t ldk, float* c, float* ac, int64_t ldc, float* h,
+                int64_t ldh) {
   for (int64_t r = 0; r < n; ++r) {
     float* zr = z + r * ldz;
     const float* cp = cprev + r * ldcp;
-    float* cr = c + r * ldo;
-    float* acr = ac + r * ldo;
-    float* hr = h + r * ldo;
+    float* cr = c + r * ldc;
+    float* acr = ac + r * ldc;
+    float* hr = h + r * ldh;
     if (!kept(keep, ldk, r)) {
       copy_row(hprev + r * ldhp, hr, U);
       copy_row(cp, cr, U);
@@ -157,7 +158,7 @@ void lstm_fwd_k(GateAct act, GateAct rec, int64_t n, int64_t U, float* z, int64_
 }
 
 void lstm_bwd_k(GateAct act, GateAct rec, int64_t n, int64_t U, float* z, int64_t ldz,
-                const float* cprev, int64_t ldcp, const float* ac, int64_t ldo,
+                const float* cprev, int64_t ldcp, const float* ac, int64_t ldac,
                 const float* dh, float* dc, const float* keep, int64_t ldk, float* scratch) {
   float* D = scratch;  // gate derivatives [i f g o] then act'(c)
   for (int64_t r = 0; r < n; ++r) {
@@ -167,7 +168,7 @@ void lstm_bwd_k(GateAct act, GateAct rec, int64_t n, int64_t U, float* z, int64_
       continue;
     }
     const float* cp = cprev + r * ldcp;
-    const float* acr = ac + r * ldo;
+    const float* acr = ac + r * ldac;
     const float* g = dh + r * U;
     float* dcr = dc + r * U;
     act_deriv(rec, zr, D, 2 * U);

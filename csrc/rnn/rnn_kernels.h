@@ -2,8 +2,8 @@
 // by rnn_ref.cpp, rnn_avx2.cpp and rnn_avx512.cpp) and the driver's view of them.
 //
 // A row kernel handles n batch rows of ONE time step, every array row-major with the row
-// strides given (the driver passes views into (B, T, .) buffers, so a row stride is T
-// times the row length). `keep` (stride ldk) is the sequence mask of those rows at this
+// strides given (the driver's buffers are time-major, so most rows are contiguous; the
+// outputs h and the masks are views into (B, T, .) arrays, a row stride of T rows). `keep` (stride ldk) is the sequence mask of those rows at this
 // step, or null for "all kept". `scratch` holds at least 5 * U floats. Gate blocks in a
 // z row follow the weight layout: LSTM [i f g o], GRU [z r h], each U wide.
 //
@@ -36,10 +36,10 @@ struct Kernels {
                      const float* dh, const float* keep, int64_t ldk);
   void (*lstm_fwd)(GateAct act, GateAct rec, int64_t n, int64_t U, float* z, int64_t ldz,
                    const float* hprev, int64_t ldhp, const float* cprev, int64_t ldcp,
-                   const float* keep, int64_t ldk, float* c, float* ac, float* h,
-                   int64_t ldo);
+                   const float* keep, int64_t ldk, float* c, float* ac, int64_t ldc,
+                   float* h, int64_t ldh);
   void (*lstm_bwd)(GateAct act, GateAct rec, int64_t n, int64_t U, float* z, int64_t ldz,
-                   const float* cprev, int64_t ldcp, const float* ac, int64_t ldo,
+                   const float* cprev, int64_t ldcp, const float* ac, int64_t ldac,
                    const float* dh, float* dc, const float* keep, int64_t ldk, float* scratch);
   void (*gru_fwd_zr)(GateAct rec, int64_t n, int64_t U, float* z, int64_t ldz,
                      const float* hm, int64_t ldhm, float* rh, int64_t ldrh);
