@@ -97,7 +97,8 @@ void register_rnn(py::module_& m) {
   m.def("rnn_forward", [](const std::string& cell_name, py::handle x_, py::handle w_,
                           py::handle r_, py::handle b_, py::handle h0_, py::handle c0_,
                           py::handle mask_, py::handle rmask_, bool go_backwards,
-                          const std::string& act_name, const std::string& rec_name) {
+                          const std::string& act_name, const std::string& rec_name,
+                          py::handle ws_) {
     Args a("rnn_forward");
     RnnArgs ra = rnn_args(a, cell_name, x_, w_, r_, mask_, rmask_);
     const GateAct act = act_arg(a.fn(), "activation", act_name);
@@ -115,7 +116,8 @@ void register_rnn(py::module_& m) {
     F32 hseq = new_f32(a.fn(), "hseq", {d.B, d.T, d.U});
     F32 h_last = new_f32(a.fn(), "h_last", {d.B, d.U});
     F32 c_last = lstm ? new_f32(a.fn(), "c_last", {d.B, d.U}) : absent();
-    F32 ws = new_f32(a.fn(), "workspace", {rnn_workspace_floats(ra.cell, d)});
+    F32 ws = a.out("workspace", ws_, {rnn_workspace_floats(ra.cell, d)});
+    a.disjoint();
     const float* xp = ra.x.data();
     const float* wp = ra.w.data();
     const float* rp = ra.r.data();
@@ -138,16 +140,18 @@ void register_rnn(py::module_& m) {
      py::arg("h0") = py::none(), py::arg("c0") = py::none(), py::arg("mask") = py::none(),
      py::arg("rmask") = py::none(), py::arg("go_backwards") = false,
      py::arg("activation") = "tanh", py::arg("recurrent_activation") = "hardSigmoid",
+     py::arg("workspace") = py::none(),
      "rnn_forward(cell, x, w, r, b=None, h0=None, c0=None, mask=None, rmask=None, "
-     "go_backwards=False, activation='tanh', recurrent_activation='hardSigmoid') -> "
-     "(hseq, h_last, c_last or None, workspace)\n\n"
+     "go_backwards=False, activation='tanh', recurrent_activation='hardSigmoid', "
+     "workspace=None) -> (hseq, h_last, c_last or None, workspace)\n\n"
      "A whole sequence through one recurrent cell ('simple_rnn', 'lstm', 'gru' or "
      "'gru_reset_after'; equations in csrc/rnn/rnn.h). x (B, T, I), w (I, G*U), r (U, G*U), "
      "b (G*U,) or (2, G*U) for gru_reset_after, h0 / c0 (B, U) or None (zeros; c0 for lstm "
      "only), mask (B, T) (0 = skip the step) and rmask (B, U) (recurrent dropout) or None; "
      "all float32 C-contiguous, T >= 1. Returns new arrays: the outputs hseq (B, T, U) in "
      "processing order, the final h and c (B, U), and the workspace that rnn_backward "
-     "consumes.");
+     "consumes: a new float32 array, or `workspace` (of the size a previous call returned, "
+     "overwritten) to reuse one.");
 
   m.def("rnn_backward", [](const std::string& cell_name, py::handle x_, py::handle w_,
                            py::handle r_, py::handle mask_, py::handle rmask_, py::handle ws_,

@@ -91,6 +91,10 @@ def recurrent(cell, x, kernel, recurrent_kernel, bias=None, initial_state=None, 
         i_m = len(inputs)
         inputs.append(mask)
     n_in = len(inputs)
+    # Workspaces a backward has finished with, by input shape: a replayed step reuses the
+    # previous step's (tens of MB for a long sequence; a fresh one costs a page fault per
+    # 4 KiB every step).
+    spare = {}
 
     def core(*arrays):
         xd, wd, rd = arrays[0], arrays[1], arrays[2]
@@ -103,11 +107,12 @@ def recurrent(cell, x, kernel, recurrent_kernel, bias=None, initial_state=None, 
         dmask = _dropout_mask((B, I), dropout) if dropout else None
         rmask = _dropout_mask((B, U), recurrent_dropout) if recurrent_dropout else None
         xin = xd * dmask[:, None, :] if dmask is not None else xd
+        pool = spare.setdefault((xd.shape, U), [])
 
-        def forward():
+        def forward(buffer=None):
             return K.rnn_forward(cell, xin, wd, rd, bd, h0, c0, md, rmask, go_backwards,
-                                 activation, recurrent_activation)
-        hseq, h_last, c_last, ws = forward()
+                                 activation, recurrent_activation, buffer)
+        hseq, h_last, c_last, ws = forward(pool.pop() if pool else None)
         saved = [ws]
 
         def backward(dys, needs, out=None):
@@ -124,6 +129,8 @@ def recurrent(cell, x, kernel, recurrent_kernel, bias=None, initial_state=None, 
                 need_dh0=i_h is not None and needs[i_h],
                 need_dc0=i_c is not None and needs[i_c], dw=out[1] if needs[1] else None,
                 dr=out[2] if needs[2] else None, db=out[i_b] if need_db else None)
+            if len(pool) < 2:
+                pool.append(work)
             if dx is not None and dmask is not None:
                 dx *= dmask[:, None, :]
             grads = [dx, dw, dr] + [None] * (n_in - 3)
