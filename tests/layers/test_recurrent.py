@@ -466,3 +466,26 @@ def test_errors():
         layer(tn.zeros([1, 3, 4]), initial_state=[tn.zeros([1, 2])])
     with pytest.raises(ValueError, match="not both"):
         layer([tn.zeros([1, 3, 4])], initial_state=[tn.zeros([1, 2])])
+
+
+def test_stateful_layer_carries_states_through_fit_and_replays_as_eager():
+    def train(run_eagerly):
+        tn.set_seed(2)
+        lstm = L.LSTM(units=3, stateful=True, batch_input_shape=[4, 5, 2])
+        model = tn.sequential(layers=[lstm, L.Dense(units=1)])
+        model.compile(optimizer="sgd", loss="meanSquaredError", run_eagerly=run_eagerly)
+        data = np.random.default_rng(4)
+        x, y = data.standard_normal((12, 5, 2)).astype(np.float32), data.random((12, 1))
+        model.fit(x, y, epochs=2, batch_size=4, shuffle=False, verbose=0)
+        states = [s.numpy() for s in lstm.states]
+        pred = model.predict(x[:4], batch_size=4).numpy()
+        return states, pred, model.get_weights(), lstm
+    eager, replay = train(True), train(False)
+    assert np.abs(eager[0][0]).sum() > 0  # the last batch's final states were kept
+    for a, b in zip(eager[0] + [eager[1]] + eager[2], replay[0] + [replay[1]] + replay[2]):
+        np.testing.assert_array_equal(a, b)
+    # reset_states zeroes what fit and predict left
+    lstm = replay[3]
+    before = [s.numpy() for s in lstm.states]
+    lstm.reset_states()
+    assert not any(s.numpy().any() for s in lstm.states) and np.abs(before[0]).sum() > 0
