@@ -98,6 +98,8 @@ class RNN(Layer):
         if not self.built:
             shapes = [(None,) + tuple(t.shape[1:]) for t in items]
             self.build_for(shapes if len(items) > 1 else shapes[0])
+        if not isinstance(mask, Tensor):
+            mask = Tensor(np.asarray(mask))
         return self.call(inputs, training=bool(training), mask=mask)
 
     def _split_shapes(self, input_shape):

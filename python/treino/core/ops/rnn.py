@@ -97,8 +97,9 @@ def recurrent(cell, x, kernel, recurrent_kernel, bias=None, initial_state=None, 
     spare = {}
 
     def core(*arrays):
-        xd, wd, rd = arrays[0], arrays[1], arrays[2]
-        bd = arrays[i_b] if i_b is not None else None
+        # An input that arrives as a strided view (a permuted tensor) is copied once.
+        xd, wd, rd = _f32(arrays[0]), _f32(arrays[1]), _f32(arrays[2])
+        bd = _f32(arrays[i_b]) if i_b is not None else None
         h0 = _f32(arrays[i_h]) if i_h is not None else None
         c0 = _f32(arrays[i_c]) if i_c is not None else None
         md = _f32(arrays[i_m]) if i_m is not None else None
