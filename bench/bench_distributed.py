@@ -16,7 +16,8 @@ Columns: samples per second, ms per step, ms per step spent in the all-reduce (t
 a process waits in collectives, its own exchange and any wait for a slower process,
 over the steps), and the throughput ratio to the baseline. Every measurement runs in
 fresh processes (`--worker`); the configurations take turns round after round, so they
-share the machine's noisy periods alike; the table shows medians over the rounds. Needs
+share the machine's noisy periods alike; the table shows medians over the rounds, and
+the best epoch's throughput (the machine's quietest moment) with its ratio. Needs
 mpi4py and mpiexec (pip install 'treino[mpi]').
 
 --cost-model STEP_MS prints, on paper, the ring all-reduce's cost for W2's gradients
@@ -133,14 +134,16 @@ def main():
           f"{info['isa']}, {os.cpu_count()} cores; {args.rounds} rounds x {args.epochs} "
           f"epochs, medians")
     print(f"{'configuration':52s} {'samples/s':>10s} {'ms/step':>8s} {'allreduce':>10s} "
-          f"{'ratio':>6s}")
-    base = None
+          f"{'ratio':>6s} {'best/s':>8s} {'ratio':>6s}")
+    base = best_base = None
     for name, *_ in configs:
         sps = statistics.median(v[0] for v in results[name])
         step = statistics.median(v[1] for v in results[name])
         red = statistics.median(v[2] for v in results[name])
-        base = base or sps
-        print(f"{name:52s} {sps:10.0f} {step:8.2f} {red:8.2f}ms {sps / base:6.2f}")
+        best = max(v[0] for v in results[name])
+        base, best_base = base or sps, best_base or best
+        print(f"{name:52s} {sps:10.0f} {step:8.2f} {red:8.2f}ms {sps / base:6.2f} "
+              f"{best:8.0f} {best / best_base:6.2f}")
 
 
 if __name__ == "__main__":
