@@ -33,9 +33,8 @@ using gemm::KernelSet;
 
 const rnn_detail::Kernels& row_kernels() { return TREINO_ISA_PICK(rnn_detail::kernels)(); }
 
-const char* const kActNames[] = {"linear",  "relu",        "relu6", "elu",
-                                 "selu",    "sigmoid",     "hardSigmoid", "tanh",
-                                 "softplus", "softsign"};
+const char* const kActNames[] = {"linear", "relu", "relu6", "elu", "selu", "sigmoid",
+                                 "hardSigmoid", "tanh", "softplus", "softsign"};
 
 // An operand B (K x N) packed once per call into the micro-kernel's nr-wide panels,
 // the whole K in one block: the recurrent kernels are small (U x 4U) and every step
@@ -72,15 +71,26 @@ void gemm_rows(const KernelSet& ks, int64_t m, const Packed& P, const float* A, 
 
 // The row blocks of the recurrence: whole micro-kernel tiles, one block per thread.
 // Each row's result is the same in any block (see sgemm_kernels.h), so the split only
-// affects speed.
+// affects speed. fn(block, first row, rows) runs for each block; scratch space is
+// allocated before the parallel region (an exception must not leave it).
+struct RowBlocks {
+  int64_t n = 1, tiles = 0, max_rows = 0;
+};
+
+RowBlocks row_blocks(const KernelSet& ks, int64_t B) {
+  RowBlocks rb;
+  rb.tiles = (B + ks.mr - 1) / ks.mr;
+  rb.n = std::max<int64_t>(1, std::min<int64_t>(num_threads(), rb.tiles));
+  rb.max_rows = std::min(B, (rb.tiles + rb.n - 1) / rb.n * ks.mr);
+  return rb;
+}
+
 template <class Fn>
-void for_row_blocks(const KernelSet& ks, int64_t B, Fn&& fn) {
-  const int64_t tiles = (B + ks.mr - 1) / ks.mr;
-  const int64_t nb = std::max<int64_t>(1, std::min<int64_t>(num_threads(), tiles));
-  parallel_for_chunks(nb, nb > 1, [&](int64_t c) {
-    const int64_t r0 = std::min(B, tiles * c / nb * ks.mr);
-    const int64_t r1 = std::min(B, tiles * (c + 1) / nb * ks.mr);
-    if (r1 > r0) fn(r0, r1 - r0);
+void for_row_blocks(const KernelSet& ks, const RowBlocks& rb, int64_t B, Fn&& fn) {
+  parallel_for_chunks(rb.n, rb.n > 1, [&](int64_t c) {
+    const int64_t r0 = std::min(B, rb.tiles * c / rb.n * ks.mr);
+    const int64_t r1 = std::min(B, rb.tiles * (c + 1) / rb.n * ks.mr);
+    if (r1 > r0) fn(c, r0, r1 - r0);
   });
 }
 
@@ -186,8 +196,11 @@ void rnn_forward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool 
   const Packed PRh = gru_rb ? pack(ks, false, R + 2 * U, GU, U, U) : Packed();
   const float* b_rec = cell == RnnCell::GruResetAfter && b ? b + GU : nullptr;
 
-  for_row_blocks(ks, B, [&](int64_t r0, int64_t n) {
-    std::vector<float> recur(cell == RnnCell::GruResetAfter ? n * GU : 0);
+  const RowBlocks rb = row_blocks(ks, B);
+  const int64_t recur_floats = cell == RnnCell::GruResetAfter ? rb.max_rows * GU : 0;
+  std::vector<float> recur_all(static_cast<size_t>(rb.n * recur_floats));
+  for_row_blocks(ks, rb, B, [&](int64_t c, int64_t r0, int64_t n) {
+    float* recur = recur_all.data() + c * recur_floats;  // hm R + b' (reset_after)
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = reverse ? T - 1 - s : s;
       const float* hp = s == 0 ? h0 + r0 * U : hseq + r0 * TU + (s - 1) * U;
@@ -233,10 +246,10 @@ void rnn_forward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool 
         }
         case RnnCell::GruResetAfter: {
           if (b_rec) {
-            for (int64_t r = 0; r < n; ++r) std::memcpy(&recur[r * GU], b_rec, GU * sizeof(float));
+            for (int64_t r = 0; r < n; ++r) std::memcpy(recur + r * GU, b_rec, GU * sizeof(float));
           }
-          gemm_rows(ks, n, PR, hm, U, recur.data(), GU, b_rec ? 1.f : 0.f);
-          K.gru_ra_fwd(act, rec, n, U, z, GU, recur.data(), hm, U, hp, ldhp, keep, T,
+          gemm_rows(ks, n, PR, hm, U, recur, GU, b_rec ? 1.f : 0.f);
+          K.gru_ra_fwd(act, rec, n, U, z, GU, recur, hm, U, hp, ldhp, keep, T,
                        L.E + t * BU + r0 * U, U, h, TU);
           break;
         }
@@ -266,9 +279,11 @@ void rnn_backward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool
   const Packed PRhT = gru ? pack(ks, true, R + 2 * U, GU, U, U) : Packed();
 
   if (B > 0 && T > 0) {
-    for_row_blocks(ks, B, [&](int64_t r0, int64_t n) {
-      std::vector<float> buf(5 * n * U + 5 * U, 0.f);
-      float* DH = buf.data();       // gradient carried into h_{s-1}
+    const RowBlocks rb = row_blocks(ks, B);
+    const int64_t block_floats = 5 * rb.max_rows * U + 5 * U;
+    std::vector<float> buf_all(static_cast<size_t>(rb.n * block_floats), 0.f);
+    for_row_blocks(ks, rb, B, [&](int64_t c, int64_t r0, int64_t n) {
+      float* DH = buf_all.data() + c * block_floats;  // gradient carried into h_{s-1}
       float* DT = DH + n * U;       // this step's total dh
       float* DHM = DT + n * U;      // d hm
       float* DC = DHM + n * U;      // LSTM: carried dc
