@@ -7,8 +7,8 @@
 // rows a multiple of 4 KiB apart, where they evict each other from L1). Floats, in order;
 // [t] blocks are indexed by input time t(s), [s] blocks by step s:
 //   XT  (T, B, I)            x transposed (the A of dW = XT^T dZ); dx's scratch at the end
-//   Z   (T, B, G*U)    [t]   x W + b, then the activated gates; the backward turns them
-//                            into the gate gradients dZ in place
+//   Z   (T, B, G*U)    [t]   x W (+ b + hm R per step), then the activated gates; the
+//                            backward turns them into the gate gradients dZ in place
 //   HM  (T, B, U)      [t]   hm, the recurrent input of the step (the A of dR = HM^T dZ)
 //   LSTM: C (T, B, U) [s] cell states, AC (T, B, U) [s] act(c), C0 (B, U)
 //   GRU:  E (T, B, U) [t] r hm (reset_after = false) or hm R_h + b'_h (true); the

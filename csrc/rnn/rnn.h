@@ -19,11 +19,11 @@
 //              h = z hm + (1 - z) hh   (TF.js's GRU updates from the dropped-out state)
 // A masked step (mask[b, t(s)] == 0) keeps every state and outputs h_{s-1} (TF.js).
 //
-// How: x W + b for all B*T rows is one GEMM, written into the gate buffer Z. The batch
+// How: x W for all B*T rows is one GEMM, written into the gate buffer Z. The batch
 // rows are independent through time, so threads take disjoint row blocks and run the
-// whole recurrence on them without meeting again: per step, one micro-kernel pass adds
-// hm R into their Z rows (R packed once per call) and a fused row kernel applies the
-// gates and the cell update. The backward mirrors it: per step the row kernel turns the
+// whole recurrence on them without meeting again: per step, b and (one micro-kernel
+// pass, R packed once per call) hm R are added into their Z rows and a fused row kernel
+// applies the gates and the cell update. The backward mirrors it: per step the row kernel turns the
 // saved gates into dZ in place and one micro-kernel pass gives dhm = dZ R^T; after the
 // loop dW = x^T dZ, dR = HM^T dZ, db = column sums of dZ and dx = dZ W^T are single
 // GEMMs. Every element is computed the same way whatever block it falls in, so results
