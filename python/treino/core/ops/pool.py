@@ -31,11 +31,26 @@ def _pool(fn, x, filter_size, strides, pad, dim_rounding_mode, core_of):
 
 
 def _max_core(window, strides, padding):
+    # The argmax offsets are the node's own scratch (nothing else sees them): once a
+    # backward has used them they serve the next forward of this node, so a replayed
+    # step does not fault in a fresh buffer of the output's size every time.
+    spare = []
+
     def core(xd):
-        y, argmax = K.max_pool_forward(xd, window, strides, padding, True)
+        reuse = spare.pop() if spare else None
+        try:
+            y, argmax = K.max_pool_forward(xd, window, strides, padding, True, None, reuse)
+        except ValueError:  # the spare buffer has another shape (not in a replayed step)
+            if reuse is None:
+                raise
+            y, argmax = K.max_pool_forward(xd, window, strides, padding, True)
         shape = xd.shape
-        return y, lambda dy, needs: (K.max_pool_backward(contiguous(dy), argmax, shape, window,
-                                                         strides, padding),)
+
+        def backward(dy, needs):
+            dx = K.max_pool_backward(contiguous(dy), argmax, shape, window, strides, padding)
+            spare[:] = [argmax]
+            return (dx,)
+        return y, backward
     return core
 
 
