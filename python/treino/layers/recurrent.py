@@ -36,7 +36,7 @@ def _sizes(state_size):
 def _step_dropout(like, rate):
     """A (batch, features) inverted-dropout mask drawn inside a node (every run anew)."""
     def core(xd):
-        return rnn_ops._dropout_mask(xd.shape, rate), None
+        return rnn_ops.dropout_mask(xd.shape, rate), None
     return autodiff.apply("dropout_mask", core, (like,))
 
 
@@ -49,9 +49,9 @@ class RNN(Layer):
     def __init__(self, cell, return_sequences=False, return_state=False, go_backwards=False,
                  stateful=False, unroll=False, input_dim=None, input_length=None, **kwargs):
         who = type(self).__name__
-        if isinstance(cell, (list, tuple)):
-            cell = StackedRNNCells(list(cell))
-        if not isinstance(cell, Layer) or not hasattr(cell, "state_size"):
+        cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
+        if not cells or not all(isinstance(c, Layer) and hasattr(c, "state_size")
+                                for c in cells):
             raise TypeError(f"{who}: argument 'cell' must be an RNN cell (a layer with a "
                             f"state_size, such as tn.layers.lstm_cell(...)) or a list of "
                             f"them, received {cell!r}")
@@ -68,7 +68,8 @@ class RNN(Layer):
                                  f"input_length and {' and '.join(given)})")
             kwargs["input_shape"] = (input_length, input_dim)
         super().__init__(**kwargs)
-        self.cell = cell
+        # A list becomes a stack only now: a refused layer makes no layer at all.
+        self.cell = StackedRNNCells(cells) if isinstance(cell, (list, tuple)) else cell
         for k, v in flags.items():
             setattr(self, k, v)
         self._state_vars = None  # stateful: the states carried between batches

@@ -58,7 +58,7 @@ def embedding_lookup(table, indices):
     return autodiff.apply("embedding", core, (table, indices))
 
 
-def _dropout_mask(shape, rate):
+def dropout_mask(shape, rate):
     """An inverted-dropout mask (0 or 1 / (1 - rate)) from the global generator."""
     keep = generator().random(shape) >= rate
     return np.where(keep, np.float32(1.0 / (1.0 - rate)), np.float32(0.0)).astype(np.float32)
@@ -105,8 +105,8 @@ def recurrent(cell, x, kernel, recurrent_kernel, bias=None, initial_state=None, 
         md = _f32(arrays[i_m]) if i_m is not None else None
         B, _, I = xd.shape
         U = rd.shape[0]
-        dmask = _dropout_mask((B, I), dropout) if dropout else None
-        rmask = _dropout_mask((B, U), recurrent_dropout) if recurrent_dropout else None
+        dmask = dropout_mask((B, I), dropout) if dropout else None
+        rmask = dropout_mask((B, U), recurrent_dropout) if recurrent_dropout else None
         xin = xd * dmask[:, None, :] if dmask is not None else xd
         pool = spare.setdefault((xd.shape, U), [])
 
