@@ -9,9 +9,13 @@
 namespace treino::gemm {
 
 // {mr, nr, mc, kc, nc, direct_b_m}. A packed mc x kc block of A (<= 504 KiB) takes
-// half of a 1 MiB L2; the kc x nr B micro-panel (16-32 KiB) is re-read from L1 across
-// the ir loop; a kc x nc B panel (4 MiB) sits in L3. Measured on Zen 4: kc 256-384 and
-// mc 250-500 are within noise of each other; blocks are balanced (see balanced()).
+// half of a 1 MiB L2; the kc x nr B micro-panel (16-64 KiB) is re-read from L1/L2 across
+// the ir loop; a kc x nc B panel (4-8 MiB) sits in L3. Blocks are balanced (see
+// balanced()). AVX-512 on Zen 4: kc 512 with mc 240 (a 480 KiB A block) against the AVX2
+// path's 256 x 504: a longer k loop per tile halves the C loads and stores per FMA and
+// the number of packing passes; measured against OpenBLAS's AVX-512 kernel in one
+// process (medians, 2 threads), 1024-2048 went from 0.7-0.96x to 0.95-1.1x; kc 384 and
+// 768 (with mc 168) were within noise of 512.
 // direct_b_m: up to 48 rows of C, packing B costs more than it saves. With 32-wide
 // (two-line) B rows the AVX-512 kernel still reads B in place faster at 128 rows
 // (batch-128 forward 128x784 @ 784x512: 3-5% faster alone; about even inside a whole
@@ -23,7 +27,7 @@ const KernelSet kernel_set_ref{4, 16, 256, 256, 4096, 48, &sgemm_ukernel_4x16_re
 #if defined(TREINO_X86)
 const KernelSet kernel_set_avx2{6, 16, 504, 256, 4096, 48, &avx2::sgemm_ukernel_6x16_avx2,
                                 &avx2::transpose_avx2};
-const KernelSet kernel_set_avx512{12, 32, 504, 256, 4096, 128,
+const KernelSet kernel_set_avx512{12, 32, 240, 512, 4096, 128,
                                   &avx512::sgemm_ukernel_12x32_avx512, &avx2::transpose_avx2};
 #endif
 }  // namespace
