@@ -1,7 +1,7 @@
 """sgemm GFLOP/s: treino vs numpy (OpenBLAS), side by side, measured in the same run.
 
     PYTHONPATH=build/dev-gemm/site python bench/bench_gemm.py [--isa avx2] [--threads 2]
-        [--only square|train] [--haswell]
+        [--only square|train] [--ops NN,TN] [--haswell] [--stat median]
 
 The two libraries are timed in alternating blocks (3 rounds, a short pause before each
 block so the other library's idle threads have stopped spinning); each number is the
@@ -10,6 +10,12 @@ fastest (--stat min, the default, least disturbed by other load) or median of th
 With --isa avx2 (or --haswell) a separate numpy process started with
 OPENBLAS_CORETYPE=Haswell adds OpenBLAS's AVX2 kernel as a second baseline (the target
 for treino's AVX2 path).
+
+OpenBLAS picks its kernel when it is loaded, from the CPU or from OPENBLAS_CORETYPE (a
+machine may set it to Haswell, which gives the AVX2 kernel on an AVX-512 CPU), and sizes
+its blocks from OPENBLAS_L2_SIZE. The main numpy baseline is OpenBLAS's own choice for
+this CPU: if either variable is set, the script restarts itself without them. The kernel
+OpenBLAS uses is printed from threadpoolctl (pip install threadpoolctl).
 """
 import argparse
 import json
@@ -18,9 +24,16 @@ import subprocess
 import sys
 import time
 
-import numpy as np
+OPENBLAS_OVERRIDES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+# Before numpy loads OpenBLAS. The --numpy-only child (the Haswell baseline) keeps the
+# override it was started with on purpose.
+if "--numpy-only" not in sys.argv and any(v in os.environ for v in OPENBLAS_OVERRIDES):
+    env = {k: v for k, v in os.environ.items() if k not in OPENBLAS_OVERRIDES}
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
 
-SQUARE = [64, 128, 256, 512, 1024, 2048]
+import numpy as np  # noqa: E402
+
+SQUARE = [64, 128, 256, 512, 1024, 1536, 2048]
 TRANS = [(False, False), (True, False), (False, True), (True, True)]
 # (label, M, K, N, trans_a, trans_b): forward x @ W of a dense layer at a batch size,
 # then dW = x^T dz and dX = dz W^T.
@@ -28,12 +41,13 @@ TRAIN_BASE = [("784-32 @32", 32, 784, 32), ("32-10 @32", 32, 32, 10),
               ("784-512 @128", 128, 784, 512), ("512-512 @128", 128, 512, 512)]
 
 
-def shapes(only):
+def shapes(only, ops=None):
     out = []
     if only in (None, "square"):
         for n in SQUARE:
             for ta, tb in TRANS:
-                out.append((f"square {n}", n, n, n, ta, tb))
+                if ops is None or ("T" if ta else "N") + ("T" if tb else "N") in ops:
+                    out.append((f"square {n}", n, n, n, ta, tb))
     if only in (None, "train"):
         for name, m, k, n in TRAIN_BASE:
             for ta, tb in TRANS:
@@ -86,6 +100,17 @@ def measure(fns, reps, min_time, stat="min", rounds=3, gap=0.12):
     return [min(t) if stat == "min" else sorted(t)[len(t) // 2] for t in times]
 
 
+def blas_report():
+    """OpenBLAS's version, kernel (architecture) and threads, as threadpoolctl sees them."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return "threadpoolctl not installed"
+    rows = [f"{i.get('internal_api')} {i.get('version')} {i.get('architecture')} "
+            f"threads={i.get('num_threads')}" for i in threadpool_info() if i.get("user_api") == "blas"]
+    return "; ".join(rows) or "no BLAS found"
+
+
 def numpy_fn(a, b, c, ta, tb):
     A = a.T if ta else a  # transposed views: numpy hands BLAS the trans flag, no copy
     B = b.T if tb else b
@@ -94,7 +119,7 @@ def numpy_fn(a, b, c, ta, tb):
 
 def numpy_only(args):
     res = {}
-    for label, m, k, n, ta, tb in shapes(args.only):
+    for label, m, k, n, ta, tb in shapes(args.only, args.ops):
         a, b, c = operands(m, k, n, ta, tb)
         (t,) = measure([numpy_fn(a, b, c, ta, tb)], args.reps, args.min_time, args.stat)
         res[f"{label} {ta} {tb}"] = 2.0 * m * n * k / t * 1e-9
@@ -105,6 +130,7 @@ def haswell_baseline(args):
     env = dict(os.environ, OPENBLAS_CORETYPE="Haswell")
     cmd = [sys.executable, __file__, "--numpy-only", "--reps", str(args.reps),
            "--min-time", str(args.min_time), "--stat", args.stat] + (["--only", args.only] if args.only else [])
+    cmd += ["--ops", ",".join(sorted(args.ops))] if args.ops else []
     out = subprocess.run(cmd, env=env, check=True, capture_output=True, text=True).stdout
     return json.loads(out.strip().splitlines()[-1])
 
@@ -114,6 +140,7 @@ def main():
     p.add_argument("--isa", help="treino kernel path: ref, avx2 or avx512 (default: best)")
     p.add_argument("--threads", type=int, help="treino thread count (default: all)")
     p.add_argument("--only", choices=["square", "train"])
+    p.add_argument("--ops", help="comma-separated square variants to run (NN,TN,NT,TT; default all)")
     p.add_argument("--haswell", action="store_true", help="add the OPENBLAS_CORETYPE=Haswell baseline")
     p.add_argument("--reps", type=int, default=5, help="samples per round (3 rounds)")
     p.add_argument("--min-time", type=float, default=0.02)
@@ -121,6 +148,7 @@ def main():
                    help="min (default: robust to other load on the machine) or median time")
     p.add_argument("--numpy-only", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    args.ops = set(args.ops.split(",")) if args.ops else None
     if args.numpy_only:
         return numpy_only(args)
 
@@ -136,12 +164,13 @@ def main():
     hsw = haswell_baseline(args) if (args.haswell or info["isa"] == "avx2") else None
     print(f"cpu: {info['cpu']}  treino isa: {info['isa']}  threads: {info['num_threads']}  "
           f"numpy {np.__version__}")
+    print(f"numpy's BLAS (threadpoolctl): {blas_report()}")
     head = f"{'shape (MxKxN)':34s} {'op':3s} {'treino':>8s} {'numpy':>8s} {'ratio':>6s}"
     if hsw:
         head += f" {'np-hsw':>8s} {'ratio':>6s}"
     print(head + "   (GFLOP/s)")
     ratios, ratios_hsw = {}, {}
-    for label, m, k, n, ta, tb in shapes(args.only):
+    for label, m, k, n, ta, tb in shapes(args.only, args.ops):
         a, b, c = operands(m, k, n, ta, tb)
         c2 = c.copy()
         t_tr, t_np = measure([lambda: sgemm(a, b, c, ta, tb),
