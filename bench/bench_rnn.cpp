@@ -35,7 +35,7 @@ void run_case(const char* name, RnnCell cell, const RnnDims& d, GateAct rec) {
   saved = ws;
   auto backward = [&] {
     std::memcpy(ws.data(), saved.data(), ws.size() * sizeof(float));
-    rnn_backward(cell, GateAct::Tanh, rec, d, false, W.data(), R.data(), nullptr,
+    rnn_backward(cell, GateAct::Tanh, rec, d, false, x.data(), W.data(), R.data(), nullptr,
                  nullptr, nullptr, dh.data(), nullptr, ws.data(), dx.data(), dW.data(),
                  dR.data(), db.data(), nullptr, nullptr);
   };

@@ -182,6 +182,7 @@ void register_rnn(py::module_& m) {
     F32 dh0 = a.out_if(need_dh0, "need_dh0", "dh0", py::none(), {"batch", "units"});
     F32 dc0 = a.out_if(need_dc0, "need_dc0", "dc0", py::none(), {"batch", "units"});
     a.disjoint();
+    const float* xp = ra.x.data();
     const float* wp = ra.w.data();
     const float* rp = ra.r.data();
     const float* mp = ra.mask ? ra.mask.data() : nullptr;
@@ -198,7 +199,7 @@ void register_rnn(py::module_& m) {
     float* dc0p = dc0 ? dc0.mutable_data() : nullptr;
     {
       py::gil_scoped_release nogil;
-      rnn_backward(ra.cell, act, rec, d, go_backwards, wp, rp, mp, rmp, dhs, dhl, dcl, wsp,
+      rnn_backward(ra.cell, act, rec, d, go_backwards, xp, wp, rp, mp, rmp, dhs, dhl, dcl, wsp,
                    dxp, dwp, drp, dbp, dh0p, dc0p);
     }
     return py::make_tuple(or_none(dx), or_none(dw), or_none(dr), or_none(db), or_none(dh0),

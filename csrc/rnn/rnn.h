@@ -19,15 +19,15 @@
 //              h = z hm + (1 - z) hh   (TF.js's GRU updates from the dropped-out state)
 // A masked step (mask[b, t(s)] == 0) keeps every state and outputs h_{s-1} (TF.js).
 //
-// How: x W for all B*T rows is one GEMM, written into the gate buffer Z. The batch
-// rows are independent through time, so threads take disjoint row blocks and run the
-// whole recurrence on them without meeting again: per step, b and (one micro-kernel
-// pass, R packed once per call) hm R are added into their Z rows and a fused row kernel
-// applies the gates and the cell update. The backward mirrors it: per step the row kernel turns the
-// saved gates into dZ in place and one micro-kernel pass gives dhm = dZ R^T; after the
-// loop dW = x^T dZ, dR = HM^T dZ, db = column sums of dZ and dx = dZ W^T are single
-// GEMMs. Every element is computed the same way whatever block it falls in, so results
-// do not depend on the thread count.
+// How: the batch rows are independent through time, so threads take disjoint row blocks
+// and run the whole sequence on them without meeting again. Per step a block computes
+// x_t W + b + hm R with micro-kernel passes (W and R packed once per call) into its rows
+// of the gate buffer Z, and a fused row kernel applies the gates and the cell update.
+// The backward mirrors it: per step the row kernel turns the saved gates into dZ in place,
+// then dhm = dZ R^T, dx_t = dZ W^T and the block's shares of dW, dR and db, while the rows
+// are in cache. Each block sums its own weight gradients; the blocks are a function of B
+// alone and their sums are added in block order, so results do not depend on the thread
+// count.
 //
 // Activations' derivatives are taken from their outputs; hardSigmoid's is 0.2 where
 // 0 < y < 1 and 0 at y = 0 or 1 (TF.js also passes 0.2 at exactly |x| = 2.5).
@@ -66,9 +66,9 @@ void rnn_forward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool 
 // gradient). The workspace is consumed (overwritten by the gate gradients). Outputs
 // (overwritten) may be null when not wanted: dx (B,T,I), dW, dR, db, dh0, dc0.
 void rnn_backward(RnnCell cell, GateAct act, GateAct rec, const RnnDims& d, bool reverse,
-                  const float* W, const float* R, const float* mask,
-                  const float* rmask, const float* dhseq,
-                  const float* dh_last, const float* dc_last, float* ws, float* dx, float* dW,
-                  float* dR, float* db, float* dh0, float* dc0);
+                  const float* x, const float* W, const float* R, const float* mask,
+                  const float* rmask, const float* dhseq, const float* dh_last,
+                  const float* dc_last, float* ws, float* dx, float* dW, float* dR, float* db,
+                  float* dh0, float* dc0);
 
 }  // namespace treino
