@@ -149,6 +149,8 @@ def main():
     p.add_argument("--numpy-only", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     args.ops = set(args.ops.split(",")) if args.ops else None
+    if args.ops and not args.ops <= {"NN", "TN", "NT", "TT"}:
+        p.error(f"--ops: expected a comma-separated subset of NN,TN,NT,TT, got {','.join(sorted(args.ops))}")
     if args.numpy_only:
         return numpy_only(args)
 

@@ -13,9 +13,9 @@ namespace treino::gemm {
 // the ir loop; a kc x nc B panel (4-8 MiB) sits in L3. Blocks are balanced (see
 // balanced()). AVX-512 on Zen 4: kc 512 with mc 240 (a 480 KiB A block) against the AVX2
 // path's 256 x 504: a longer k loop per tile halves the C loads and stores per FMA and
-// the number of packing passes; measured against OpenBLAS's AVX-512 kernel in one
-// process (medians, 2 threads), 1024-2048 went from 0.7-0.96x to 0.95-1.1x; kc 384 and
-// 768 (with mc 168) were within noise of 512.
+// the number of packing passes. Measured on one Zen 4 thread against OpenBLAS's
+// AVX-512 kernel (best of 7): 2048 from 0.92x to 1.02x, 512-1024 from 0.97-0.98x to
+// 1.00-1.01x; kc 384 (mc 336 or 504) and 768 (mc 168) were within noise of 512.
 // direct_b_m: up to 48 rows of C, packing B costs more than it saves. With 32-wide
 // (two-line) B rows the AVX-512 kernel still reads B in place faster at 128 rows
 // (batch-128 forward 128x784 @ 784x512: 3-5% faster alone; about even inside a whole
