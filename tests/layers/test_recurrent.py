@@ -443,6 +443,13 @@ def test_option_setting_through_the_layer():
     lstm = L.LSTM(units=3)
     lstm.dropout = 0.5
     assert lstm.cell.dropout == 0.5 and lstm.units == 3
+    lstm.recurrent_activation = "sigmoid"  # checked and converted when set
+    assert lstm.cell.fused() == ("lstm", "tanh", "sigmoid")
+    with pytest.raises(ValueError, match="'recurrent_dropout' must be a finite number"):
+        lstm.recurrent_dropout = 1.5
+    with pytest.raises(ValueError, match="unknown activation 'nope'"):
+        lstm.activation = "nope"
+    assert lstm.recurrent_dropout == 0 and lstm.activation.name == "tanh"
 
 
 def test_errors():

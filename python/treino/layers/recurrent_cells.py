@@ -23,6 +23,7 @@ from .._config import (check_bool, check_config, check_int, check_number, split_
                        type_error, value_error)
 from ..core import ops
 from ..core.ops.rnn import FUSED_ACTIVATIONS
+from ..core.tensor import bump_state_version
 from .base import Layer
 from .core import component, components, incompatible
 
@@ -67,6 +68,21 @@ def _dropout_rate(value, who, arg):
     return check_number(value, who, arg, low=0.0, high=1.0, high_open=True)
 
 
+def _checked(arg, check):
+    """A cell option checked when set after construction too (lstm.cell.dropout = 2 fails
+    there, not in the next fit): check(value, who, arg) -> the stored value."""
+    def get(self):
+        return self.__dict__["_" + arg]
+
+    def set(self, value):
+        self._set_checked(arg, check(value, type(self).__name__, arg))
+    return property(get, set)
+
+
+def _activation_arg(value, who, arg):
+    return component(_activations, value, who, arg)
+
+
 def _implementation(value, who):
     # Accepted for TF.js's and Keras's configs; treino always fuses the gates.
     if value is None:
@@ -96,6 +112,15 @@ class RNNCell(Layer):
 
     GATES = 1
     KERNEL = None  # the native kernel's cell id
+    activation = _checked("activation", _activation_arg)
+    dropout = _checked("dropout", _dropout_rate)
+    recurrent_dropout = _checked("recurrent_dropout", _dropout_rate)
+
+    def _set_checked(self, arg, value):
+        # Stored under a private name; setting the public one is a configuration change
+        # a captured step depends on (Layer.__setattr__ notes it).
+        object.__setattr__(self, "_" + arg, value)
+        bump_state_version()
 
     def __init__(self, units, activation="tanh", use_bias=True,
                  kernel_initializer="glorotNormal", recurrent_initializer="orthogonal",
@@ -237,6 +262,8 @@ class SimpleRNNCell(RNNCell):
 class _GatedCell(RNNCell):
     """A cell with a recurrent activation and TF.js's `implementation` (accepted, unused:
     the gates are always computed together)."""
+
+    recurrent_activation = _checked("recurrent_activation", _activation_arg)
 
     def __init__(self, units, recurrent_activation="hardSigmoid", implementation=None,
                  **kwargs):
