@@ -12,7 +12,7 @@ from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D
 from .spatial import Cropping2D, UpSampling2D, ZeroPadding2D
 from .embedding import Embedding, Masking
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
-from .recurrent_cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
+from .recurrent_cells import GRUCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import Permute, RepeatVector
 from .wrappers import Bidirectional, TimeDistributed
 
@@ -125,7 +125,7 @@ CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatt
                                    GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
                                    *_SEQUENCE.values())}
 
-__all__ = ["input", "Layer", "LayerVariable", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
+__all__ = ["input", "Layer", "LayerVariable", "RNNCell", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
            "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
            *_SPATIAL, *_SEQUENCE]
