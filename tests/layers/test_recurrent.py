@@ -496,3 +496,35 @@ def test_stateful_layer_carries_states_through_fit_and_replays_as_eager():
     before = [s.numpy() for s in lstm.states]
     lstm.reset_states()
     assert not any(s.numpy().any() for s in lstm.states) and np.abs(before[0]).sum() > 0
+
+
+class MinimalCell(L.Layer):
+    """A user's cell as TF.js's docs write one: a state_size and call([x, h])."""
+    state_size = 3
+
+    def build(self, input_shape):
+        self.w = self.add_weight("w", (input_shape[-1], 3))
+        self.u = self.add_weight("u", (3, 3))
+        self.built = True
+
+    def call(self, inputs, training=False):
+        x, h = inputs
+        out = tn.tanh(tn.matmul(x, self.w.val) + tn.matmul(h, self.u.val))
+        return [out, out]
+
+
+def test_a_users_cell_runs_step_by_step_and_trains():
+    layer = L.RNN(cell=MinimalCell(), return_sequences=True)
+    x = f32(2, 4, 5)
+    y = layer(tn.tensor(x)).numpy()
+    assert [w.name for w in layer.weights] == [f"{layer.name}/w", f"{layer.name}/u"]
+    w, u = layer.get_weights()
+    h = np.zeros((2, 3), np.float32)
+    for t in range(4):
+        h = np.tanh(x[:, t] @ w + h @ u)
+        np.testing.assert_allclose(y[:, t], h, atol=1e-5)
+    model = tn.sequential(layers=[L.RNN(cell=MinimalCell(), input_shape=[4, 5]),
+                                  L.Dense(units=1)])
+    model.compile(optimizer="adam", loss="meanSquaredError")
+    hist = model.fit(x, np.ones((2, 1), np.float32), epochs=3, verbose=0)
+    assert hist.history["loss"][-1] < hist.history["loss"][0]
