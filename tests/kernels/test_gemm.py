@@ -1,7 +1,7 @@
 """sgemm (every ISA path) and sgemm_ref against numpy float64.
 
 Tile and block edges the sizes cross: register tiles MR x NR = 12x32 (avx512), 6x16
-(avx2), 4x16 (ref); kc = 256; mc = 504 (256 for ref); nc = 4096; direct (unpacked)
+(avx2), 4x16 (ref); the per-ISA kc and mc of csrc/gemm/packing.cpp (256 for ref); nc = 4096; direct (unpacked)
 operands when M <= 48 (128 for avx512) or K*N <= 16384 (B), N <= 128 or M*K <= 16384
 (A); threads from 4 MFLOP.
 """
