@@ -1,8 +1,8 @@
 """Data-parallel training speed on this machine: W2 on one process with T threads against
 P processes (mpiexec -n P, over loopback / shared memory) with T / P threads each.
 
-    python bench/bench_distributed.py [--processes 2] [--threads 2] [--epochs 2]
-                                      [--rounds 3] [--samples 60000]
+    python bench/bench_distributed.py [--processes 2] [--threads 2] [--epochs 1]
+                                      [--rounds 8] [--samples 30720]
     python bench/bench_distributed.py --cost-model STEP_MS
 
 W2 is bench_train.py's: dense 784-512-512-10 (relu, softmax), adam 0.001, categorical
@@ -15,9 +15,10 @@ cross-entropy + accuracy, MNIST-shaped synthetic samples, shuffled. Rows:
 Columns: samples per second, ms per step, ms per step spent in the all-reduce (the time
 a process waits in collectives, its own exchange and any wait for a slower process,
 over the steps), and the throughput ratio to the baseline. Every measurement runs in
-fresh processes (`--worker`); the configurations take turns round after round, so they
-share the machine's noisy periods alike; the table shows medians over the rounds, and
-the best epoch's throughput (the machine's quietest moment) with its ratio. Needs
+fresh processes (`--worker`: a short warm-up fit captures the step, then timed epochs);
+the configurations take turns round after round in short runs, so they share the
+machine's noisy periods alike; the table shows medians over the rounds, and the best
+epoch's throughput (the machine's quietest moment) with its ratio. Needs
 mpi4py and mpiexec (pip install 'treino[mpi]').
 
 --cost-model STEP_MS prints, on paper, the ring all-reduce's cost for W2's gradients
@@ -61,7 +62,7 @@ def cost_model(step_ms):
 
 
 def worker(per_process_batch, epochs, samples):
-    """Runs in each process: a warm-up epoch, then timed epochs; process 0 prints JSON."""
+    """Runs in each process: a warm-up fit, then timed epochs; process 0 prints JSON."""
     import treino as tn
     from treino.distributed import state
     tn.distributed.init()
@@ -69,7 +70,7 @@ def worker(per_process_batch, epochs, samples):
     x, y = x[:samples], y[:samples]
     tn.set_seed(0)
     model = treino_model(tn, HIDDEN, tn.train.adam(LR))
-    model.fit(x, y, batch_size=per_process_batch, epochs=1, verbose=0)  # warm-up
+    model.fit(x[:2048], y[:2048], batch_size=per_process_batch, verbose=0)  # capture
     ctx = state.active()
     steps = -(-samples // (per_process_batch * tn.distributed.size()))
     epoch_s, reduce_s = [], []
@@ -101,9 +102,10 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2, help="threads of the baseline")
-    ap.add_argument("--epochs", type=int, default=2)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--samples", type=int, default=60000)
+    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--rounds", type=int, default=8)
+    ap.add_argument("--samples", type=int, default=30720, help="a multiple of 256 (no "
+                    "partial batch)")
     ap.add_argument("--cost-model", type=float, metavar="STEP_MS")
     ap.add_argument("--worker", type=int, metavar="BATCH", help=argparse.SUPPRESS)
     args = ap.parse_args()
