@@ -2,7 +2,7 @@
 P processes (mpiexec -n P, over loopback / shared memory) with T / P threads each.
 
     python bench/bench_distributed.py [--processes 2] [--threads 2] [--epochs 1]
-                                      [--rounds 8] [--samples 30720]
+                                      [--rounds 8] [--samples 30720] [--wait-idle]
     python bench/bench_distributed.py --cost-model STEP_MS
 
 W2 is bench_train.py's: dense 784-512-512-10 (relu, softmax), adam 0.001, categorical
@@ -18,7 +18,8 @@ over the steps), and the throughput ratio to the baseline. Every measurement run
 fresh processes (`--worker`: a short warm-up fit captures the step, then timed epochs);
 the configurations take turns round after round in short runs, so they share the
 machine's noisy periods alike; the table shows medians over the rounds, and the best
-epoch's throughput (the machine's quietest moment) with its ratio. Needs
+epoch's throughput (the machine's quietest moment) with its ratio. On a shared machine,
+--wait-idle starts each run only once the CPUs were 90% idle for a second (Linux). Needs
 mpi4py and mpiexec (pip install 'treino[mpi]').
 
 --cost-model STEP_MS prints, on paper, the ring all-reduce's cost for W2's gradients
@@ -85,12 +86,30 @@ def worker(per_process_batch, epochs, samples):
                           "threads": tn.get_num_threads()}))
 
 
+def _cpu_times():
+    with open("/proc/stat") as f:
+        fields = [int(v) for v in f.readline().split()[1:]]
+    return fields[3] + fields[4], sum(fields)  # idle + iowait, total
+
+
+def wait_idle():
+    """Returns once the CPUs were at least 90% idle over one second."""
+    while True:
+        idle0, total0 = _cpu_times()
+        time.sleep(1)
+        idle1, total1 = _cpu_times()
+        if (idle1 - idle0) >= 0.9 * max(1, total1 - total0):
+            return
+
+
 def run(processes, threads, batch, args):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     cmd = [sys.executable, os.path.abspath(__file__), "--worker", str(batch),
            "--epochs", str(args.epochs), "--samples", str(args.samples)]
     if processes > 1:
         cmd = [args.mpiexec, "-n", str(processes)] + cmd
+    if args.wait_idle:
+        wait_idle()
     out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=3600)
     if out.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed:\n{out.stderr[-3000:]}")
@@ -106,6 +125,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--samples", type=int, default=30720, help="a multiple of 256 (no "
                     "partial batch)")
+    ap.add_argument("--wait-idle", action="store_true")
     ap.add_argument("--cost-model", type=float, metavar="STEP_MS")
     ap.add_argument("--worker", type=int, metavar="BATCH", help=argparse.SUPPRESS)
     args = ap.parse_args()
