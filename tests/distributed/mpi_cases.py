@@ -50,7 +50,7 @@ def stop_at(batch, when=True):
     return Stop()
 
 
-def core_loop(x, y, w=None, steps=4, wrap=lambda opt: opt):
+def core_loop(x, y, steps=4, wrap=lambda opt: opt):
     """A core-API loop: a linear map fitted to (x, y) with adam, `steps` minimize calls
     through wrap(optimizer); returns the weight's values."""
     w = tn.variable(np.linspace(-1, 1, x.shape[1] * y.shape[1], dtype=np.float32)

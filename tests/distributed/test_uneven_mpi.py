@@ -54,7 +54,6 @@ def test_a_last_global_batch_smaller_than_the_processes(ranks):
 
 def test_batch_normalization_statistics_stay_the_same_on_every_process(ranks):
     _same_everywhere(ranks, "bn_w")
-    x, y = data(54)
     fresh = model(batch_norm=True).get_weights()
     moving = [w for w, f in zip(ranks[0]["bn_w"], fresh) if not np.array_equal(w, f)]
     assert len(moving) == len(fresh)  # trained, statistics included
