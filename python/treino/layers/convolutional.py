@@ -144,6 +144,11 @@ class _BaseConv(Layer):
                                      f"{self._in_channels} channels, got shape "
                                      f"{list(input_shape)}")
 
+    def _out_space(self, input_shape):
+        """The output's spatial sizes (TF.js's convOutputLength per axis)."""
+        return [conv_output_length(d, k, self.padding, s, r) for d, k, s, r in zip(
+            self._space(input_shape), self.kernel_size, self.strides, self.dilation_rate)]
+
     def _space(self, input_shape):
         return list(input_shape[2:] if self.data_format == "channelsFirst" else
                     input_shape[1:-1])
@@ -210,8 +215,7 @@ class _Conv(_BaseConv):
 
     def compute_output_shape(self, input_shape):
         self._channels(input_shape)
-        space = [conv_output_length(d, k, self.padding, s, r) for d, k, s, r in zip(
-            self._space(input_shape), self.kernel_size, self.strides, self.dilation_rate)]
+        space = self._out_space(input_shape)
         return self._shape(input_shape, space, self.filters)
 
     def _pads(self):
@@ -348,8 +352,7 @@ class DepthwiseConv2D(_BaseConv):
 
     def compute_output_shape(self, input_shape):
         c = self._channels(input_shape)
-        space = [conv_output_length(d, k, self.padding, s, r) for d, k, s, r in zip(
-            self._space(input_shape), self.kernel_size, self.strides, self.dilation_rate)]
+        space = self._out_space(input_shape)
         return self._shape(input_shape, space, c * self.depth_multiplier)
 
     def call(self, inputs, training=False):
@@ -408,8 +411,7 @@ class SeparableConv2D(_BaseConv):
 
     def compute_output_shape(self, input_shape):
         self._channels(input_shape)
-        space = [conv_output_length(d, k, self.padding, s, r) for d, k, s, r in zip(
-            self._space(input_shape), self.kernel_size, self.strides, self.dilation_rate)]
+        space = self._out_space(input_shape)
         return self._shape(input_shape, space, self.filters)
 
     def call(self, inputs, training=False):
