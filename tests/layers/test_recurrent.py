@@ -498,6 +498,32 @@ def test_stateful_layer_carries_states_through_fit_and_replays_as_eager():
     assert not any(s.numpy().any() for s in lstm.states) and np.abs(before[0]).sum() > 0
 
 
+def test_model_reset_states_reaches_every_stateful_layer():
+    """TF.js's model.resetStates(): every stateful layer, nested models' and both
+    directions of a Bidirectional included; other layers and models are left alone."""
+    B, T, I = 2, 3, 4
+    inner = tn.sequential(layers=[L.GRU(units=3, stateful=True, return_sequences=True,
+                                        batch_input_shape=[B, T, I])])
+    bi = L.Bidirectional(layer=L.SimpleRNN(units=2, stateful=True))
+    model = tn.sequential(layers=[inner, bi, L.Dense(units=1)])
+    plain = tn.sequential(layers=[L.LSTM(units=2, input_shape=[T, I])])
+    assert model.stateful and inner.stateful and bi.stateful and not plain.stateful
+    x = f32(B, T, I)
+    first = model.predict(x, batch_size=B).numpy()
+    second = model.predict(x, batch_size=B).numpy()
+    assert not np.allclose(first, second)  # the states carried over
+    carried = [inner.layers[0], bi.forward_layer, bi.backward_layer]
+    assert all(np.abs(l.states[0].numpy()).sum() > 0 for l in carried)
+    model.reset_states()
+    assert all(not s.numpy().any() for l in carried for s in l.states)
+    np.testing.assert_array_equal(model.predict(x, batch_size=B).numpy(), first)
+    plain.reset_states()  # nothing to reset: no error, as in TF.js
+    with pytest.raises(AttributeError, match="not stateful"):
+        plain.layers[0].reset_states()
+    with pytest.raises(AttributeError, match="not stateful"):
+        L.Dense(units=1).reset_states()
+
+
 class MinimalCell(L.Layer):
     """A user's cell as TF.js's docs write one: a state_size and call([x, h])."""
     state_size = 3

@@ -307,6 +307,14 @@ class Layer:
     def end_step(self):
         self._pending = None
 
+    # A stateful layer (an RNN built with stateful=True) carries states from one batch
+    # to the next; the model's reset_states() zeroes them.
+    stateful = False
+
+    def reset_states(self, states=None):
+        raise AttributeError(f"{self.name}: cannot call reset_states() on a layer that is "
+                             f"not stateful")
+
     def apply_constraints(self):
         """Projects each constrained weight back onto its constraint (after an update)."""
         for w in self._weights:

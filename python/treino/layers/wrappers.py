@@ -200,7 +200,15 @@ class Bidirectional(Layer):
         self.forward_layer.end_step()
         self.backward_layer.end_step()
 
+    @property
+    def stateful(self):
+        return self.forward_layer.stateful
+
     def reset_states(self, states=None):
+        """Zeroes both directions' states (TF.js's Bidirectional takes no states here)."""
+        if states is not None:
+            raise ValueError(f"{self.name}: reset_states() of a Bidirectional layer takes "
+                             f"no states, received {type(states).__name__}")
         self.forward_layer.reset_states()
         self.backward_layer.reset_states()
 

@@ -60,7 +60,9 @@ class Sequential(LayersModel):
                                  "input_shape, input_dim or batch_input_shape argument, e.g. "
                                  f"tn.layers.dense(units=32, input_shape=[784]); {layer.name!r} "
                                  "has none")
-            x = input_tensor(InputLayer(batch_input_shape=[None] + list(shape[1:]),
+            # The declared batch size stays in the symbolic shapes, as in TF.js (a
+            # stateful RNN further down needs it).
+            x = input_tensor(InputLayer(batch_input_shape=list(shape),
                                         dtype=layer.dtype, name=layer.name + "_input"))
         else:
             x = self.outputs[0]

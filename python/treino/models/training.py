@@ -108,6 +108,19 @@ class Model(Layer, DatasetTraining):
     def count_params(self):
         return sum(l.count_params() for l in self._leaf_layers())
 
+    # -- states ------------------------------------------------------------------------
+    @property
+    def stateful(self):
+        """True when a layer of the model is stateful (TF.js's LayersModel.stateful)."""
+        return any(l.stateful for l in self._leaf_layers())
+
+    def reset_states(self):
+        """Zeroes the states of every stateful layer (a stateful RNN's carried states);
+        a model without one is left as it is, as in TF.js."""
+        for layer in self._leaf_layers():
+            if layer.stateful:
+                layer.reset_states()
+
     def regularization_losses(self):
         return [p for l in self._leaf_layers() for p in l.regularization_losses()]
 
