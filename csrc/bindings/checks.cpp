@@ -1,5 +1,7 @@
 #include "bindings/checks.h"
 
+#include "bindings/array_pool.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -205,8 +207,7 @@ py::array_t<float, py::array::c_style> new_f32(const char* fn, const char* arg,
                 " would need " + (ok ? std::to_string(bytes) + " bytes" : "more than 2^64 bytes") +
                 ", more than this machine's memory (" + std::to_string(limit) + " bytes)");
   }
-  return py::array_t<float, py::array::c_style>(
-      std::vector<py::ssize_t>(shape.begin(), shape.end()));
+  return pooled_array<float>(shape);
 }
 
 std::vector<Dim> dims(const std::vector<int64_t>& shape) {

@@ -2,6 +2,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "bindings/array_pool.h"
 #include "bindings/checks.h"
 #include "bindings/register.h"
 #include "common/cpu.h"
@@ -52,6 +53,9 @@ void register_common(py::module_& m) {
   m.def("set_isa", [](const std::string& name) { select_isa(name, "isa"); }, py::arg("isa"),
         "Switches the kernel path ('ref', 'avx2' or 'avx512'); for tests and benchmarks.");
 
+  m.def("array_pool_stats", [] { return array_pool_stats(); },
+        "array_pool_stats() -> (buffers, bytes): the freed large output buffers kept for "
+        "reuse (see csrc/bindings/array_pool.h)");
   m.def("get_num_threads", [] { return num_threads(); });
   m.def("set_num_threads", [](py::handle n) {
     if (!py::isinstance<py::int_>(n) || py::isinstance<py::bool_>(n)) {

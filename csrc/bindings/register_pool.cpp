@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "bindings/array_pool.h"
 #include "bindings/checks.h"
 #include "bindings/register.h"
 #include "pool/pool.h"
@@ -90,7 +91,7 @@ void def_max(py::module_& m, const char* fwd, const char* bwd, MaxFwd kf, MaxBwd
     if (need_argmax) {
       if (argmax_.is_none()) {
         // The same size as y, which passed the size check.
-        arg = I32(std::vector<py::ssize_t>{s.n, s.oh, s.ow, s.c});
+        arg = pooled_array<int32_t>({s.n, s.oh, s.ow, s.c});
       } else {
         arg = i32(argmax_, fwd, "argmax", 4);
         expect_shape(arg, fwd, "argmax", {s.n, s.oh, s.ow, s.c});
