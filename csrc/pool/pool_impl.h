@@ -5,6 +5,7 @@
 #pragma once
 #include <algorithm>
 #include <cstdint>
+#include <cstring>
 
 #include "pool/pool_kernels.h"
 
@@ -29,37 +30,83 @@ inline void for_each_window(const PoolShape& s, int64_t n0, int64_t n1, Fn&& fn)
   }
 }
 
-void max_forward_k(const PoolShape& s, const float* x, float* y, int32_t* argmax, int64_t n0,
+// One block of 16 channels [ci0, ci0 + 16) of a window: the running maximum and its
+// offset stay in vector registers (GCC/Clang vector types: one zmm, two ymm or four xmm
+// each, by the ISA this file is compiled for) and are stored once. The window's first
+// element, then each later one where it is larger or the first NaN.
+typedef float VF __attribute__((vector_size(64)));
+typedef int32_t VI __attribute__((vector_size(64)));
+
+// (By pointer, not by value: returning a vector type is ABI-dependent.)
+inline void load_vf(VF* v, const float* p) { std::memcpy(v, p, sizeof *v); }
+
+template <bool Arg>
+inline void max_block16(const PoolShape& s, const float* xi, int64_t r0, int64_t r1,
+                        int64_t c0, int64_t c1, int64_t ci0, float* yr, int32_t* ar) {
+  const int64_t C = s.c;
+  const VI iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  const int64_t first = (r0 * s.w + c0) * C + ci0;
+  VF best;
+  load_vf(&best, xi + first);
+  VI arg = iota + static_cast<int32_t>(first);
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t q = (r == r0 ? c0 + 1 : c0); q < c1; ++q) {
+      const int64_t off = (r * s.w + q) * C + ci0;
+      VF e;
+      load_vf(&e, xi + off);
+      const VI take = (e > best) | ((e != e) & (best == best));
+      best = take ? e : best;
+      if constexpr (Arg) arg = take ? iota + static_cast<int32_t>(off) : arg;
+    }
+  }
+  std::memcpy(yr + ci0, &best, sizeof best);
+  if constexpr (Arg) std::memcpy(ar + ci0, &arg, sizeof arg);
+}
+
+// Channels [ci0, C) of a window, one at a time (the tail after the 16-wide blocks).
+template <bool Arg>
+inline void max_tail(const PoolShape& s, const float* xi, int64_t r0, int64_t r1, int64_t c0,
+                     int64_t c1, int64_t ci0, float* __restrict yr, int32_t* __restrict ar) {
+  const int64_t C = s.c, first = (r0 * s.w + c0) * C;
+  for (int64_t ci = ci0; ci < C; ++ci) {
+    yr[ci] = xi[first + ci];
+    if constexpr (Arg) ar[ci] = static_cast<int32_t>(first + ci);
+  }
+  for (int64_t r = r0; r < r1; ++r) {
+    for (int64_t q = (r == r0 ? c0 + 1 : c0); q < c1; ++q) {
+      const int64_t off = (r * s.w + q) * C;
+      const float* __restrict e = xi + off;
+      for (int64_t ci = ci0; ci < C; ++ci) {
+        const bool take = e[ci] > yr[ci] || (e[ci] != e[ci] && yr[ci] == yr[ci]);
+        yr[ci] = take ? e[ci] : yr[ci];
+        if constexpr (Arg) ar[ci] = take ? static_cast<int32_t>(off + ci) : ar[ci];
+      }
+    }
+  }
+}
+
+template <bool Arg>
+void max_forward_t(const PoolShape& s, const float* x, float* y, int32_t* argmax, int64_t n0,
                    int64_t n1) {
   const int64_t C = s.c, image = s.h * s.w * C;
   for_each_window(s, n0, n1, [&](int64_t n, int64_t out, int64_t r0, int64_t r1, int64_t c0,
                                  int64_t c1) {
     const float* xi = x + n * image;
-    float* __restrict yr = y + out;
-    int32_t* __restrict ar = argmax ? argmax + out : nullptr;
-    // The window's first element, then each later one where it is larger or the first NaN.
-    const int64_t first = (r0 * s.w + c0) * C;
-    for (int64_t ci = 0; ci < C; ++ci) yr[ci] = xi[first + ci];
-    if (ar) for (int64_t ci = 0; ci < C; ++ci) ar[ci] = static_cast<int32_t>(first + ci);
-    for (int64_t r = r0; r < r1; ++r) {
-      for (int64_t q = (r == r0 ? c0 + 1 : c0); q < c1; ++q) {
-        const int64_t off = (r * s.w + q) * C;
-        const float* __restrict e = xi + off;
-        if (ar) {
-          for (int64_t ci = 0; ci < C; ++ci) {
-            const bool take = e[ci] > yr[ci] || (e[ci] != e[ci] && yr[ci] == yr[ci]);
-            yr[ci] = take ? e[ci] : yr[ci];
-            ar[ci] = take ? static_cast<int32_t>(off + ci) : ar[ci];
-          }
-        } else {
-          for (int64_t ci = 0; ci < C; ++ci) {
-            const bool take = e[ci] > yr[ci] || (e[ci] != e[ci] && yr[ci] == yr[ci]);
-            yr[ci] = take ? e[ci] : yr[ci];
-          }
-        }
-      }
-    }
+    float* yr = y + out;
+    int32_t* ar = Arg ? argmax + out : nullptr;
+    int64_t ci = 0;
+    for (; ci + 16 <= C; ci += 16) max_block16<Arg>(s, xi, r0, r1, c0, c1, ci, yr, ar);
+    if (ci < C) max_tail<Arg>(s, xi, r0, r1, c0, c1, ci, yr, ar);
   });
+}
+
+void max_forward_k(const PoolShape& s, const float* x, float* y, int32_t* argmax, int64_t n0,
+                   int64_t n1) {
+  if (argmax) {
+    max_forward_t<true>(s, x, y, argmax, n0, n1);
+  } else {
+    max_forward_t<false>(s, x, y, nullptr, n0, n1);
+  }
 }
 
 void max_backward_k(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx,
