@@ -7,11 +7,14 @@
 //            the X rows are copied from x (each tap is a run of channels) and read by
 //            the micro-kernel as an unpacked A, times every filter panel; bias and
 //            activation follow on the chunk while it is in cache.
-//            A 1x1, stride-1, unpadded conv reads x in place (x is X).
+//            A 1x1, stride-1, unpadded conv reads x in place (x is X). A filter of at
+//            most kDirectMaxK rows (a first layer on 1-3 channel images) skips the GEMM:
+//            per pixel, the window's values times the filter in vector registers.
 //   dw       dw (K x oc) = X^T dz. The pixels are split into chunks fixed by the shape
 //            (never by the thread count); a work item is (chunk, block of X columns):
 //            the X rows of an L1-sized block of pixels are copied as above and read as
-//            A^T, dz as B in place; the partial sums are added in chunk order.
+//            A^T, dz as B in place (or, for a small filter, the direct path's loop);
+//            the partial sums are added in chunk order.
 //   dx       per fixed chunk of whole images: a tile of mr rows of dX = dz W^T (dz read
 //            in place, W^T packed once), then col2im adds it into dx, pixels and taps in
 //            order.
@@ -144,6 +147,7 @@ void backward_filter(const ConvShape& s, const float* x, const Dz& dz, float* dw
   // K == 0 (no input channels): one column block of nothing, for db.
   const int64_t kcb = K ? gemm::balanced(K, kMaxKc, 1) : 1;
   const int64_t kblocks = K ? (K + kcb - 1) / kcb : 1;
+  const bool direct = conv_detail::direct_ok(s);  // then kblocks == 1
   std::atomic<bool> failed{false};
   parallel_for_chunks(chunks * kblocks, flops >= kParallelMinFlops, [&](int64_t item) {
     // X rows of a block of pixels, read by the micro-kernel as A^T: a(i, kk) =
@@ -170,6 +174,10 @@ void backward_filter(const ConvShape& s, const float* x, const Dz& dz, float* dw
           for (int64_t o = 0; o < O; ++o) dbc[o] += d[r * O + o];
       }
       if (kc == 0) continue;
+      if (direct) {
+        pk.direct_dw(s, x, d, pb, pb + np, c, pb != p0);
+        continue;
+      }
       pk.pack_windows(s, x, runs, pb, np, kc, buf);
       for (int64_t i0 = 0; i0 < kc; i0 += mr) {
         const int h = static_cast<int>(std::min<int64_t>(mr, kc - i0));
@@ -292,7 +300,8 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const fl
   const KernelSet& ks = gemm::kernel_set();
   const conv_detail::PackKernels& pk = TREINO_ISA_PICK(conv_detail::pack_kernels)();
   const int mr = ks.mr, nr = ks.nr;
-  const PackedB wp = pack_filter(ks, false, w, O, K, O);
+  const bool direct = conv_detail::direct_ok(s);
+  const PackedB wp = direct ? PackedB{} : pack_filter(ks, false, w, O, K, O);
   const bool in_place = s.fh == 1 && s.fw == 1 && s.sh == 1 && s.sw == 1 && s.pt == 0 &&
                         s.pb == 0 && s.pl == 0 && s.pr == 0;
   const int64_t rpc = std::max<int64_t>(mr, kChunkFloats / O / mr * mr);
@@ -301,7 +310,8 @@ void conv2d_forward(const ConvShape& s, const float* x, const float* w, const fl
   parallel_for_chunks(chunks, flops_of(s) >= kParallelMinFlops, [&](int64_t ch) {
     alignas(64) float abuf[kMaxKc * kMaxMr];
     const int64_t r0 = ch * rpc, r1 = std::min(M, r0 + rpc);
-    for (int64_t q = 0; q * wp.kcb < K; ++q) {
+    if (direct) pk.direct_forward(s, x, w, r0, r1, y);
+    for (int64_t q = 0; !direct && q * wp.kcb < K; ++q) {
       const int64_t pc = q * wp.kcb, kc = std::min(wp.kcb, K - pc);
       const conv_detail::Runs runs(s, pc, pc + kc);
       for (int64_t ir = r0; ir < r1; ir += mr) {

@@ -67,7 +67,25 @@ struct PackKernels {
   // fh*fw*c) is added to the element of dx that X[pixel0 + i, k] was read from (nothing
   // for the padding), pixels in order, taps in order.
   void (*col2im_add)(const ConvShape& s, const float* tile, int64_t pixel0, int h, float* dx);
+  // The direct path for a filter of few rows (K = fh*fw*c <= kDirectMaxK, typically the
+  // first layer of a network on 1-3 channel images, where an im2col GEMM with K = 9..27
+  // spends its time packing) and oc a multiple of kDirectBlock: per output pixel, the
+  // window's K values times the filter, in vector registers.
+  // Rows [p0, p1) of y (ld oc) = X W, bias and activation not applied.
+  void (*direct_forward)(const ConvShape& s, const float* x, const float* w, int64_t p0,
+                         int64_t p1, float* y);
+  // dw (K x oc) = X^T dz over pixels [p0, p1) (dz row r is pixel p0 + r, ld oc), added to
+  // dw's values when accumulate, else written; pixels in order per element.
+  void (*direct_dw)(const ConvShape& s, const float* x, const float* dz, int64_t p0,
+                    int64_t p1, float* dw, bool accumulate);
 };
+
+constexpr int64_t kDirectMaxK = 32;
+constexpr int64_t kDirectBlock = 16;
+inline bool direct_ok(const ConvShape& s) {
+  const int64_t K = s.fh * s.fw * s.c;
+  return s.mult == 0 && K > 0 && K <= kDirectMaxK && s.oc > 0 && s.oc % kDirectBlock == 0;
+}
 
 const PackKernels& pack_kernels_ref();
 #if defined(TREINO_X86)

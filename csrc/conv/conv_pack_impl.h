@@ -110,7 +110,127 @@ void col2im_add_k(const ConvShape& s, const float* tile, int64_t pixel0, int h, 
   }
 }
 
-const PackKernels kPack = {pack_windows_k, col2im_add_k};
+// The direct small-K path. VF: 16 floats, one zmm, two ymm or four xmm by the ISA this
+// file is compiled for (GCC/Clang vector types); loaded and stored with memcpy (no
+// alignment needed), passed by pointer (returning one by value is ABI-dependent).
+typedef float VF __attribute__((vector_size(kDirectBlock * sizeof(float))));
+inline void load_vf(VF* v, const float* p) { std::memcpy(v, p, sizeof *v); }
+inline void store_vf(float* p, const VF* v) { std::memcpy(p, v, sizeof *v); }
+
+// Where the direct path reads a pixel's window: for a window inside x, its top-left
+// element and the K offsets from it (computed once per call); for a window crossing the
+// padding, a copy with zeros (xw[slot]) read with offsets 0..K-1. Up to kGroup windows
+// are held at once (each in its own slot).
+constexpr int kGroup = 4;
+struct Windows {
+  const ConvShape& s;
+  const float* x;
+  int64_t K;
+  int64_t off[kDirectMaxK], seq[kDirectMaxK];
+  float xw[kGroup][kDirectMaxK];
+  Windows(const ConvShape& shape, const float* input) : s(shape), x(input) {
+    K = s.fh * s.fw * s.c;
+    int64_t k = 0;
+    for (int64_t p = 0; p < s.fh; ++p)
+      for (int64_t q = 0; q < s.fw; ++q)
+        for (int64_t ci = 0; ci < s.c; ++ci, ++k) off[k] = (p * s.dh * s.w + q * s.dw) * s.c + ci;
+    for (k = 0; k < K; ++k) seq[k] = k;
+  }
+  // Sets *base and returns the offsets to read X[pixel, k] = (*base)[offsets[k]].
+  const int64_t* at(const PixelCursor& cur, const float** base, int slot = 0) {
+    const int64_t ih0 = cur.ih0(), iw0 = cur.iw0();
+    const float* xi = x + cur.image();
+    if (ih0 >= 0 && ih0 + (s.fh - 1) * s.dh < s.h && iw0 >= 0 &&
+        iw0 + (s.fw - 1) * s.dw < s.w) {
+      *base = xi + (ih0 * s.w + iw0) * s.c;
+      return off;
+    }
+    int64_t k = 0;
+    for (int64_t p = 0; p < s.fh; ++p) {
+      const int64_t ih = ih0 + p * s.dh;
+      for (int64_t q = 0; q < s.fw; ++q) {
+        const int64_t iw = iw0 + q * s.dw;
+        const bool in = ih >= 0 && ih < s.h && iw >= 0 && iw < s.w;
+        const float* e = xi + (ih * s.w + iw) * s.c;
+        for (int64_t ci = 0; ci < s.c; ++ci, ++k) xw[slot][k] = in ? e[ci] : 0.f;
+      }
+    }
+    *base = xw[slot];
+    return seq;
+  }
+};
+
+void direct_forward_k(const ConvShape& s, const float* x, const float* w, int64_t p0,
+                      int64_t p1, float* y) {
+  const int64_t O = s.oc;
+  Windows win(s, x);
+  const int64_t K = win.K;
+  PixelCursor cur(s, p0);
+  int64_t r = p0;
+  // kGroup pixels at a time: four independent chains of multiply-adds keep the FMA units
+  // busy (one pixel's chain would wait on each add's latency).
+  for (; r + kGroup <= p1; r += kGroup) {
+    const float* base[kGroup];
+    const int64_t* off[kGroup];
+    for (int g = 0; g < kGroup; ++g, cur.next()) off[g] = win.at(cur, &base[g], g);
+    for (int64_t o = 0; o < O; o += kDirectBlock) {
+      VF a0 = {}, a1 = {}, a2 = {}, a3 = {};
+      for (int64_t k = 0; k < K; ++k) {
+        VF wk;
+        load_vf(&wk, w + k * O + o);
+        a0 += base[0][off[0][k]] * wk;
+        a1 += base[1][off[1][k]] * wk;
+        a2 += base[2][off[2][k]] * wk;
+        a3 += base[3][off[3][k]] * wk;
+      }
+      store_vf(y + r * O + o, &a0);
+      store_vf(y + (r + 1) * O + o, &a1);
+      store_vf(y + (r + 2) * O + o, &a2);
+      store_vf(y + (r + 3) * O + o, &a3);
+    }
+  }
+  for (; r < p1; ++r, cur.next()) {
+    const float* base;
+    const int64_t* off = win.at(cur, &base);
+    for (int64_t o = 0; o < O; o += kDirectBlock) {
+      VF acc = {};
+      for (int64_t k = 0; k < K; ++k) {
+        VF wk;
+        load_vf(&wk, w + k * O + o);
+        acc += base[off[k]] * wk;
+      }
+      store_vf(y + r * O + o, &acc);
+    }
+  }
+}
+
+void direct_dw_k(const ConvShape& s, const float* x, const float* dz, int64_t p0, int64_t p1,
+                 float* dw, bool accumulate) {
+  const int64_t O = s.oc;
+  Windows win(s, x);
+  const int64_t K = win.K;
+  for (int64_t o = 0; o < O; o += kDirectBlock) {
+    VF acc[kDirectMaxK];
+    for (int64_t k = 0; k < K; ++k) {
+      if (accumulate) {
+        load_vf(&acc[k], dw + k * O + o);
+      } else {
+        acc[k] = VF{};
+      }
+    }
+    PixelCursor cur(s, p0);
+    for (int64_t r = p0; r < p1; ++r, cur.next()) {
+      const float* base;
+      const int64_t* off = win.at(cur, &base);
+      VF d;
+      load_vf(&d, dz + (r - p0) * O + o);
+      for (int64_t k = 0; k < K; ++k) acc[k] += base[off[k]] * d;
+    }
+    for (int64_t k = 0; k < K; ++k) store_vf(dw + k * O + o, &acc[k]);
+  }
+}
+
+const PackKernels kPack = {pack_windows_k, col2im_add_k, direct_forward_k, direct_dw_k};
 
 }  // namespace
 }  // namespace treino::conv_detail

@@ -79,6 +79,10 @@ GEOMETRIES = [
     (1, 1, 17, 8, 1, 5, 12, (1, 2), (0, 0, 2, 2), (1, 2)),    # conv1d: h = fh = 1
     (3, 6, 6, 2, 2, 2, 3, (2, 2), (1, 0, 1, 0), (2, 2)),
     (1, 3, 3, 4, 5, 5, 6, (1, 1), (2, 2, 2, 2), (1, 1)),      # windows mostly in padding
+    # The direct path (K = fh*fw*c <= 32, oc a multiple of 16): RGB-like input, two
+    # blocks of 16 outputs, strides and padding, and a pixel count not a multiple of 4.
+    (2, 9, 8, 3, 3, 3, 32, (2, 1), (1, 1, 1, 1), (1, 1)),
+    (1, 7, 9, 2, 2, 3, 16, (1, 1), (0, 1, 2, 0), (2, 1)),
 ]
 
 
