@@ -54,19 +54,19 @@ from .core import fused, util
 from .core.buffer import TensorBuffer, buffer
 from .core.creation import eye, tensor1d, tensor2d, tensor3d, tensor4d, tensor5d, tensor6d
 from .core.frames import next_frame
-from .core.namespaces import linalg, sparse
+from .core.namespaces import linalg, signal, sparse, spectral
 from .core.ops import (acos, acosh, add_n, all, any, arg_max, arg_min, asin, asinh, atan,
                        atan2, atanh, band_part, batch_norm, batch_norm2d, batch_norm3d,
                        batch_norm4d, batch_to_space_nd, bincount, bitwise_and, boolean_mask_async,
-                       broadcast_args, broadcast_to, clone, concat1d, concat2d, concat3d,
-                       concat4d, cosh, cosine_window, enclosing_power_of_two, cumprod, cumsum, dense_bincount, depth_to_space, diag,
-                       div_no_nan, einsum, ensure_shape, erf, euclidean_norm, gather_nd,
-                       gram_schmidt, in_top_k_async, is_finite, is_inf, is_nan,
-                       local_response_normalization, log_sum_exp, lower_bound, mat_mul,
+                       broadcast_args, broadcast_to, clone, complex, concat1d, concat2d,
+                       concat3d, concat4d, cosh, cosine_window, enclosing_power_of_two, cumprod, cumsum, dense_bincount, depth_to_space, diag,
+                       div_no_nan, einsum, ensure_shape, erf, euclidean_norm, fft, gather_nd,
+                       gram_schmidt, ifft, imag, in_top_k_async, irfft, is_finite, is_inf,
+                       is_nan, local_response_normalization, log_sum_exp, lower_bound, mat_mul,
                        meshgrid, mirror_pad, moments, moving_average, norm, outer_product,
-                       pad1d, pad2d, pad3d, pad4d, qr, reverse, reverse1d, reverse2d,
-                       reverse3d, reverse4d, scatter_nd, search_sorted, setdiff1d_async, sinh,
-                       slice1d, slice2d, slice3d, slice4d, space_to_batch_nd, sparse_to_dense,
+                       pad1d, pad2d, pad3d, pad4d, qr, real, reverse, reverse1d, reverse2d,
+                       reverse3d, reverse4d, rfft, scatter_nd, search_sorted, setdiff1d_async,
+                       sinh, slice1d, slice2d, slice3d, slice4d, space_to_batch_nd, sparse_to_dense,
                        step, strided_slice, tan, tensor_scatter_update, top_k, topk, unique,
                        unsorted_segment_sum, upper_bound, where_async)
 from .core.ops import print_ as print  # noqa: A004 (tn.print, as TF.js)

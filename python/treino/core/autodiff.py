@@ -117,16 +117,46 @@ def tracked(t):
     return a is not None and bool(a.tapes) and id(t) in a.tapes[-1].tracked
 
 
+# The ops whose cores take complex64 arrays (TF.js's complex ops and the structural ops
+# on top of them: ops/complex.py, ops/spectral.py). Every other op refuses a complex64
+# input here, before its core could drop the imaginary parts.
+COMPLEX_OPS = frozenset({
+    "complex", "real", "imag", "fft", "ifft", "irfft", "cast", "add", "sub", "mul", "neg",
+    "abs", "clone", "reshape", "expand_dims", "squeeze", "transpose", "slice", "concat",
+    "stack", "zeros_like", "ones_like"})
+_C64 = np.dtype(np.complex64)
+
+
+def refuse_complex(name, inputs):
+    for x in inputs:
+        if x._data.dtype is _C64:
+            raise TypeError(f"{name}: complex64 tensors are not supported by this op "
+                            f"(received one of shape {list(x.shape)}); take tn.real(x), "
+                            f"tn.imag(x) or tn.abs(x) first. Ops on complex64: "
+                            f"{', '.join(sorted(COMPLEX_OPS))}")
+
+
 def apply(name, core, inputs):
     """Runs an op: core(*input arrays) -> (output array(s), backward or None); wraps the
     output(s) in Tensors and records the node where something records."""
     n = len(inputs)  # the common arities without building an argument list
     if n == 1:
-        out, backward = core(inputs[0]._data)
+        d = inputs[0]._data
+        if d.dtype is _C64 and name not in COMPLEX_OPS:
+            refuse_complex(name, inputs)
+        out, backward = core(d)
     elif n == 2:
-        out, backward = core(inputs[0]._data, inputs[1]._data)
+        d0, d1 = inputs[0]._data, inputs[1]._data
+        if (d0.dtype is _C64 or d1.dtype is _C64) and name not in COMPLEX_OPS:
+            refuse_complex(name, inputs)
+        out, backward = core(d0, d1)
     else:
-        out, backward = core(*[x._data for x in inputs])
+        arrays = [x._data for x in inputs]
+        if name not in COMPLEX_OPS:
+            for d in arrays:
+                if d.dtype is _C64:
+                    refuse_complex(name, inputs)
+        out, backward = core(*arrays)
     a = _active.get()
     if type(out) is tuple:
         result = outputs = tuple([Tensor(o) for o in out])

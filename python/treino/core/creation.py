@@ -54,16 +54,18 @@ def scalar(value, dtype=None):
     return Tensor(arr)
 
 
-def _dtype(dtype, fn):
-    return check_dtype(dtype, fn) or "float32"
+def _dtype(dtype, fn, allow_complex=False):
+    return check_dtype(dtype, fn, allow_complex=allow_complex) or "float32"
 
 
 def zeros(shape, dtype="float32"):
-    return Tensor(np.zeros(_shape(shape, "zeros"), NP[_dtype(dtype, "zeros")]))
+    """Zeros of `dtype` ('complex64' too, as TF.js)."""
+    return Tensor(np.zeros(_shape(shape, "zeros"), NP[_dtype(dtype, "zeros", True)]))
 
 
 def ones(shape, dtype="float32"):
-    return Tensor(np.ones(_shape(shape, "ones"), NP[_dtype(dtype, "ones")]))
+    """Ones of `dtype` ('complex64' too: 1 + 0i, as TF.js)."""
+    return Tensor(np.ones(_shape(shape, "ones"), NP[_dtype(dtype, "ones", True)]))
 
 
 def fill(shape, value, dtype=None):

@@ -1,14 +1,20 @@
-"""treino's three dtypes and the conversion of user values to numpy storage."""
+"""treino's dtypes and the conversion of user values to numpy storage.
+
+The three dtypes of user values are float32, int32 and bool. complex64 (TF.js's, stored
+as numpy complex64: the interleaved real/imaginary float32 pairs of TF.js's dataSync)
+only comes from the complex ops (tn.complex, the FFTs, casts): like TF.js, treino does
+not build a complex64 tensor from values directly."""
 import numpy as np
 
 DTYPES = ("float32", "int32", "bool")
-NP = {"float32": np.dtype(np.float32), "int32": np.dtype(np.int32), "bool": np.dtype(np.bool_)}
+NP = {"float32": np.dtype(np.float32), "int32": np.dtype(np.int32), "bool": np.dtype(np.bool_),
+      "complex64": np.dtype(np.complex64)}
 _INT32 = np.iinfo(np.int32)
 
 
-def check_dtype(dtype, fn, arg="dtype"):
-    """The canonical name ('float32', 'int32' or 'bool') of a dtype given as a string or
-    a numpy dtype; None stays None."""
+def check_dtype(dtype, fn, arg="dtype", allow_complex=False):
+    """The canonical name ('float32', 'int32' or 'bool'; 'complex64' too when
+    `allow_complex`) of a dtype given as a string or a numpy dtype; None stays None."""
     if dtype is None:
         return None
     name = dtype
@@ -18,6 +24,11 @@ def check_dtype(dtype, fn, arg="dtype"):
         except TypeError:
             name = None
     name = "bool" if name == "bool_" else name
+    if name == "complex64":
+        if allow_complex:
+            return name
+        raise TypeError(f"{fn}: argument '{arg}' cannot be 'complex64': complex64 tensors "
+                        f"are made by tn.complex(real, imag) (or tn.cast), as in TF.js")
     if name not in DTYPES:
         raise TypeError(f"{fn}: argument '{arg}' must be one of 'float32', 'int32', 'bool', "
                         f"received {dtype!r}")
@@ -45,6 +56,9 @@ def to_array(values, dtype=None, fn="tensor", arg="values"):
             raise ValueError(f"{fn}: argument '{arg}' must be a number, a boolean or a "
                              f"rectangular nested list of them, received ragged input") from None
         inferred = "bool" if arr.dtype.kind == "b" else "float32"
+    if arr.dtype.kind == "c":
+        raise TypeError(f"{fn}: argument '{arg}' holds complex values; a complex64 tensor "
+                        f"is made by tn.complex(real, imag), as in TF.js")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{fn}: argument '{arg}' must hold numbers or booleans, received "
                         f"{type(values).__name__} of dtype {arr.dtype}")

@@ -13,6 +13,8 @@ def _value_str(v, dtype):
         return "true" if v else "false"
     if dtype == "int32":
         return str(int(v))
+    if dtype == "complex64":  # TF.js: '1 + -2j', each part to 7 decimals
+        return f"{_value_str(v.real, 'float32')} + {_value_str(v.imag, 'float32')}j"
     # JavaScript's parseFloat(v.toFixed(7)).toString().
     return js_number(round(float(v), _DECIMALS))
 

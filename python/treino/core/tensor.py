@@ -1,7 +1,8 @@
 """Tensor and Variable: immutable numpy-backed arrays with TF.js's surface.
 
-A Tensor owns a C-contiguous numpy array (`_data`) of dtype float32, int32 or bool that
-nothing else writes to. Ops (ops.py) read `_data` and wrap new arrays; the autodiff tape
+A Tensor owns a C-contiguous numpy array (`_data`) of dtype float32, int32, bool or
+complex64 (TF.js's complex tensors, made by the complex ops: ops/complex.py) that nothing
+else writes to. Ops (ops.py) read `_data` and wrap new arrays; the autodiff tape
 (autodiff.py) keeps references to the tensors it records, so a Tensor needs no graph
 fields of its own. A Variable is the one mutable kind: `assign` replaces its values and
 optimizers update its buffer in place.
@@ -31,7 +32,8 @@ class Tensor:
     @property
     def dtype(self):
         d = self._data.dtype
-        return "float32" if d == np.float32 else "int32" if d == np.int32 else "bool"
+        return ("float32" if d == np.float32 else "int32" if d == np.int32 else
+                "bool" if d == np.bool_ else "complex64")
 
     @property
     def rank(self):
@@ -52,21 +54,29 @@ class Tensor:
     # Every method handing values to Python counts in value_reads: the engine traces a
     # user's loss op by op only if it read no values (its Python could branch on them).
     def numpy(self):
-        """A copy of the values as a numpy array."""
+        """A copy of the values as a numpy array (np.complex64 for a complex64 tensor)."""
         value_reads[0] += 1
         return self._data.copy()
 
     def data(self):
-        """The values as a flat numpy array (a copy), like TF.js's dataSync()."""
+        """The values as a flat numpy array (a copy), like TF.js's dataSync(): for a
+        complex64 tensor, float32 real and imaginary parts interleaved (2 * size values)."""
         value_reads[0] += 1
-        return self._data.ravel().copy()
+        flat = self._data.ravel()
+        return (flat.view(np.float32) if flat.dtype == np.complex64 else flat).copy()
 
     data_sync = data
 
     def array(self):
-        """The values as nested Python lists (a scalar for rank 0), like TF.js's arraySync()."""
+        """The values as nested Python lists (a scalar for rank 0), like TF.js's arraySync().
+        As TF.js, a complex64 tensor's innermost lists interleave real and imaginary parts
+        ([[re, im, re, im], ...]) and a complex64 scalar gives its real part; numpy() and
+        item() give Python's complex numbers."""
         value_reads[0] += 1
-        return self._data.tolist()
+        d = self._data
+        if d.dtype == np.complex64:
+            return float(d.real) if d.ndim == 0 else d.view(np.float32).tolist()
+        return d.tolist()
 
     array_sync = array
 
@@ -101,7 +111,7 @@ class Tensor:
         return bool(self._data.item())
 
     def __index__(self):
-        if self.dtype == "float32":
+        if self.dtype in ("float32", "complex64"):
             raise TypeError("only int32 and bool scalar tensors can be used as an index")
         return int(self.item())
 
@@ -219,6 +229,11 @@ class Variable(Tensor):
 
     def __init__(self, initial_value, trainable=True, name=None, dtype=None):
         src = initial_value._data if isinstance(initial_value, Tensor) else initial_value
+        if getattr(src, "dtype", None) == np.complex64:
+            raise TypeError("variable: argument 'initial_value' is a complex64 tensor; "
+                            "variables hold float32, int32 or bool values (keep the real "
+                            "and imaginary parts in two variables and join them with "
+                            "tn.complex)")
         data = to_array(src, dtype, "variable", "initial_value")
         if isinstance(src, np.ndarray) and np.may_share_memory(data, src):
             data = data.copy()  # the variable owns its buffer: never alias the caller's

@@ -73,6 +73,7 @@ Tensor.__array_priority__ = 1000
 # (TF.js's chained ops) and the snake_case spellings of TF.js's names for the ops above.
 import builtins
 
+from .complex import complex, imag, real  # noqa: A004 (tn.complex, as TF.js)
 from .dynamic import boolean_mask_async, setdiff1d_async, unique, where_async
 from .elementwise_extra import (add_n, bitwise_and, div_no_nan, erf, is_finite, is_inf, is_nan,
                                 step)
@@ -89,6 +90,7 @@ from .shape_extra import (broadcast_args, broadcast_to, clone, concat1d, concat2
                           pad4d, reverse, reverse1d, reverse2d, reverse3d, reverse4d, slice1d,
                           slice2d, slice3d, slice4d)
 from .space import batch_to_space_nd, depth_to_space, space_to_batch_nd
+from .spectral import fft, ifft, irfft, rfft
 from .strided_slice import strided_slice
 from .trig import acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh, tan
 from .window import cosine_window, enclosing_power_of_two
@@ -111,7 +113,7 @@ for _fn in [acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh, tan, erf, 
             is_finite, is_inf, is_nan, div_no_nan, all, any, cumsum, cumprod, norm,
             euclidean_norm, broadcast_to, reverse, mirror_pad, strided_slice,
             unsorted_segment_sum, batch_to_space_nd, space_to_batch_nd, depth_to_space,
-            local_response_normalization, unique, top_k, clone]:
+            local_response_normalization, unique, top_k, clone, fft, ifft, rfft, irfft]:
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.arg_max, Tensor.arg_min, Tensor.log_sum_exp, Tensor.mat_mul = argmax, argmin, logsumexp, matmul
 Tensor.batch_norm, Tensor.topk = batch_norm, top_k

@@ -35,13 +35,14 @@ def float_data(x, fn, arg="x"):
     return d if d.dtype == np.float32 else d.astype(np.float32)
 
 
-_RANK = {"bool": 0, "int32": 1, "float32": 2}
+_RANK = {"bool": 0, "int32": 1, "float32": 2, "complex64": 3}
 
 
 def pair(a, b, fn):
-    """Two operands of one dtype, upcast as TF.js does (bool < int32 < float32). A Python
-    number or array meeting a tensor takes the tensor's dtype when it fits (so an int32
-    tensor plus 1 stays int32), else the common type."""
+    """Two operands of one dtype, upcast as TF.js does (bool < int32 < float32 <
+    complex64). A Python number or array meeting a tensor takes the tensor's dtype when it
+    fits (so an int32 tensor plus 1 stays int32), else the common type; a Python complex
+    number makes a complex64 operand."""
     ta, tb = isinstance(a, Tensor), isinstance(b, Tensor)
     if not ta:
         a = Tensor(_convert(a, b if tb else None, fn, "a"))
@@ -56,15 +57,21 @@ def pair(a, b, fn):
 
 
 def upcast(x, dtype):
-    """x converted to a wider dtype, as a node (no gradient: only float32 has one), so
-    that a captured step converts each new batch too."""
+    """x converted to a wider dtype, as a node (no gradient, but from float32 to complex64:
+    the gradient's real part), so that a captured step converts each new batch too."""
     np_dtype = NP[dtype]
+    if dtype == "complex64" and x._data.dtype == np.float32:
+        return autodiff.apply("cast", lambda d: (d.astype(np_dtype), lambda dy, needs: (
+            np.array(dy.real, np.float32, order="C"),)), (x,))
     return autodiff.apply("cast", lambda d: (d.astype(np_dtype), None), (x,))
 
 
 def _convert(v, other, fn, arg):
     if type(v) is float and other is not None and other._data.dtype == np.float32:
         return np.array(v, np.float32)  # the common `x * 0.5`: one call, same value
+    if type(v) is complex or isinstance(v, np.complexfloating) or (
+            isinstance(v, np.ndarray) and v.dtype.kind == "c"):
+        return np.asarray(v, np.complex64, order="C")
     if other is not None and other.dtype == "int32" and _is_integral(v):
         return to_array(v, "int32", fn, arg)
     if other is not None and other.dtype == "float32":

@@ -9,6 +9,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
+from . import complex as _complex
 from ._util import contiguous, pair, tensor_arg, unbroadcast
 
 _INT = {
@@ -58,6 +59,8 @@ def _make(name, kernel, backward_of):
                 and b._data.dtype is _F32):
             a, b = pair(a, b, name)
             if a._data.dtype != np.float32:
+                if a._data.dtype == np.complex64:
+                    return _complex.binary(name, a, b)
                 _int_checks(name, a._data, b._data)
                 return autodiff.apply(name, int_core, (a, b))
         return autodiff.apply(name, core, (a, b))

@@ -14,11 +14,11 @@ from ._util import axes_arg, contiguous, frozen_data, tensor_arg
 
 
 def _op(name, inputs, core):
-    """Runs core(*arrays) -> (y, backward) as a node; only float32 results keep the
-    backward (int32 and bool values have no gradient)."""
+    """Runs core(*arrays) -> (y, backward) as a node; only float32 and complex64 results
+    keep the backward (int32 and bool values have no gradient)."""
     def node_core(*arrays):
         y, backward = core(*arrays)
-        return y, backward if y.dtype == np.float32 else None
+        return y, backward if y.dtype == np.float32 or y.dtype == np.complex64 else None
     return autodiff.apply(name, node_core, inputs)
 
 
@@ -209,7 +209,7 @@ def slice(x, begin, size=None):  # noqa: A001 (tn.slice, as TF.js)
 
     def core(xd):
         def backward(dy, needs):
-            g = np.zeros(xd.shape, np.float32)
+            g = np.zeros(xd.shape, dy.dtype)
             g[idx] = dy
             return (g,)
         return contiguous(src(xd)[idx]), backward
@@ -287,14 +287,18 @@ def cast(x, dtype):
     and +-infinity become 0, other values are truncated toward zero and wrapped modulo
     2**32 into [-2**31, 2**31), so cast(3e9, 'int32') is -1294967296. To bool, every
     non-zero value (NaN included) is True. A cast to or from int32 or bool has no
-    gradient."""
+    gradient. To and from 'complex64' (TF.js's): a real tensor gets zero imaginary parts,
+    a complex one keeps its real parts (ops/complex.py)."""
     x = tensor_arg(x, "cast")
-    dt = check_dtype(dtype, "cast")
+    dt = check_dtype(dtype, "cast", allow_complex=True)
     if dt == x.dtype:
         if not isinstance(x, Variable):
             return x
         # A Variable changes in place: its cast is a copy (a float32 one is differentiable).
         return _op("cast", (x,), lambda xd: (xd.copy(), lambda dy, needs: (dy,)))
+    if dt == "complex64" or x.dtype == "complex64":
+        from .complex import cast as cast_complex  # (complex.py imports this module)
+        return cast_complex(x, dt)
     to_int = dt == "int32" and x.dtype == "float32"
     np_dtype = NP[dt]
 

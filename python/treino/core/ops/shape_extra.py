@@ -87,7 +87,8 @@ def clone(x):
 
     def core(xd):
         y = xd.copy()
-        return y, (lambda dy, needs: (dy,)) if y.dtype == np.float32 else None
+        differentiable = y.dtype == np.float32 or y.dtype == np.complex64
+        return y, (lambda dy, needs: (dy,)) if differentiable else None
     return autodiff.apply("clone", core, (x,))
 
 

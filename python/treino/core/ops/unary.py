@@ -11,6 +11,7 @@ import numpy as np
 from ... import _kernels as K
 from .. import autodiff
 from ..tensor import Tensor
+from . import complex as _complex
 from ._util import f32, tensor_arg
 
 # Integer versions (numpy) of the ops closed over the integers.
@@ -45,8 +46,11 @@ def _make(name, saves):
 
     def op(x):
         x = tensor_arg(x, name)
-        if int_fn is not None and x._data.dtype == np.int32:
-            return autodiff.apply(name, int_core, (x,))
+        if int_fn is not None and x._data.dtype != np.float32:
+            if x._data.dtype == np.int32:
+                return autodiff.apply(name, int_core, (x,))
+            if x._data.dtype == np.complex64 and name in ("abs", "neg"):
+                return _complex.unary(name, x)  # abs: TF.js's ComplexAbs (float32 out)
         return autodiff.apply(name, core, (x,))
     op.__name__ = op.__qualname__ = name
     op.__doc__ = f"tn.{name}(x): elementwise {name} ({(fwd.__doc__ or '').splitlines()[2:3]})."
