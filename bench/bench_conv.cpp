@@ -9,7 +9,9 @@
 #include <cstdio>
 #include <vector>
 
+#include "bench_peak.h"
 #include "bench_util.h"
+#include "common/threading.h"
 #include "conv/conv.h"
 #include "gemm/sgemm.h"
 #include "pool/pool.h"
@@ -18,8 +20,12 @@ namespace treino::bench {
 
 namespace {
 
+double g_peak = 0.0;  // GFLOP/s: the measured FMA peak on the benchmark's threads
+
 void line(const char* name, double sec, double flop) {
-  std::printf("  %-34s %9.1f us  %6.1f GFLOP/s\n", name, sec * 1e6, flop / sec * 1e-9);
+  const double gf = flop / sec * 1e-9;
+  std::printf("  %-34s %9.1f us  %6.1f GFLOP/s  %3.0f%% of peak\n", name, sec * 1e6, gf,
+              100.0 * gf / g_peak);
 }
 
 void line_gb(const char* name, double sec, double bytes) {
@@ -108,7 +114,9 @@ double bench_pool(const char* name, int64_t n, int64_t h, int64_t w, int64_t c) 
 void run_conv(int argc, char** argv) {
   (void)argc, (void)argv;
   constexpr int64_t N = 320;
-  std::printf("MNIST convnet kernels, batch %ld (best of 15, reused buffers)\n", long(N));
+  g_peak = fma_peak_gflops(num_threads());
+  std::printf("MNIST convnet kernels, batch %ld (best of 15, reused buffers); FMA peak "
+              "measured on %d thread(s): %.1f GFLOP/s\n", long(N), num_threads(), g_peak);
   const ConvShape c1 = conv3x3(N, 28, 28, 1, 16);
   const ConvShape c2 = conv3x3(N, 13, 13, 16, 32);
   const ConvShape c3 = conv3x3(N, 5, 5, 32, 32);
