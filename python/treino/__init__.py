@@ -69,6 +69,7 @@ from .core.ops import (acos, acosh, add_n, all, any, arg_max, arg_min, asin, asi
                        sinh, slice1d, slice2d, slice3d, slice4d, space_to_batch_nd, sparse_to_dense,
                        step, strided_slice, tan, tensor_scatter_update, top_k, topk, unique,
                        unsorted_segment_sum, upper_bound, where_async)
+from .core.ops import basic_lstm_cell, multi_rnn_cell
 from .core.ops import print_ as print  # noqa: A004 (tn.print, as TF.js)
 
 __version__ = "0.1.0"

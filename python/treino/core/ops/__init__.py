@@ -83,6 +83,7 @@ from .linalg_extra import band_part, diag, einsum, gram_schmidt, outer_product, 
 from .normalization import (batch_norm, batch_norm2d, batch_norm3d, batch_norm4d,
                             local_response_normalization, moving_average)
 from .reduce_extra import all, any, euclidean_norm, moments, norm
+from .rnn_cell import basic_lstm_cell, multi_rnn_cell
 from .scan import cumprod, cumsum
 from .search import in_top_k_async, lower_bound, search_sorted, top_k, topk, upper_bound
 from .shape_extra import (broadcast_args, broadcast_to, clone, concat1d, concat2d, concat3d,
