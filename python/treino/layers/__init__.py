@@ -15,6 +15,9 @@ from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .recurrent_cells import GRUCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import Permute, RepeatVector
 from .wrappers import Bidirectional, TimeDistributed
+from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
+from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
+from .preprocessing import CategoryEncoding, CenterCrop, Rescaling
 
 
 def input_layer(**kwargs):
@@ -114,6 +117,27 @@ _SEQUENCE = {"embedding": Embedding, "masking": Masking, "simple_rnn": SimpleRNN
              "bidirectional": Bidirectional, "time_distributed": TimeDistributed,
              "repeat_vector": RepeatVector, "permute": Permute}
 
+# Activation, noise and preprocessing layers: tn.layers.leaky_relu(alpha=0.1).
+elu = _sequence_factory(ELU, "elu")
+re_lu = _sequence_factory(ReLU, "re_lu")
+leaky_relu = _sequence_factory(LeakyReLU, "leaky_relu")
+prelu = _sequence_factory(PReLU, "prelu")
+softmax = _sequence_factory(Softmax, "softmax")
+thresholded_relu = _sequence_factory(ThresholdedReLU, "thresholded_relu")
+gaussian_noise = _sequence_factory(GaussianNoise, "gaussian_noise")
+gaussian_dropout = _sequence_factory(GaussianDropout, "gaussian_dropout")
+alpha_dropout = _sequence_factory(AlphaDropout, "alpha_dropout")
+spatial_dropout1d = _sequence_factory(SpatialDropout1D, "spatial_dropout1d")
+rescaling = _sequence_factory(Rescaling, "rescaling")
+center_crop = _sequence_factory(CenterCrop, "center_crop")
+category_encoding = _sequence_factory(CategoryEncoding, "category_encoding")
+_MORE = {"elu": ELU, "re_lu": ReLU, "leaky_relu": LeakyReLU, "prelu": PReLU,
+         "softmax": Softmax, "thresholded_relu": ThresholdedReLU,
+         "gaussian_noise": GaussianNoise, "gaussian_dropout": GaussianDropout,
+         "alpha_dropout": AlphaDropout, "spatial_dropout1d": SpatialDropout1D,
+         "rescaling": Rescaling, "center_crop": CenterCrop,
+         "category_encoding": CategoryEncoding}
+
 # Class lookup for deserialising model configs ({'class_name': 'Dense', ...}).
 CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatten, Reshape,
                                    BatchNormalization, LayerNormalization, Add, Subtract,
@@ -123,9 +147,9 @@ CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatt
                                    AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                                    GlobalAveragePooling2D, GlobalMaxPooling1D,
                                    GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
-                                   *_SEQUENCE.values())}
+                                   *_SEQUENCE.values(), *_MORE.values())}
 
 __all__ = ["input", "Layer", "LayerVariable", "RNNCell", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
            "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
-           *_SPATIAL, *_SEQUENCE]
+           *_SPATIAL, *_SEQUENCE, *_MORE]
