@@ -102,6 +102,7 @@ def _transpose(x, perm):
 def _float_input(x, fn, arg, ranks):
     x = tensor_arg(x, fn, arg)
     if x.dtype != "float32":
+        autodiff.refuse_complex(fn, (x,))  # a cast would keep only the real parts
         from .shape import cast
         x = cast(x, "float32")
     if x.rank not in ranks:

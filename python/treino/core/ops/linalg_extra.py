@@ -197,6 +197,7 @@ def qr(x, full_matrices=False):
     if x.rank < 2:
         raise ValueError(f"qr: x must have rank >= 2, received shape {list(x.shape)}")
     if x.dtype != "float32":
+        autodiff.refuse_complex("qr", (x,))  # a cast would keep only the real parts
         x = x.cast("float32")
     if x.rank == 2:
         return _qr2d(x, bool(full_matrices))
