@@ -415,7 +415,7 @@ def test_stft_argument_errors():
         tn.signal.stft(x, 4, 2, None, "hann")
     with pytest.raises(ValueError, match="stft: argument 'frame_length' must be an int >= 1"):
         tn.signal.stft(x, 0, 2)
-    with pytest.raises(ValueError, match="frame: argument 'frame_step' must be an int >= 1"):
+    with pytest.raises(ValueError, match="stft: argument 'frame_step' must be an int >= 1"):
         tn.signal.stft(x, 4, 0)
     with pytest.raises(ValueError, match="stft: argument 'fft_length' must be an int >= 1"):
         tn.signal.stft(x, 4, 2, 0)

@@ -92,6 +92,7 @@ def stft(signal, frame_length, frame_step, fft_length=None, window_fn=None):
     [..., frames, fft_length // 2 + 1], complex64."""
     x = tensor_arg(signal, "stft", "signal")
     length = int_arg(frame_length, "stft", "frame_length", 1)
+    step = int_arg(frame_step, "stft", "frame_step", 1)
     if fft_length is None:
         fft_length = enclosing_power_of_two(length)
     fft_length = int_arg(fft_length, "stft", "fft_length", 1)
@@ -100,7 +101,7 @@ def stft(signal, frame_length, frame_step, fft_length=None, window_fn=None):
     if not callable(window_fn):
         raise TypeError(f"stft: argument 'window_fn' must be a function of the window "
                         f"length returning a 1-D tensor, received {window_fn!r}")
-    framed = frame(x, length, frame_step)
+    framed = frame(x, length, step)
     window = window_fn(length)
     if not isinstance(window, Tensor):
         window = tensor_arg(window, "stft", "window_fn(frame_length)")

@@ -37,8 +37,8 @@ def _c64(a):
 
 
 def _transform(fn, inverse):
-    """fft / ifft: forward and backward are the two unnormalised-or-1/n transforms of
-    numpy.fft, in float64."""
+    """fft or ifft as one node: numpy.fft's transform forward, its adjoint (the other
+    transform with the 1/n moved) backward, both in float64."""
     forward, adjoint = (np.fft.ifft, np.fft.fft) if inverse else (np.fft.fft, np.fft.ifft)
 
     def op(input):  # noqa: A002 (TF.js's argument name)
