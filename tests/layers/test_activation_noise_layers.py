@@ -115,6 +115,9 @@ def test_softmax_over_several_axes_and_with_a_mask():
     y = L.softmax().call(tn.tensor(x2), mask=tn.tensor(mask)).numpy()
     want = np.where(mask > 0, np.exp(x2), 0)
     np.testing.assert_allclose(y, want / want.sum(1, keepdims=True), rtol=1e-5, atol=1e-7)
+    with pytest.raises(ValueError, match=r"the mask must be a Tensor broadcasting to the "
+                                         r"input's shape \[2,4\], received \[2,3\]"):
+        L.softmax().call(tn.tensor(x2), mask=tn.ones([2, 3]))
 
 
 @needs_torch

@@ -6,6 +6,8 @@ relu, leaky_relu, elu, prelu, softmax), or a short composition of ops whose grad
 tape gives. PReLU is the only one with a weight: `alpha`, of the input's shape without
 the batch axis (size 1 along the shared axes).
 """
+import numpy as np
+
 from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
@@ -238,6 +240,12 @@ class Softmax(Layer):
         axes = self._axes(inputs.shape)
         x = _float(inputs)
         if mask is not None:
+            try:
+                np.broadcast_shapes(tuple(mask.shape), tuple(x.shape))
+            except (AttributeError, ValueError):
+                got = shape_str(mask.shape) if hasattr(mask, "shape") else repr(mask)
+                raise ValueError(f"{self.name}: the mask must be a Tensor broadcasting to the "
+                                 f"input's shape {shape_str(x.shape)}, received {got}") from None
             # TF.js: (1 - mask) * -1e9 added to the scores, so masked positions vanish.
             x = ops.add(x, ops.mul(ops.sub(1.0, _float(mask)), -1e9))
         if len(axes) == 1:
