@@ -74,6 +74,8 @@ Tensor.__array_priority__ = 1000
 import builtins
 
 from .complex import complex, imag, real  # noqa: A004 (tn.complex, as TF.js)
+from .conv3d import conv3d, conv3d_transpose
+from .dilation import dilation2d
 from .dynamic import boolean_mask_async, setdiff1d_async, unique, where_async
 from .elementwise_extra import (add_n, bitwise_and, div_no_nan, erf, is_finite, is_inf, is_nan,
                                 step)
@@ -82,6 +84,8 @@ from .indexing import (bincount, dense_bincount, gather_nd, scatter_nd, sparse_t
 from .linalg_extra import band_part, diag, einsum, gram_schmidt, outer_product, qr
 from .normalization import (batch_norm, batch_norm2d, batch_norm3d, batch_norm4d,
                             local_response_normalization, moving_average)
+from .pool3d import avg_pool3d, max_pool3d
+from .pool_extra import max_pool_with_argmax, pool
 from .reduce_extra import all, any, euclidean_norm, moments, norm
 from .rnn_cell import basic_lstm_cell, multi_rnn_cell
 from .scan import cumprod, cumsum
@@ -118,4 +122,5 @@ for _fn in [acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh, tan, erf, 
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.arg_max, Tensor.arg_min, Tensor.log_sum_exp, Tensor.mat_mul = argmax, argmin, logsumexp, matmul
 Tensor.batch_norm, Tensor.topk = batch_norm, top_k
+Tensor.dilation2d, Tensor.pool = dilation2d, pool
 Tensor.reshape_as = lambda self, x: reshape(self, list(x.shape))
