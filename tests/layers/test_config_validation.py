@@ -23,7 +23,9 @@ LAYERS = [L.InputLayer, L.Dense, L.Activation, L.Dropout, L.Flatten, L.Reshape,
           L.GlobalMaxPooling1D, L.GlobalMaxPooling2D, L.UpSampling2D, L.ZeroPadding2D,
           L.Cropping2D, L.Embedding, L.Masking, L.SimpleRNN, L.LSTM, L.GRU, L.RNN,
           L.SimpleRNNCell, L.LSTMCell, L.GRUCell, L.StackedRNNCells, L.Bidirectional,
-          L.TimeDistributed, L.RepeatVector, L.Permute]
+          L.TimeDistributed, L.RepeatVector, L.Permute, L.ELU, L.ReLU, L.LeakyReLU, L.PReLU,
+          L.Softmax, L.ThresholdedReLU, L.GaussianNoise, L.GaussianDropout, L.AlphaDropout,
+          L.SpatialDropout1D, L.Rescaling, L.CenterCrop, L.CategoryEncoding]
 _RNN_CELLS = (L.SimpleRNNCell, L.LSTMCell, L.GRUCell)
 _RNN_LAYERS = (L.SimpleRNN, L.LSTM, L.GRU)
 _POOLS = (L.MaxPooling1D, L.MaxPooling2D, L.AveragePooling1D, L.AveragePooling2D)
@@ -47,7 +49,13 @@ MINIMAL = {L.InputLayer: {"input_shape": [3]}, L.Dense: {"units": 2},
            L.StackedRNNCells: {"cells": [L.LSTMCell(units=2)]},
            L.Bidirectional: {"layer": L.LSTM(units=2)},
            L.TimeDistributed: {"layer": L.Dense(2)}, L.RepeatVector: {"n": 2},
-           L.Permute: {"dims": [1]}}
+           L.Permute: {"dims": [1]},
+           **{c: {} for c in (L.ELU, L.ReLU, L.LeakyReLU, L.PReLU, L.Softmax,
+                              L.ThresholdedReLU)},
+           L.GaussianNoise: {"stddev": 0.1}, L.GaussianDropout: {"rate": 0.1},
+           L.AlphaDropout: {"rate": 0.1}, L.SpatialDropout1D: {"rate": 0.1},
+           L.Rescaling: {"scale": 0.5}, L.CenterCrop: {"height": 2, "width": 2},
+           L.CategoryEncoding: {"num_tokens": 3}}
 
 
 def test_every_layer_class_is_covered():
@@ -381,6 +389,35 @@ OWN = {
     L.Permute: [("dims_not_permutation", {"dims": [1, 3]}, ValueError, r"'dims'"),
                 ("dims_zero", {"dims": [0]}, ValueError, r"'dims'"),
                 ("dims_float", {"dims": [1.0]}, TypeError, r"'dims'")],
+    L.ELU: [("alpha_str", {"alpha": "1"}, TypeError, r"^ELU: argument 'alpha'")],
+    L.ReLU: [("max_value_negative", {"max_value": -1}, ValueError,
+              r"^ReLU: argument 'max_value' must be a finite number >= 0 or None"),
+             ("max_value_bool", {"max_value": True}, TypeError, r"'max_value'")],
+    L.LeakyReLU: [("alpha_inf", {"alpha": INF}, ValueError, r"^LeakyReLU: argument 'alpha'")],
+    L.PReLU: [("shared_axes_zero", {"shared_axes": [0]}, ValueError,
+               r"^PReLU: argument 'shared_axes'"),
+              ("shared_axes_str", {"shared_axes": "1"}, TypeError, r"'shared_axes'"),
+              ("initializer_bad", {"alpha_initializer": "nope"}, ValueError,
+               r"^PReLU: argument 'alpha_initializer': unknown initializer"),
+              ("constraint_bad", {"alpha_constraint": 3}, TypeError, r"'alpha_constraint'")],
+    L.Softmax: [("axis_empty", {"axis": []}, ValueError, r"^Softmax: argument 'axis'"),
+                ("axis_float", {"axis": [1.0]}, TypeError, r"1.0 is of type float")],
+    L.ThresholdedReLU: [("theta_nan", {"theta": NAN}, ValueError, r"'theta'")],
+    L.GaussianNoise: [("stddev_negative", {"stddev": -1}, ValueError,
+                       r"^GaussianNoise: argument 'stddev' must be a finite number >= 0"),
+                      ("stddev_none", {"stddev": None}, TypeError, r"'stddev'")],
+    **{cls: [("rate_one", {"rate": 1}, ValueError,
+              r"^{cls}: argument 'rate' must be a finite number in \[0, 1\)"),
+             ("rate_str", {"rate": "0.5"}, TypeError, r"'rate'")]
+       for cls in (L.GaussianDropout, L.AlphaDropout, L.SpatialDropout1D)},
+    L.Rescaling: [("scale_nan", {"scale": NAN}, ValueError, r"^Rescaling: argument 'scale'"),
+                  ("offset_str", {"offset": "1"}, TypeError, r"'offset'")],
+    L.CenterCrop: [("height_zero", {"height": 0}, ValueError, r"^CenterCrop: argument 'height'"),
+                   ("width_float", {"width": 2.0}, TypeError, r"'width'")],
+    L.CategoryEncoding: [("num_tokens_zero", {"num_tokens": 0}, ValueError,
+                          r"^CategoryEncoding: argument 'num_tokens'"),
+                         ("output_mode_bad", {"output_mode": "tfIdf"}, ValueError,
+                          r"'output_mode'")],
 }
 
 
@@ -491,6 +528,17 @@ def _valid_layers():
         L.Bidirectional(L.LSTM(2)), L.Bidirectional(L.GRU(3, return_sequences=True),
                                                     merge_mode=None),
         L.TimeDistributed(L.Dense(3)), L.RepeatVector(3), L.Permute([2, 1]),
+        L.ELU(), L.ELU(alpha=0.5), L.ReLU(), L.ReLU(max_value=6, input_shape=[3]),
+        L.LeakyReLU(alpha=0.1), L.ThresholdedReLU(theta=0), L.Softmax(),
+        L.Softmax(axis=[1, 2]), L.PReLU(), L.PReLU(
+            alpha_initializer=I.constant(0.25), alpha_regularizer=R.l2(0.1),
+            alpha_constraint="nonNeg", shared_axes=[1, 2]),
+        L.GaussianNoise(0.1), L.GaussianDropout(0.2), L.AlphaDropout(0.1),
+        L.AlphaDropout(0.3, noise_shape=[None, 1, 4]), L.SpatialDropout1D(0.2),
+        L.SpatialDropout1D(0.1, seed=3, input_shape=[5, 2]), L.Rescaling(1 / 255),
+        L.Rescaling(0.5, offset=-1), L.CenterCrop(3, 4),
+        L.CategoryEncoding(5), L.CategoryEncoding(3, output_mode="one_hot"),
+        L.CategoryEncoding(4, output_mode="count", input_shape=[2]),
     ]
 
 
