@@ -129,7 +129,13 @@ void def_max(py::module_& m, const char* fwd, const char* bwd, MaxFwd kf, MaxBwd
     I32 arg = a.in_i32("argmax", argmax_, {"n", "oh", "ow", "c"});
     const int64_t image = s.h * s.w * s.c;
     const int32_t* ap = arg.data();
-    for (int64_t k = 0; k < arg.size(); ++k) {
+    const int64_t count = arg.size();
+    // One branch-free pass (vector code; image fits int32, and a negative offset is a
+    // large unsigned one), then the first bad offset is looked for only to report it.
+    bool ok = true;
+    for (int64_t k = 0; k < count; ++k)
+      ok &= static_cast<uint32_t>(ap[k]) < static_cast<uint32_t>(image);
+    for (int64_t k = 0; !ok && k < count; ++k) {
       if (ap[k] < 0 || ap[k] >= image) {
         value_error(std::string(bwd) + ": argmax[" + std::to_string(k) + "] (flat) = " +
                     std::to_string(ap[k]) + " is not an offset in an image of " +

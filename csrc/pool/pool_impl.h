@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "pool/pool_kernels.h"
 
@@ -109,8 +110,57 @@ void max_forward_k(const PoolShape& s, const float* x, float* y, int32_t* argmax
   }
 }
 
+
+// Windows that do not overlap (stride >= window along both axes): each element of x is
+// in at most one window, so dx is written once, element by element, 16 channels at a
+// time (the window's gradient where the element is its argmax, else 0) instead of zeroed
+// and then scattered into one element at a time. Elements outside every window get 0.
+void max_backward_tiled(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx,
+                        int64_t n0, int64_t n1) {
+  const int64_t C = s.c, image = s.h * s.w * C, per_image = s.oh * s.ow * C;
+  std::vector<char> row_in(static_cast<size_t>(s.h), 0), col_in(static_cast<size_t>(s.w), 0);
+  for (int64_t i = 0; i < s.oh; ++i)
+    for (int64_t r = std::max<int64_t>(0, i * s.sh - s.pt);
+         r < std::min(s.h, i * s.sh - s.pt + s.fh); ++r) row_in[r] = 1;
+  for (int64_t j = 0; j < s.ow; ++j)
+    for (int64_t q = std::max<int64_t>(0, j * s.sw - s.pl);
+         q < std::min(s.w, j * s.sw - s.pl + s.fw); ++q) col_in[q] = 1;
+  const VI iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+  const VF zero = {};
+  for (int64_t n = n0; n < n1; ++n) {
+    float* dxi = dx + n * image;
+    for (int64_t r = 0; r < s.h; ++r) {
+      for (int64_t q = 0; q < s.w; ++q) {
+        if (!row_in[r] || !col_in[q]) std::fill(dxi + (r * s.w + q) * C, dxi + (r * s.w + q + 1) * C, 0.f);
+      }
+    }
+    for_each_window(s, n, n + 1, [&](int64_t, int64_t out, int64_t r0, int64_t r1, int64_t c0,
+                                     int64_t c1) {
+      const int64_t o = out - n * per_image;  // within the image
+      const float* g = dy + n * per_image + o;
+      const int32_t* a = argmax + n * per_image + o;
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t q = c0; q < c1; ++q) {
+          const int64_t off = (r * s.w + q) * C;
+          int64_t ci = 0;
+          for (; ci + 16 <= C; ci += 16) {
+            VI am;
+            VF gv;
+            std::memcpy(&am, a + ci, sizeof am);
+            load_vf(&gv, g + ci);
+            const VF v = (am == iota + static_cast<int32_t>(off + ci)) ? gv : zero;
+            std::memcpy(dxi + off + ci, &v, sizeof v);
+          }
+          for (; ci < C; ++ci) dxi[off + ci] = a[ci] == off + ci ? g[ci] : 0.f;
+        }
+      }
+    });
+  }
+}
+
 void max_backward_k(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx,
                     int64_t n0, int64_t n1) {
+  if (s.sh >= s.fh && s.sw >= s.fw) return max_backward_tiled(s, dy, argmax, dx, n0, n1);
   const int64_t image = s.h * s.w * s.c, per_image = s.oh * s.ow * s.c;
   std::fill(dx + n0 * image, dx + n1 * image, 0.f);
   for (int64_t n = n0; n < n1; ++n) {

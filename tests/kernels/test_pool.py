@@ -64,6 +64,10 @@ CASES = [
     (1, 9, 8, 17, (4, 3), (3, 3), (3, 2, 0, 2)),
     (2, 4, 4, 1, (1, 1), (1, 2), (0, 0, 0, 0)),
     (1, 1, 13, 7, (1, 4), (1, 3), (0, 0, 3, 1)),    # 1-D
+    # Windows that do not overlap (dx written once per element): gaps between windows
+    # (stride > window), padding, 16-channel blocks plus a tail.
+    (2, 10, 11, 21, (2, 3), (3, 4), (1, 0, 2, 1)),
+    (1, 7, 7, 35, (2, 2), (2, 2), (1, 0, 1, 0)),
 ]
 
 
