@@ -221,6 +221,18 @@ def test_center_crop_values_and_gradients(hw):
                                                        .astype(np.float32)).astype(np.int32))
 
 
+def test_center_crop_keeps_tfjs_far_edge_rounding():
+    """16 -> 15 columns: TF.js's offset 1 and float32 crop box put the last column a
+    rounding error past the image, and cropAndResize fills it with 0; treino gives the
+    same numbers (and no gradient there)."""
+    img = np.arange(1, 33, dtype=np.float32).reshape(1, 2, 16, 1)
+    want = img[:, :, 1:16].copy()
+    want[:, :, -1] = 0
+    g, y = grad_of(L.center_crop(height=2, width=15), img, np.ones((1, 2, 15, 1), np.float32))
+    np.testing.assert_array_equal(y, want)
+    np.testing.assert_array_equal(g[0, :, :, 0], np.tile([0] + [1] * 14 + [0], (2, 1)))
+
+
 def test_category_encoding_modes():
     ids = np.array([[0, 1, 1], [3, 3, 2]], np.int32)
     multi = L.category_encoding(num_tokens=5)(tn.tensor(ids, dtype="int32"))
@@ -316,6 +328,7 @@ def test_outputs_match_tfjs():
     ]
     cases += [("centerCrop", {"height": h, "width": w}, img) for h, w in
               [(3, 4), (3, 5), (2, 6), (5, 5), (1, 1), (7, 4), (4, 7), (6, 8)]]
+    cases += [("centerCrop", {"height": 2, "width": 15}, normal(1, 2, 16, 1))]
     cases += [("centerCrop", {"height": h, "width": w}, ints) for h, w in [(3, 5), (4, 7)]]
     cases += [("centerCrop", {"height": 2, "width": 3}, img[0])]
     request = []

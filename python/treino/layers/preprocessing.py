@@ -75,9 +75,11 @@ class CenterCrop(Layer):
     """The central height x width window of images [batch, height, width, channels]
     (or one image [height, width, channels]). As TF.js: an odd difference leaves the
     extra row or column after the window, except that a width larger by exactly 1
-    drops the first column (TF.js moves a zero column offset to 1); when the image is
-    smaller than the window along either axis, the whole image is resized (bilinear)
-    to height x width instead. The output keeps the input's dtype."""
+    drops the first column (TF.js moves a zero column offset to 1; for some widths, 16
+    -> 15 among them, its float32 crop box then puts the last column just past the
+    image, where it reads 0); when the image is smaller than the window along either axis,
+    the whole image is resized (bilinear) to height x width instead. The output keeps
+    the input's dtype."""
 
     def __init__(self, height, width, **kwargs):
         height = check_int(height, "CenterCrop", "height", minimum=1)
