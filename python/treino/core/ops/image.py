@@ -238,9 +238,9 @@ def resize_bilinear(images, size, align_corners=False, half_pixel_centers=False)
 
     def core(xd):
         v = xd.reshape(b, h, w, c).astype(np.float64)
-        left, right = v[:, :, c0], v[:, :, c1]
+        left, right = np.take(v, c0, 2), np.take(v, c1, 2)
         cols = left + (right - left) * cfb              # [b, h, new_w, c]
-        top, bottom = cols[:, r0], cols[:, r1]
+        top, bottom = np.take(cols, r0, 1), np.take(cols, r1, 1)
         y = contiguous((top + (bottom - top) * rfb).reshape(out_shape), np.float32)
         if xd.dtype != np.float32:
             return y, None
@@ -269,7 +269,7 @@ def resize_nearest_neighbor(images, size, align_corners=False, half_pixel_center
     ci = _nearest_axis(w, nw, align, half)
 
     def core(xd):
-        y = contiguous(xd.reshape(b, h, w, c)[:, ri][:, :, ci].reshape(out_shape))
+        y = contiguous(np.take(np.take(xd.reshape(b, h, w, c), ri, 1), ci, 2).reshape(out_shape))
         if y.dtype != np.float32:
             return y, None
 

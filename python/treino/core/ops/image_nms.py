@@ -77,37 +77,45 @@ def _check(fn, boxes, scores, max_output_size, iou_threshold, score_threshold,
     return b, s, min(int(max_output_size), b.shape[0]), iou, float(st), sigma
 
 
-def _iou(box, others):
-    """IoU of one box [4] with boxes [k, 4] (corners in either order), 0 where a box
-    has no area."""
-    ymin_i, ymax_i = min(box[0], box[2]), max(box[0], box[2])
-    xmin_i, xmax_i = min(box[1], box[3]), max(box[1], box[3])
-    ymin_j, ymax_j = np.minimum(others[:, 0], others[:, 2]), np.maximum(others[:, 0], others[:, 2])
-    xmin_j, xmax_j = np.minimum(others[:, 1], others[:, 3]), np.maximum(others[:, 1], others[:, 3])
-    area_i = (ymax_i - ymin_i) * (xmax_i - xmin_i)
-    area_j = (ymax_j - ymin_j) * (xmax_j - xmin_j)
-    inter = np.maximum(np.minimum(ymax_i, ymax_j) - np.maximum(ymin_i, ymin_j), 0.0) * \
-        np.maximum(np.minimum(xmax_i, xmax_j) - np.maximum(xmin_i, xmin_j), 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        iou = inter / (area_i + area_j - inter)
-    return np.where((area_i <= 0) | (area_j <= 0), 0.0, iou)
+class _Corners:
+    """Every box's sorted corners and area, once: [y1, x1, y2, x2] may name its corners
+    in either order."""
+
+    def __init__(self, boxes):
+        b = boxes.astype(np.float64).reshape(-1, 4)
+        self.ymin, self.ymax = np.minimum(b[:, 0], b[:, 2]), np.maximum(b[:, 0], b[:, 2])
+        self.xmin, self.xmax = np.minimum(b[:, 1], b[:, 3]), np.maximum(b[:, 1], b[:, 3])
+        self.area = (self.ymax - self.ymin) * (self.xmax - self.xmin)
+
+    def iou(self, i, js):
+        """IoU of box i with boxes js, 0 where either has no area (TF.js's rule)."""
+        inter = np.maximum(np.minimum(self.ymax[i], self.ymax[js]) -
+                           np.maximum(self.ymin[i], self.ymin[js]), 0.0) * \
+            np.maximum(np.minimum(self.xmax[i], self.xmax[js]) -
+                       np.maximum(self.xmin[i], self.xmin[js]), 0.0)
+        area_j = self.area[js]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            iou = inter / (self.area[i] + area_j - inter)
+        return np.where((self.area[i] <= 0) | (area_j <= 0), 0.0, iou)
 
 
 def _select(boxes, scores, max_out, iou_threshold, score_threshold, sigma):
     """(selected indices, their scores), TF.js's greedy loop."""
-    bx = boxes.astype(np.float64)
+    corners = _Corners(boxes)
     sc = scores.astype(np.float64)
     queue = [(-sc[i], int(i), 0) for i in np.flatnonzero(sc > score_threshold)]
     heapq.heapify(queue)
     scale = -0.5 / sigma if sigma > 0 else 0.0
+    chosen = np.zeros(max_out, np.int64)    # the selected indices, in order
     selected, selected_scores = [], []
     while len(selected) < max_out and queue:
         neg, i, begin = heapq.heappop(queue)
         original = score = -neg
+        n = len(selected)
         ignore = False
-        if begin < len(selected):
+        if begin < n:
             # the selected boxes this candidate has not met, the latest first
-            iou = _iou(bx[i], bx[np.array(selected[begin:][::-1])])
+            iou = corners.iou(i, chosen[n - 1:begin - 1 if begin else None:-1])
             hits = np.flatnonzero(iou >= iou_threshold)
             stop = hits[0] if hits.size else len(iou)
             if scale:
@@ -122,10 +130,11 @@ def _select(boxes, scores, max_out, iou_threshold, score_threshold, sigma):
         if ignore:
             continue
         if score == original:
+            chosen[n] = i
             selected.append(i)
             selected_scores.append(score)
         elif score > score_threshold:
-            heapq.heappush(queue, (-score, i, len(selected)))
+            heapq.heappush(queue, (-score, i, n))
     return selected, selected_scores
 
 
