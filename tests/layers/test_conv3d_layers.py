@@ -81,8 +81,8 @@ def test_conv3d_transpose_layer_matches_pytorch():
         y = layer(tn.tensor(x))
         assert y.shape == (2,) + layer.compute_output_shape((None, 3, 4, 2, 3))[1:]
         s = [strides] * 3 if isinstance(strides, int) else strides
-        full = F.conv_transpose3d(_ncdhw(x), _t(k).permute(4, 3, 0, 1, 2), _t(layer.get_weights()[1]),
-                                  stride=s)
+        full = F.conv_transpose3d(_ncdhw(x), _t(k).permute(4, 3, 0, 1, 2),
+                                  _t(layer.get_weights()[1]), stride=s)
         if padding == "same":  # deconvLength: in * stride; the forward's pads cropped
             assert y.shape == (2, 6, 8, 4, 2)
             full = full[:, :, 0:6, 0:8, 0:4]

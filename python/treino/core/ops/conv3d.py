@@ -37,8 +37,8 @@ def pads3d(fn, pad, in_dhw, filter_dhw, strides, dilations, rounding=None, numer
     dilated filter, and the output's (depth, height, width). pad: 'valid', 'same' or,
     when numeric, an int >= 0 on every side (dim_rounding_mode rounds the output size)."""
     if not (isinstance(pad, str) and pad in ("valid", "same")) and not (numeric and is_int(pad)):
-        raise ValueError(f"{fn}: argument 'pad' must be 'valid', 'same'"
-                         f"{' or an int >= 0' if numeric else ''}, received {pad!r}")
+        forms = "'valid', 'same' or an int >= 0" if numeric else "'valid' or 'same'"
+        raise ValueError(f"{fn}: argument 'pad' must be {forms}, received {pad!r}")
     if is_int(pad) and pad < 0:
         raise ValueError(f"{fn}: argument 'pad' must be >= 0, received {pad}")
     eff = [(k - 1) * r + 1 for k, r in zip(filter_dhw, dilations)]

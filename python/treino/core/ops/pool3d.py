@@ -107,9 +107,10 @@ def _pool3d(fn, x, filter_size, strides, pad, dim_rounding_mode, data_format, co
 def max_pool3d(x, filter_size=(1, 1, 1), strides=None, pad=None, dim_rounding_mode=None,
                data_format="NDHWC"):
     """TF.js maxPool3d: x [n, d, h, w, c] (or [d, h, w, c]); filter_size (default 1, as
-    TF.js's) and strides (required) an int or (depth, height, width); pad (required) 'valid', 'same' or an int (dim_rounding_mode
-    'floor', 'round' or 'ceil' rounds the output size then). data_format 'NCDHW' takes
-    and returns [n, c, d, h, w] (TF.js accepts 'NDHWC' only)."""
+    TF.js's) and strides (required) an int or (depth, height, width); pad (required)
+    'valid', 'same' or an int (dim_rounding_mode 'floor', 'round' or 'ceil' rounds the
+    output size then). data_format 'NCDHW' takes and returns [n, c, d, h, w] (TF.js
+    accepts 'NDHWC' only)."""
     return _pool3d("max_pool3d", x, filter_size, strides, pad, dim_rounding_mode, data_format,
                    _max_core)
 
