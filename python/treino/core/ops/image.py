@@ -8,9 +8,10 @@ operation, in double precision as JavaScript computes them, rounded to float32 o
 the end; JavaScript's Math.round (halves go up) is `_js_round`. Every op that moves or
 mixes pixels is linear in the image, and its gradient is that map's exact adjoint (the
 scatter of dy back to the pixels each output read): for the resizes this is TF.js's
-gradient, except that TF.js's ignores half_pixel_centers (docs/api_coverage.md). The
-indices and weights depend on shapes and attributes only, never on the values, so they
-are computed once per call, outside the cores.
+gradient, except that TF.js's ignores half_pixel_centers (docs/api_coverage.md). For the
+resizes and rotations the source indices and weights depend on shapes and attributes
+only, so they are computed once per call, outside the cores; crop_and_resize and
+transform derive theirs from the boxes and transforms inside their cores.
 """
 import math
 
