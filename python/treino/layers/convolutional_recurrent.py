@@ -216,7 +216,7 @@ class ConvLSTM2D(_CellLayer):
         if kwargs.get("unroll"):
             raise ValueError(f"{who}: unrolling is not possible with convolutional RNNs "
                              f"(received unroll={kwargs['unroll']!r})")
-        bad = [k for k in ("cell", "units", "input_dim", "input_length") if k in kwargs]
+        bad = [k for k in ("cell", "units") if k in kwargs]
         if bad:  # the RNN's and LSTM's arguments that have no meaning here
             raise TypeError(f"{who}: unknown argument{'s' if len(bad) > 1 else ''} "
                             f"{', '.join(map(repr, bad))}; accepted arguments: "
@@ -225,8 +225,7 @@ class ConvLSTM2D(_CellLayer):
 
     @classmethod
     def accepted_arguments(cls):
-        return [k for k in super().accepted_arguments()
-                if k not in ("units", "input_dim", "input_length")]
+        return [k for k in super().accepted_arguments() if k != "units"]
 
     def __getattr__(self, name):
         if name in _GEOMETRY and "cell" in self.__dict__:
