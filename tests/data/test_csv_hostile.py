@@ -85,7 +85,7 @@ def test_fit_dataset_on_bad_bytes_changes_nothing(tmp_path):
     p = write_bytes(tmp_path, b"a,b,y\n1,2,0\n3,4,1\n5,\x80,1\n")
     model = tn.sequential([tn.layers.dense(units=1, input_shape=[2], activation="sigmoid")])
     model.compile(optimizer="sgd", loss="binaryCrossentropy")
-    before = [w.copy() for w in model.get_weights()]
+    before = [w.numpy() for w in model.get_weights()]
     ds = td.csv(p, column_configs={"y": {"is_label": True}}).map(
         lambda e: {"xs": list(e["xs"].values()), "ys": list(e["ys"].values())}).batch(4)
     with pytest.raises(ValueError, match=_where(p, 4) + " is not valid UTF-8"):

@@ -183,7 +183,7 @@ def test_tfjs_gru_against_float64_reference_and_finite_differences():
     x = f32(B, T, I)
     layer(tn.tensor(x))
     randomize(layer, 0.4)
-    w, r, b = [v.astype(np.float64) for v in layer.get_weights()]
+    w, r, b = [v.numpy().astype(np.float64) for v in layer.get_weights()]
     cot = f32(B, T, U)
     outs, grads = run(layer, x, (), [cot])
     close(outs, [gru_reference(x.astype(np.float64), w, r, b)], "GRU forward", 1e-5)
@@ -295,7 +295,7 @@ def test_swish_activation_runs_step_by_step():
     assert layer.cell.fused() is None
     x = f32(2, 4, 3)
     y = layer(tn.tensor(x)).numpy()
-    w, r, b = [v.astype(np.float64) for v in layer.get_weights()]
+    w, r, b = [v.numpy().astype(np.float64) for v in layer.get_weights()]
     h = np.zeros((2, 3))
     for t in range(4):
         z = x[:, t] @ w + b + h @ r
@@ -349,7 +349,7 @@ def test_encoder_decoder_with_initial_states_trains():
     y = np.eye(3, dtype=np.float32)[rng.integers(0, 3, (16, 4))]
     enc_layer = [layer for name, layer in layers.items() if layer is not dec and
                  isinstance(layer, L.LSTM)][0]
-    before = enc_layer.get_weights()[0].copy()
+    before = enc_layer.get_weights()[0].numpy()
     hist = model.fit([xa, xb], y, epochs=3, batch_size=8, verbose=0)
     assert hist.history["loss"][-1] < hist.history["loss"][0]
     assert not np.allclose(enc_layer.get_weights()[0], before)
@@ -369,7 +369,7 @@ def test_replay_matches_eager_with_dropout_and_mask():
         x[:, :2] *= data.random((24, 2)) > 0.5
         y = (data.random((24, 1)) > 0.5).astype(np.float32)
         h = model.fit(x, y, epochs=2, batch_size=8, verbose=0, shuffle=False)
-        return h.history["loss"], [w.copy() for w in model.get_weights()]
+        return h.history["loss"], [w.numpy() for w in model.get_weights()]
     a, b = train(True), train(False)
     assert a[0] == b[0]
     for u, v in zip(a[1], b[1]):

@@ -43,7 +43,7 @@ def classification_data(n=10, features=3, classes=2, seed=1):
 
 
 def weights64(model):
-    return [w.astype(np.float64) for w in model.get_weights()]
+    return [w.numpy().astype(np.float64) for w in model.get_weights()]
 
 
 def assert_weights_close(a, b, atol, rtol=0.0):

@@ -294,7 +294,7 @@ def test_regularizer_penalty_is_part_of_the_loss_and_constraints_apply_after_upd
     model.compile(optimizer=tn.train.sgd(0.5), loss="categoricalCrossentropy")
     # As TF.js: the training loss includes the penalties, evaluate (and val_loss) do not.
     data_loss = model.evaluate(x, y).item()
-    penalty = 0.05 * sum(float((w.astype(np.float64) ** 2).sum()) for w in (ws[0], ws[2]))
+    penalty = 0.05 * sum(float((w.numpy().astype(np.float64) ** 2).sum()) for w in (ws[0], ws[2]))
     hist = model.fit(x, y, batch_size=5, shuffle=False, verbose=0)
     assert hist.history["loss"][0] == pytest.approx(data_loss + penalty, rel=1e-5)
     plain = dense_model()

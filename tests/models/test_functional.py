@@ -12,7 +12,7 @@ RNG = np.random.default_rng(11)
 
 
 def _np_dense(x, layer, act=lambda z: z):
-    k, b = layer.get_weights()
+    k, b = (w.numpy() for w in layer.get_weights())
     return act(x.astype(np.float64) @ k.astype(np.float64) + b)
 
 

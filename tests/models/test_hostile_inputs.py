@@ -10,7 +10,7 @@ from models_util import assert_weights_close, classification_data, dense_model
 
 
 def _state(model):
-    return ([w.copy() for w in model.get_weights()], model.optimizer.iterations,
+    return ([w.numpy() for w in model.get_weights()], model.optimizer.iterations,
             [s["tensor"].numpy().copy() for s in model.optimizer.get_weights()])
 
 

@@ -20,7 +20,7 @@ def trained():
 
 def _state(model):
     opt = model.optimizer
-    return ([w.copy() for w in model.get_weights()], opt.iterations,
+    return ([w.numpy() for w in model.get_weights()], opt.iterations,
             [(s["name"], s["tensor"].numpy().copy()) for s in opt.get_weights()])
 
 

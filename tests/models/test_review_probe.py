@@ -396,7 +396,7 @@ def test_one_item_list_input_is_differentiable_inside_grad():
     dense = tn.layers.dense(units=1)
     m = tn.model(inputs=x, outputs=dense.apply(x))
     data = tn.tensor(RNG.normal(size=(4, 3)).astype(np.float32))
-    want = np.tile(dense.get_weights()[0][:, 0], (4, 1))
+    want = np.tile(dense.get_weights()[0].numpy()[:, 0], (4, 1))
     for form in (lambda t: t, lambda t: {"grad_x": t}, lambda t: [t]):
         g = tn.grad(lambda t: tn.sum(m.predict(form(t))))(data)
         np.testing.assert_allclose(g.numpy(), want, rtol=1e-6)

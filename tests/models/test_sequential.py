@@ -132,13 +132,13 @@ def test_summary_counts_non_trainable_and_honours_line_length():
 
 def test_set_get_weights_round_trip_and_checks():
     model = dense_model()
-    ws = model.get_weights()
-    ws[0][0, 0] = 123.0  # get_weights returns copies
-    assert model.get_weights()[0][0, 0] != 123.0
+    ws = [w.numpy() for w in model.get_weights()]
+    ws[0][0, 0] = 123.0
+    assert model.get_weights()[0].numpy()[0, 0] != 123.0
     model.set_weights(ws)
-    assert model.get_weights()[0][0, 0] == 123.0
+    assert model.get_weights()[0].numpy()[0, 0] == 123.0
     before = model.get_weights()
-    bad = [w.copy() for w in before]
+    bad = list(before)
     bad[3] = np.zeros(5, np.float32)
     with pytest.raises(ValueError, match=r"\[2\].*\[5\]"):
         model.set_weights(bad)
@@ -165,7 +165,7 @@ def test_predict_matches_numpy_in_batches_and_records_nothing(monkeypatch):
     assert isinstance(batched, tn.Tensor) and batched.shape == (10, 4)
     np.testing.assert_array_equal(batched.numpy(), whole.numpy())
     np.testing.assert_array_equal(called.numpy(), whole.numpy())
-    ref = forward64([w.astype(np.float64) for w in model.get_weights()], ("tanh", "softmax"), x)
+    ref = forward64([w.numpy().astype(np.float64) for w in model.get_weights()], ("tanh", "softmax"), x)
     np.testing.assert_allclose(batched.numpy(), ref, atol=1e-6)
 
 
@@ -174,7 +174,7 @@ def test_predict_runs_in_inference_mode():
                                   tn.layers.dropout(rate=0.5),
                                   tn.layers.dense(units=2)])
     x = np.ones((4, 3), np.float32)
-    ws = [w.astype(np.float64) for w in model.get_weights()]
+    ws = [w.numpy().astype(np.float64) for w in model.get_weights()]
     ref = (x @ ws[0] + ws[1]) @ ws[2] + ws[3]
     np.testing.assert_allclose(model.predict(x).numpy(), ref, atol=1e-5)
     np.testing.assert_array_equal(model.predict(x).numpy(), model.predict(x).numpy())
@@ -234,7 +234,7 @@ def test_weights_list_trainable_first_as_tfjs():
     assert [w.name for w in model.weights] == [w.name for w in b.weights + a.weights]
     assert [w.shape for w in model.get_weights()] == [(3, 2), (2,), (4, 3), (3,)]
     model.set_weights([np.full(w.shape, i, np.float32) for i, w in enumerate(model.weights)])
-    assert a.get_weights()[0][0, 0] == 2 and b.get_weights()[0][0, 0] == 0
+    assert a.get_weights()[0].numpy()[0, 0] == 2 and b.get_weights()[0].numpy()[0, 0] == 0
 
 
 def test_input_errors_name_the_input_layer():

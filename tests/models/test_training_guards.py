@@ -27,7 +27,7 @@ def test_rank3_softmax_categorical_crossentropy_trains_on_the_per_position_loss(
     y = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (6, 3))]
     model = _seq_model()
     model.compile(optimizer=tn.train.sgd(0.5), loss="categoricalCrossentropy")
-    k, b = [w.astype(np.float64) for w in model.get_weights()]
+    k, b = [w.numpy().astype(np.float64) for w in model.get_weights()]
     # float64 reference: softmax over the last axis, CE per position, mean over all.
     z = x.astype(np.float64) @ k + b
     p = np.exp(z - z.max(-1, keepdims=True))

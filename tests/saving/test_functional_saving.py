@@ -138,7 +138,7 @@ def test_several_outputs_and_call_keywords(tmp_path):
     np.testing.assert_array_equal(o1, m.predict(v)[0].numpy())
     # The dropout runs in training mode in predict too: each value is dropped, or kept
     # and scaled by 1 / (1 - rate).
-    kernel, bias = loaded.get_layer("h").get_weights()
+    kernel, bias = (w.numpy() for w in loaded.get_layer("h").get_weights())
     h = v @ kernel + bias
     dropped = o2 == 0
     assert 8 <= dropped.sum() <= 24

@@ -50,17 +50,56 @@ def unique_variable_name(name):
             return f"{name}_{i}"
 
 
-def check_dtype(dtype, who):
+def check_dtype(dtype, who, arg="dtype"):
     """A layer's dtype: one of treino's dtype names ('float32' when None). TF.js takes
     the name of any of its dtypes; complex64 and string do not exist in treino."""
     if dtype is None:
         return "float32"
     expected = f"one of {', '.join(map(repr, DTYPES))} or None"
     if not isinstance(dtype, str):
-        raise type_error(who, "dtype", expected, dtype)
+        raise type_error(who, arg, expected, dtype)
     if dtype not in DTYPES:
-        raise value_error(who, "dtype", expected, dtype)
+        raise value_error(who, arg, expected, dtype)
     return dtype
+
+
+def layer_dtype(who, dtype, input_dtype):
+    """The dtype that `dtype` and TF.js's legacy `input_dtype` give: input_dtype stands in
+    for a missing dtype, as in TF.js; two different ones are refused (TF.js quietly
+    takes dtype, which hides a mistake)."""
+    if input_dtype is None:
+        return check_dtype(dtype, who)
+    input_dtype = check_dtype(input_dtype, who, "input_dtype")
+    if dtype is not None and check_dtype(dtype, who) != input_dtype:
+        raise ValueError(f"{who}: 'dtype' and 'input_dtype' (its legacy name) disagree: "
+                         f"received dtype={dtype!r} and input_dtype={input_dtype!r}; give "
+                         f"one of them")
+    return input_dtype
+
+
+def initial_weights(who, weights):
+    """A layer's `weights` argument (TF.js's initial weight values, set when the layer
+    is built): None, or a list of Tensors or arrays of numbers, copied now (a numpy
+    array changed afterwards does not change them). Their count and shapes are checked
+    against the layer's weights at build time, when these are known."""
+    if weights is None:
+        return None
+    if isinstance(weights, (Tensor, np.ndarray)) or not isinstance(weights, (list, tuple)):
+        raise TypeError(f"{who}: argument 'weights' must be a list of Tensors or arrays "
+                        f"(the initial values of the layer's weights, in get_weights() "
+                        f"order) or None, received {type(weights).__name__}")
+    out = []
+    for i, w in enumerate(weights):
+        try:
+            a = np.array(w._data if isinstance(w, Tensor) else w)
+        except (TypeError, ValueError) as e:
+            raise TypeError(f"{who}: argument 'weights': item {i} is not an array of "
+                            f"numbers ({e})") from None
+        if a.dtype.kind not in "biuf":
+            raise TypeError(f"{who}: argument 'weights': item {i} must be a Tensor or array "
+                            f"of numbers, received dtype {a.dtype}")
+        out.append(a)
+    return out
 
 
 def batch_input_shape_of(who, input_shape=None, batch_input_shape=None, batch_size=None,
@@ -89,6 +128,11 @@ def batch_input_shape_of(who, input_shape=None, batch_input_shape=None, batch_si
     if input_shape is not None:
         return (batch_size,) + check_dims(input_shape, who, "input_shape")
     return None
+
+
+def weight_values(layer_variables):
+    """get_weights' result: a Tensor copy of each weight's values."""
+    return [Tensor(w.val._data.copy()) for w in layer_variables]
 
 
 def assign_all(layer_variables, weights, fn):
@@ -171,7 +215,11 @@ class Layer:
     compute_output_shape (if the shape changes) and get_config."""
 
     def __init__(self, name=None, trainable=True, input_shape=None, batch_input_shape=None,
-                 batch_size=None, dtype=None, input_dim=None, **unknown):
+                 batch_size=None, dtype=None, input_dim=None, weights=None, input_dtype=None,
+                 **unknown):
+        """TF.js's LayerArgs, snake_case: `weights` are initial values for the layer's
+        weights (Tensors or arrays, in get_weights() order), set when the layer is built;
+        `input_dtype` is TF.js's legacy name for `dtype`."""
         # Every argument is checked before a default name is drawn: a refused layer
         # leaves the per-class counter (dense_Dense1, dense_Dense2...) where it was.
         cls = type(self).__name__
@@ -182,11 +230,13 @@ class Layer:
         trainable = check_bool(trainable, cls, "trainable")
         batch_input_shape = batch_input_shape_of(cls, input_shape, batch_input_shape,
                                                  batch_size, input_dim)
-        dtype = check_dtype(dtype, cls)
+        dtype = layer_dtype(cls, dtype, input_dtype)
+        weights = initial_weights(cls, weights)
         self.name = name if name is not None else self._default_name()
         self._trainable = trainable
         self.batch_input_shape = batch_input_shape
         self.dtype = dtype
+        self._initial_weights = weights  # set at build, then dropped
         self._weights = []          # LayerVariables in creation order
         self._pending = None        # state writes queued during a training step
         self.built = False
@@ -266,10 +316,18 @@ class Layer:
     def count_params(self):
         return sum(int(w.val.size) for w in self._weights)
 
-    def get_weights(self):
-        return [w.val.numpy() for w in self._weights]
+    def get_weights(self, trainable_only=False):
+        """The weights' current values as Tensors (TF.js's getWeights), in creation
+        order; only the trainable ones with trainable_only=True. Each is a copy: a later
+        update of the weight does not change it (np.asarray(t) or t.numpy() give
+        arrays)."""
+        trainable_only = check_bool(trainable_only, f"{self.name}: get_weights",
+                                    "trainable_only")
+        return weight_values(self.trainable_weights if trainable_only else self._weights)
 
     def set_weights(self, weights):
+        """Assigns a list of Tensors or arrays, in get_weights() order; checked whole
+        first (count, shapes, numbers), so a bad list changes nothing."""
         assign_all(self._weights, weights, f"{self.name}: set_weights")
 
     def regularization_losses(self):
@@ -412,10 +470,23 @@ class Layer:
         if not self.built:
             self.build(input_shape)
             self.built = True
+            if getattr(self, "_initial_weights", None) is not None:
+                self._set_initial_weights()
         out = self.compute_output_shape(input_shape)
         out = [tuple(s) for s in out] if out and isinstance(out[0], (list, tuple)) else tuple(out)
         self.note_shapes(input_shape, out)
         return out
+
+    def _set_initial_weights(self):
+        """The constructor's `weights` become the values of the weights build() made (as
+        TF.js's apply does after the first build). Wrong ones raise; the layer then
+        keeps its initializers' values, as in TF.js."""
+        weights, self._initial_weights = self._initial_weights, None
+        try:
+            assign_all(self._weights, weights, f"{self.name}: argument 'weights'")
+        except (TypeError, ValueError) as e:
+            raise type(e)(f"{e} (the initial weights given to the constructor, set when "
+                          f"the layer is built)") from None
 
     def apply(self, inputs, kwargs=None, **kw):
         """TF.js's apply: layer.apply(x) or layer.apply(x, {'training': True}); the same

@@ -25,7 +25,7 @@ from ..core import random as trandom
 from ..core.tensor import Tensor, in_step, state_version
 from ..distributed import state as distributed
 from ..distributed.state import collective_call
-from ..layers.base import Layer, assign_all
+from ..layers.base import Layer, assign_all, weight_values
 from . import compile_plan as cp
 from .compile_plan import get_optimizer, loss_ignores_output  # noqa: F401 (re-exported)
 from .data_checks import check_initial_epoch, positive_int
@@ -124,11 +124,17 @@ class Model(Layer, DatasetTraining):
     def regularization_losses(self):
         return [p for l in self._leaf_layers() for p in l.regularization_losses()]
 
-    def get_weights(self):
-        return [w.val.numpy() for w in self.weights]
+    def get_weights(self, trainable_only=False):
+        """The weights' current values as Tensors (TF.js's getWeights), in model.weights
+        order (trainable first); only the trainable ones with trainable_only=True. Each
+        is a copy: training later does not change it (np.asarray(t) or t.numpy() give
+        arrays)."""
+        trainable_only = check_bool(trainable_only, "get_weights", "trainable_only")
+        return weight_values(self.trainable_weights if trainable_only else self.weights)
 
     def set_weights(self, weights):
-        """Assigns a list of arrays in model.weights order; checked whole first."""
+        """Assigns a list of Tensors or arrays in model.weights order; checked whole
+        first (count, shapes, numbers), so a bad list changes nothing."""
         assign_all(self.weights, weights, "set_weights")
 
     def save(self, path, include_optimizer=True):
