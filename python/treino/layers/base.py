@@ -139,9 +139,12 @@ def assign_all(layer_variables, weights, fn):
     """Assigns arrays to LayerVariables after checking all of them (count, shape,
     numeric type), so a bad list changes nothing."""
     try:
+        if isinstance(weights, (Tensor, np.ndarray, str, dict)):
+            raise TypeError  # iterable, but one value (a dict's order is not the weights')
         weights = list(weights)
     except TypeError:
-        raise TypeError(f"{fn} expects a list of arrays, received {type(weights).__name__}") from None
+        raise TypeError(f"{fn} expects a list of Tensors or arrays, received "
+                        f"{type(weights).__name__}") from None
     if len(weights) != len(layer_variables):
         raise ValueError(f"{fn}: there are {len(layer_variables)} weights, received "
                          f"{len(weights)} arrays")

@@ -12,6 +12,7 @@ from ..core.tensor import Tensor
 from ..data import Dataset
 from ..distributed.state import collective_call
 from .data_checks import check_class_weight, check_initial_epoch, positive_int
+from .fit_loop import check_verbose, check_yield_every
 from .standardize import check_counts, input_arrays, target_arrays, weight_arrays
 
 
@@ -66,13 +67,23 @@ class DatasetTraining:
     @collective_call
     def fit_dataset(self, dataset, epochs=1, batches_per_epoch=None, callbacks=None,
                     validation_data=None, validation_batches=None, verbose=1,
-                    class_weight=None, initial_epoch=0):
+                    class_weight=None, initial_epoch=0, validation_batch_size=None,
+                    yield_every="auto"):
         """Trains on the batches of `dataset` (each a full pass per epoch, or
         batches_per_epoch batches from one pass kept open across epochs, which suits
         endless datasets); returns the History. An (x, y, sample_weight) element weights
         its samples, times class_weight when both are given. Data-parallel, each process
         trains on its own dataset (e.g. dataset.shard(size, rank)) and a step's gradient
-        is its global batch's (docs/distributed.md)."""
+        is its global batch's (docs/distributed.md).
+
+        TF.js's ModelFitDatasetArgs, snake_case. validation_data is a Dataset (its first
+        validation_batches batches, or all of them) or arrays (x_val, y_val) or
+        (x_val, y_val, sample_weight_val), evaluated in batches of validation_batch_size
+        (32 when None); as in TF.js, validation_batches applies to a Dataset only and
+        validation_batch_size to arrays only. yield_every ('auto', 'batch', 'epoch',
+        'never' or milliseconds) is checked and changes nothing: in TF.js it lets the
+        browser's event loop run during training, which a Python thread does not
+        need."""
         fn = "fit_dataset"
         self._check_compiled(fn)
         if not isinstance(dataset, Dataset):
@@ -81,8 +92,10 @@ class DatasetTraining:
         epochs = positive_int(epochs, fn, "epochs")
         batches_per_epoch = positive_int(batches_per_epoch, fn, "batches_per_epoch", allow_none=True)
         validation_batches = positive_int(validation_batches, fn, "validation_batches", allow_none=True)
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"{fn}: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
+        validation_batch_size = positive_int(32 if validation_batch_size is None else
+                                             validation_batch_size, fn, "validation_batch_size")
+        verbose = check_verbose(verbose, fn)
+        check_yield_every(yield_every, fn)
         initial_epoch = check_initial_epoch(initial_epoch, epochs, fn)
         if class_weight is not None and len(self.outputs) == 1 and isinstance(class_weight, dict):
             class_weight = check_class_weight(class_weight, fn)
@@ -93,16 +106,19 @@ class DatasetTraining:
             if isinstance(validation_data, Dataset):
                 validate = lambda: self._evaluate_dataset_values(  # noqa: E731
                     validation_data, validation_batches, fn)
-            elif isinstance(validation_data, (tuple, list)) and len(validation_data) == 2:
+            elif isinstance(validation_data, (tuple, list)) and len(validation_data) in (2, 3):
                 vxs = input_arrays(self, validation_data[0], fn, "validation_data[0]")
                 vys = target_arrays(self, self._compiled, validation_data[1], fn,
                                     "validation_data[1]")
-                check_counts(vxs, vys, fn)
-                arrays = vxs + vys + [None] * len(vys)
-                validate = lambda: self._evaluate_arrays(arrays, 32)  # noqa: E731
+                vn = check_counts(vxs, vys, fn)
+                vws = weight_arrays(self._compiled, validation_data[2] if len(validation_data)
+                                    == 3 else None, None, vys, vn, fn, "validation_data[2]")
+                arrays = vxs + vys + vws
+                validate = lambda: self._evaluate_arrays(  # noqa: E731
+                    arrays, validation_batch_size)
             else:
-                raise ValueError(f"{fn}: argument 'validation_data' must be a Dataset or "
-                                 f"(x_val, y_val) arrays")
+                raise ValueError(f"{fn}: argument 'validation_data' must be a Dataset, "
+                                 f"(x_val, y_val) or (x_val, y_val, sample_weight_val)")
         state = {"it": None, "index": 0}
 
         def epoch_batches(epoch):
@@ -152,13 +168,15 @@ class DatasetTraining:
     def evaluate_dataset(self, dataset, batches=None, verbose=0):
         """The loss Tensor, or [loss, metric...], averaged over the samples of the
         dataset's batches (all of them, or the first `batches`); data-parallel, over
-        every process's dataset."""
+        every process's dataset. verbose (0, 1 or 2) is checked and prints nothing (TF.js's
+        evaluateDataset has no verbose mode either)."""
         fn = "evaluate_dataset"
         self._check_compiled(fn)
         if not isinstance(dataset, Dataset):
             raise TypeError(f"{fn}: argument 'dataset' must be a tn.data Dataset, received "
                             f"{type(dataset).__name__}")
         batches = positive_int(batches, fn, "batches", allow_none=True)
+        check_verbose(verbose, fn)
         vals = [Tensor(np.asarray(v, np.float32))
                 for v in self._evaluate_dataset_values(dataset, batches, fn)]
         return vals[0] if len(vals) == 1 else vals

@@ -2,6 +2,8 @@
 indices, the loop of steps with hooks, logs and History, and Ctrl-C handling. A batch is
 a flat tuple of Tensors: the inputs, the labels per output, and the sample weights per
 output (None where there are none); the model's step takes it as it is."""
+import math
+import numbers
 import signal
 import threading
 
@@ -10,6 +12,41 @@ import numpy as np
 from .. import callbacks as cbks
 from ..core import random as trandom
 from ..distributed.state import warn_if_alone
+
+
+# TF.js's yieldEvery values besides a number of milliseconds.
+YIELD_EVERY = ("auto", "batch", "epoch", "never")
+
+
+def check_yield_every(value, fn):
+    """TF.js's yieldEvery, checked: 'auto' (also None, TF.js's default), 'batch',
+    'epoch', 'never' or a number of milliseconds >= 0. In TF.js it says how often
+    training hands the JavaScript event loop back (so a page stays responsive); Python's
+    fit runs on its thread with no event loop to serve, so the value changes nothing."""
+    if value is None:
+        return "auto"
+    if isinstance(value, str):
+        if value not in YIELD_EVERY:
+            raise ValueError(f"{fn}: argument 'yield_every' must be one of "
+                             f"{', '.join(map(repr, YIELD_EVERY))} or a number of "
+                             f"milliseconds >= 0, received {value!r}")
+        return value
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (numbers.Real, np.number)):
+        raise TypeError(f"{fn}: argument 'yield_every' must be one of "
+                        f"{', '.join(map(repr, YIELD_EVERY))} or a number of milliseconds, "
+                        f"received {value!r} (of type {type(value).__name__})")
+    if not math.isfinite(value) or value < 0:
+        raise ValueError(f"{fn}: argument 'yield_every' must be a number of milliseconds "
+                         f">= 0 when it is a number, received {value!r}")
+    return value
+
+
+def check_verbose(verbose, fn):
+    """0, 1 or 2 (True and False count as 1 and 0, as TF.js's predict takes a bool)."""
+    if isinstance(verbose, (bool, np.bool_)) or (
+            isinstance(verbose, (numbers.Integral, np.integer)) and 0 <= verbose <= 2):
+        return int(verbose)
+    raise ValueError(f"{fn}: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
 
 
 def train_loop(model, epoch_batches, epochs, initial_epoch, callbacks, verbose, params,
@@ -142,4 +179,5 @@ class StopOnInterrupt:
         return False
 
 
-__all__ = ["train_loop", "EpochPlan", "StopOnInterrupt", "changed_during_fit"]
+__all__ = ["train_loop", "EpochPlan", "StopOnInterrupt", "changed_during_fit",
+           "check_yield_every", "check_verbose"]

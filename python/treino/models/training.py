@@ -30,7 +30,7 @@ from . import compile_plan as cp
 from .compile_plan import get_optimizer, loss_ignores_output  # noqa: F401 (re-exported)
 from .data_checks import check_initial_epoch, positive_int
 from .dataset_training import DatasetTraining
-from .fit_loop import EpochPlan, train_loop
+from .fit_loop import EpochPlan, check_verbose, check_yield_every, train_loop
 from .standardize import (check_counts, input_arrays, target_arrays, weight_arrays)
 
 # Captured programs kept per model (one per signature: a last partial batch, train and
@@ -187,11 +187,14 @@ class Model(Layer, DatasetTraining):
     # -- predict -----------------------------------------------------------------------
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for x, in batches, without recording gradients: a Tensor, or a list
-        (a dict when the model's outputs were given as one) for several outputs."""
+        (a dict when the model's outputs were given as one) for several outputs.
+        verbose (0, 1, 2 or a bool) is checked and prints nothing (TF.js's predict has
+        no verbose mode either)."""
         self._check_layers("predict")
         xs = input_arrays(self, x, "predict")
         check_counts(xs, [], "predict")
         batch_size = positive_int(batch_size, "predict", "batch_size")
+        check_verbose(verbose, "predict")
         n = xs[0].shape[0]
         if autodiff.recording():
             return self._predict_on_tape(x, xs, batch_size)
@@ -455,10 +458,13 @@ class Model(Layer, DatasetTraining):
     @collective_call
     def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, steps=None):
         """The loss Tensor, or [loss, ...] when there are metrics or several outputs
-        (means over the samples, in batches, nothing recorded for gradients)."""
+        (means over the samples, in batches, nothing recorded for gradients); with
+        `steps`, over the first `steps` batches only. verbose (0, 1 or 2) is checked and
+        prints nothing (TF.js's evaluate has no verbose mode either)."""
         self._check_compiled("evaluate")
         xs, ys, ws = self._arrays(x, y, sample_weight, None, "evaluate")
         batch_size = positive_int(batch_size, "evaluate", "batch_size")
+        check_verbose(verbose, "evaluate")
         steps = positive_int(steps, "evaluate", "steps", allow_none=True)
         vals = [Tensor(np.asarray(v, np.float32))
                 for v in self._evaluate_arrays(xs + ys + ws, batch_size, steps)]
@@ -469,10 +475,22 @@ class Model(Layer, DatasetTraining):
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
             sample_weight=None, initial_epoch=0, steps_per_epoch=None, validation_steps=None,
-            validation_batch_size=None, validation_freq=1):
-        """Trains for `epochs` epochs over (x, y); returns the History."""
+            validation_batch_size=None, validation_freq=1, yield_every="auto"):
+        """Trains for `epochs` epochs over (x, y); returns the History.
+
+        TF.js's ModelFitArgs, snake_case, plus Keras's validation_batch_size and
+        validation_freq. initial_epoch: the index of the first epoch (epochs is the
+        index the training stops before, as in TF.js). steps_per_epoch and
+        validation_steps work as in Keras (batches per epoch, continuing through the
+        data; batches of each validation); TF.js 4.22 ignores both. class_weight: a
+        dict {class index: weight} (a list or dict by output name for several outputs)
+        weighting the training samples by their label, not the validation ones.
+        yield_every ('auto', 'batch', 'epoch', 'never' or milliseconds) is checked and
+        changes nothing: in TF.js it lets the browser's event loop run during training,
+        which a Python thread does not need."""
         fn = "fit"
         self._check_compiled(fn)
+        check_yield_every(yield_every, fn)
         batch_size = positive_int(batch_size, fn, "batch_size")
         epochs = positive_int(epochs, fn, "epochs")
         initial_epoch = check_initial_epoch(initial_epoch, epochs, fn)
@@ -482,8 +500,7 @@ class Model(Layer, DatasetTraining):
             validation_batch_size = batch_size
         validation_batch_size = positive_int(validation_batch_size, fn, "validation_batch_size")
         validation_freq = positive_int(validation_freq, fn, "validation_freq")
-        if verbose not in (0, 1, 2):
-            raise ValueError(f"fit: argument 'verbose' must be 0, 1 or 2, received {verbose!r}")
+        verbose = check_verbose(verbose, fn)
         if isinstance(validation_split, bool) or not isinstance(validation_split, numbers.Real) \
                 or not 0 <= validation_split < 1:
             raise ValueError(f"fit: argument 'validation_split' must be a number in [0, 1), "
