@@ -48,13 +48,15 @@ from .core.ops import (abs, add, argmax, argmin, cast, ceil, clip_by_value, conc
                        transpose, unstack, where)
 from .core.ops import (avg_pool, conv1d, conv2d, conv2d_transpose, depthwise_conv2d,
                        max_pool, separable_conv2d)
+from .core.ops import (avg_pool3d, conv3d, conv3d_transpose, dilation2d, max_pool3d,
+                       max_pool_with_argmax, pool)
 from .core.tensor import Tensor, Variable, variable
 # The rest of TF.js's core ops and helpers (docs/api_coverage.md maps every TF.js name).
 from .core import fused, util
 from .core.buffer import TensorBuffer, buffer
 from .core.creation import eye, tensor1d, tensor2d, tensor3d, tensor4d, tensor5d, tensor6d
 from .core.frames import next_frame
-from .core.namespaces import linalg, signal, sparse, spectral
+from .core.namespaces import image, linalg, signal, sparse, spectral
 from .core.ops import (acos, acosh, add_n, all, any, arg_max, arg_min, asin, asinh, atan,
                        atan2, atanh, band_part, batch_norm, batch_norm2d, batch_norm3d,
                        batch_norm4d, batch_to_space_nd, bincount, bitwise_and, boolean_mask_async,

@@ -25,7 +25,9 @@ LAYERS = [L.InputLayer, L.Dense, L.Activation, L.Dropout, L.Flatten, L.Reshape,
           L.SimpleRNNCell, L.LSTMCell, L.GRUCell, L.StackedRNNCells, L.Bidirectional,
           L.TimeDistributed, L.RepeatVector, L.Permute, L.ELU, L.ReLU, L.LeakyReLU, L.PReLU,
           L.Softmax, L.ThresholdedReLU, L.GaussianNoise, L.GaussianDropout, L.AlphaDropout,
-          L.SpatialDropout1D, L.Rescaling, L.CenterCrop, L.CategoryEncoding]
+          L.SpatialDropout1D, L.Rescaling, L.CenterCrop, L.CategoryEncoding, L.Resizing]
+LAYERS += [L.Conv3D, L.Conv3DTranspose, L.MaxPooling3D, L.AveragePooling3D]
+LAYERS += [L.ConvLSTM2D, L.ConvLSTM2DCell]
 _RNN_CELLS = (L.SimpleRNNCell, L.LSTMCell, L.GRUCell)
 _RNN_LAYERS = (L.SimpleRNN, L.LSTM, L.GRU)
 _POOLS = (L.MaxPooling1D, L.MaxPooling2D, L.AveragePooling1D, L.AveragePooling2D)
@@ -41,6 +43,9 @@ MINIMAL = {L.InputLayer: {"input_shape": [3]}, L.Dense: {"units": 2},
            L.Conv2DTranspose: {"filters": 2, "kernel_size": 3},
            L.DepthwiseConv2D: {"kernel_size": 3},
            L.SeparableConv2D: {"filters": 2, "kernel_size": 3},
+           L.Conv3D: {"filters": 2, "kernel_size": 3},
+           L.Conv3DTranspose: {"filters": 2, "kernel_size": 3},
+           L.MaxPooling3D: {}, L.AveragePooling3D: {},
            **{c: {} for c in _POOLS + _GLOBAL_POOLS}, L.UpSampling2D: {},
            L.ZeroPadding2D: {}, L.Cropping2D: {"cropping": 1},
            L.Embedding: {"input_dim": 5, "output_dim": 2}, L.Masking: {},
@@ -55,7 +60,8 @@ MINIMAL = {L.InputLayer: {"input_shape": [3]}, L.Dense: {"units": 2},
            L.GaussianNoise: {"stddev": 0.1}, L.GaussianDropout: {"rate": 0.1},
            L.AlphaDropout: {"rate": 0.1}, L.SpatialDropout1D: {"rate": 0.1},
            L.Rescaling: {"scale": 0.5}, L.CenterCrop: {"height": 2, "width": 2},
-           L.CategoryEncoding: {"num_tokens": 3}}
+           L.CategoryEncoding: {"num_tokens": 3}, L.Resizing: {"height": 2, "width": 3}}
+MINIMAL.update({c: {"filters": 2, "kernel_size": 3} for c in (L.ConvLSTM2D, L.ConvLSTM2DCell)})
 
 
 def test_every_layer_class_is_covered():
@@ -333,6 +339,19 @@ OWN = {
         ("strides_list", {"strides": [1, 2, 3]}, ValueError, r"'strides'"),
         ("padding_bad", {"padding": "causal"}, ValueError, r"'padding'"),
     ] for cls in _POOLS},
+    **{cls: [
+        ("filters_zero", {"filters": 0}, ValueError, r"^{cls}: argument 'filters' must be"),
+        ("kernel_size_list_len", {"kernel_size": [3, 3]}, ValueError, r"'kernel_size'"),
+        ("strides_list_len", {"strides": [1, 2, 1, 1]}, ValueError, r"'strides'"),
+        ("dilation_float", {"dilation_rate": 1.5}, TypeError, r"'dilation_rate'"),
+        ("padding_causal", {"padding": "causal"}, ValueError, r"'padding'"),
+        ("format_bad", {"data_format": "NDHWC"}, ValueError, r"'data_format'"),
+    ] for cls in (L.Conv3D, L.Conv3DTranspose)},
+    **{cls: [
+        ("pool_zero", {"pool_size": [2, 0, 2]}, ValueError, r"^{cls}: argument 'pool_size'"),
+        ("strides_list", {"strides": [1, 2]}, ValueError, r"'strides'"),
+        ("padding_bad", {"padding": "causal"}, ValueError, r"'padding'"),
+    ] for cls in (L.MaxPooling3D, L.AveragePooling3D)},
     **{cls: [("format_bad", {"data_format": "NHWC"}, ValueError, r"'data_format'")]
        for cls in _GLOBAL_POOLS},
     L.UpSampling2D: [
@@ -418,7 +437,27 @@ OWN = {
                           r"^CategoryEncoding: argument 'num_tokens'"),
                          ("output_mode_bad", {"output_mode": "tfIdf"}, ValueError,
                           r"'output_mode'")],
+    L.Resizing: [("height_zero", {"height": 0}, ValueError, r"^Resizing: argument 'height'"),
+                 ("width_float", {"width": 2.0}, TypeError, r"'width'"),
+                 ("interpolation_bad", {"interpolation": "area"}, ValueError,
+                  r"^Resizing: argument 'interpolation' must be one of"),
+                 ("interpolation_int", {"interpolation": 1}, TypeError, r"'interpolation'"),
+                 ("crop_str", {"crop_to_aspect_ratio": "true"}, TypeError,
+                  r"^Resizing: argument 'crop_to_aspect_ratio' must be True or False")],
 }
+OWN.update({cls: [
+    ("filters_zero", {"filters": 0}, ValueError,
+     r"^{cls}: argument 'filters' must be a positive int"),
+    ("kernel_size_list_len", {"kernel_size": [3]}, ValueError, r"^{cls}: argument 'kernel_size'"),
+    ("strides_and_dilation", {"strides": 2, "dilation_rate": 2}, ValueError,
+     r"^{cls}: strides and dilation_rate cannot both be > 1"),
+    ("padding_causal", {"padding": "causal"}, ValueError, r"^{cls}: argument 'padding'"),
+    ("format_bad", {"data_format": "NHWC"}, ValueError, r"^{cls}: argument 'data_format'"),
+    ("units", {"units": 2}, TypeError, r"^{cls}: unknown argument 'units'"),
+    ("dropout_one", {"dropout": 1.0}, ValueError, r"^{cls}: argument 'dropout'"),
+] for cls in (L.ConvLSTM2D, L.ConvLSTM2DCell)})
+OWN[L.ConvLSTM2D].append(("unroll", {"unroll": True}, ValueError,
+                          r"^ConvLSTM2D: unrolling is not possible"))
 
 
 @pytest.mark.parametrize("cls,case", [(c, case) for c in LAYERS for case in OWN[c]],
@@ -510,6 +549,13 @@ def _valid_layers():
                                          data_format="channelsFirst"),
         L.AveragePooling2D(pool_size=3), L.MaxPooling1D(), L.AveragePooling1D(pool_size=4,
                                                                               strides=2),
+        L.Conv3D(2, 3), L.Conv3D(3, [3, 2, 1], strides=[2, 1, 1], padding="same",
+                                 data_format="channelsFirst", dilation_rate=1,
+                                 activation="relu", input_shape=[2, 5, 5, 5]),
+        L.Conv3DTranspose(2, 3), L.Conv3DTranspose(4, [2, 2, 3], strides=2, padding="same",
+                                                   use_bias=False),
+        L.MaxPooling3D(), L.MaxPooling3D(pool_size=[3, 2, 1], strides=1, padding="same"),
+        L.AveragePooling3D(pool_size=3, data_format="channelsFirst"),
         L.GlobalAveragePooling2D(), L.GlobalMaxPooling2D(data_format="channelsFirst"),
         L.GlobalAveragePooling1D(), L.GlobalMaxPooling1D(),
         L.UpSampling2D(), L.UpSampling2D(size=[2, 3], interpolation="bilinear"),
@@ -539,6 +585,15 @@ def _valid_layers():
         L.Rescaling(0.5, offset=-1), L.CenterCrop(3, 4),
         L.CategoryEncoding(5), L.CategoryEncoding(3, output_mode="one_hot"),
         L.CategoryEncoding(4, output_mode="count", input_shape=[2]),
+        L.Resizing(2, 3), L.Resizing(4, 5, interpolation="nearest", crop_to_aspect_ratio=True,
+                                     input_shape=[8, 8, 3]),
+        L.ConvLSTM2D(2, 3), L.ConvLSTM2D(3, [3, 2], strides=2, padding="same",
+                                         data_format="channelsFirst", return_sequences=True,
+                                         dropout=0.1, unit_forget_bias=True,
+                                         recurrent_activation="sigmoid",
+                                         input_shape=[4, 2, 6, 6]),
+        L.ConvLSTM2DCell(2, 3), L.ConvLSTM2DCell(4, 2, dilation_rate=2, padding="same",
+                                                 use_bias=False),
     ]
 
 

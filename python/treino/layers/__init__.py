@@ -9,15 +9,19 @@ from .convolutional import Conv1D, Conv2D, Conv2DTranspose, DepthwiseConv2D, Sep
 from .pooling import (AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D,
                       GlobalAveragePooling2D, GlobalMaxPooling1D, GlobalMaxPooling2D,
                       MaxPooling1D, MaxPooling2D)
+from .convolutional3d import Conv3D, Conv3DTranspose
+from .pooling3d import AveragePooling3D, MaxPooling3D
 from .spatial import Cropping2D, UpSampling2D, ZeroPadding2D
 from .embedding import Embedding, Masking
 from .recurrent import GRU, LSTM, RNN, SimpleRNN
 from .recurrent_cells import GRUCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells
 from .reshaping import Permute, RepeatVector
 from .wrappers import Bidirectional, TimeDistributed
+from .convolutional_recurrent import ConvLSTM2D, ConvLSTM2DCell
 from .advanced_activations import ELU, LeakyReLU, PReLU, ReLU, Softmax, ThresholdedReLU
 from .noise import AlphaDropout, GaussianDropout, GaussianNoise, SpatialDropout1D
 from .preprocessing import CategoryEncoding, CenterCrop, Rescaling
+from .image_resizing import Resizing
 
 
 def input_layer(**kwargs):
@@ -86,6 +90,13 @@ _SPATIAL = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d", "separab
             "global_average_pooling2d", "global_max_pooling1d", "global_max_pooling2d",
             "global_max_pool1d", "global_max_pool2d",
             "up_sampling2d", "zero_padding2d", "cropping2d"]
+conv3d = _factory(Conv3D, "tn.layers.conv3d(filters, kernel_size, ...) -> Conv3D")
+conv3d_transpose = _factory(Conv3DTranspose, "tn.layers.conv3d_transpose(...) -> Conv3DTranspose")
+max_pooling3d = _factory(MaxPooling3D, "-> MaxPooling3D")
+average_pooling3d = avg_pool3d = avg_pooling3d = _factory(AveragePooling3D,
+                                                          "-> AveragePooling3D")
+_SPATIAL += ["conv3d", "conv3d_transpose", "max_pooling3d", "average_pooling3d", "avg_pool3d",
+             "avg_pooling3d"]
 
 
 def _sequence_factory(cls, name):
@@ -117,6 +128,11 @@ _SEQUENCE = {"embedding": Embedding, "masking": Masking, "simple_rnn": SimpleRNN
              "bidirectional": Bidirectional, "time_distributed": TimeDistributed,
              "repeat_vector": RepeatVector, "permute": Permute}
 
+# Convolutional recurrent layers: tn.layers.conv_lstm2d(filters=8, kernel_size=3).
+conv_lstm2d = _sequence_factory(ConvLSTM2D, "conv_lstm2d")
+conv_lstm2d_cell = _sequence_factory(ConvLSTM2DCell, "conv_lstm2d_cell")
+_SEQUENCE.update(conv_lstm2d=ConvLSTM2D, conv_lstm2d_cell=ConvLSTM2DCell)
+
 # Activation, noise and preprocessing layers: tn.layers.leaky_relu(alpha=0.1).
 elu = _sequence_factory(ELU, "elu")
 re_lu = _sequence_factory(ReLU, "re_lu")
@@ -137,6 +153,8 @@ _MORE = {"elu": ELU, "re_lu": ReLU, "leaky_relu": LeakyReLU, "prelu": PReLU,
          "alpha_dropout": AlphaDropout, "spatial_dropout1d": SpatialDropout1D,
          "rescaling": Rescaling, "center_crop": CenterCrop,
          "category_encoding": CategoryEncoding}
+resizing = _sequence_factory(Resizing, "resizing")
+_MORE["resizing"] = Resizing
 
 # Class lookup for deserialising model configs ({'class_name': 'Dense', ...}).
 CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatten, Reshape,
@@ -148,6 +166,8 @@ CLASSES = {c.__name__: c for c in (InputLayer, Dense, Activation, Dropout, Flatt
                                    GlobalAveragePooling2D, GlobalMaxPooling1D,
                                    GlobalMaxPooling2D, UpSampling2D, ZeroPadding2D, Cropping2D,
                                    *_SEQUENCE.values(), *_MORE.values())}
+CLASSES.update({c.__name__: c for c in (Conv3D, Conv3DTranspose, MaxPooling3D,
+                                        AveragePooling3D)})
 
 __all__ = ["input", "Layer", "LayerVariable", "RNNCell", "CLASSES", *CLASSES, "input_layer", "dense", "activation",
            "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization",
