@@ -424,3 +424,51 @@ def test_verbose_of_evaluate_predict_and_evaluate_dataset_is_checked(capsys):
                                                  f"2, received {bad!r}"):
                 call(bad)
     assert model.optimizer.iterations == 0
+
+
+def _tiny_model():
+    tn.set_seed(0)
+    model = tn.sequential(layers=[tn.layers.dense(units=1, input_shape=[2])])
+    model.compile(optimizer="sgd", loss="meanSquaredError")
+    return model
+
+
+def test_on_yield_is_paced_by_yield_every(monkeypatch):
+    """TF.js's onYield(epoch, batch, logs): after a batch's end, at most once every
+    yield_every ms ('auto': 125), never with 'batch' or 'epoch'; with 'never' it is an
+    error."""
+    import treino.callbacks.base as cb_base
+
+    class Clock:  # 40 ms pass at every reading
+        now = 0.0
+
+        def monotonic(self):
+            Clock.now += 0.040
+            return Clock.now
+    monkeypatch.setattr(cb_base, "time", Clock())
+    x, y = np.ones((8, 2), np.float32), np.ones((8, 1), np.float32)
+    for every, expected in ((0, 8), (100, 2), ("auto", 2), ("batch", 0), ("epoch", 0)):
+        calls = []
+        _tiny_model().fit(x, y, batch_size=2, epochs=2, verbose=0, yield_every=every,
+                          callbacks={"onYield": lambda e, b, logs: calls.append((e, b))})
+        if every == 0:
+            assert calls == [(e, b) for e in range(2) for b in range(4)]
+        elif every in (100, "auto"):
+            # The first reading is at construction; 40 ms per batch end: every third
+            # (100 ms) or fourth (125 ms) batch end calls it.
+            assert 1 <= len(calls) <= 3 and all(isinstance(c[1], int) for c in calls)
+        else:
+            assert calls == []
+    with pytest.raises(ValueError, match="yield_every is 'never' but an on_yield"):
+        _tiny_model().fit(x, y, epochs=1, verbose=0, yield_every="never",
+                          callbacks={"on_yield": lambda e, b, logs: None})
+    with pytest.raises(ValueError, match="given twice"):
+        _tiny_model().fit(x, y, epochs=1, verbose=0,
+                          callbacks={"on_yield": print, "onYield": print})
+    # fit_dataset too, and the other hooks still run alongside
+    ends = []
+    ds = tn.data.zip({"xs": tn.data.array(x), "ys": tn.data.array(y)}).batch(4)
+    _tiny_model().fit_dataset(ds, epochs=1, verbose=0, yield_every=0, callbacks={
+        "on_batch_end": lambda b, logs: ends.append(("end", b)),
+        "on_yield": lambda e, b, logs: ends.append(("yield", b))})
+    assert ends == [("end", 0), ("yield", 0), ("end", 1), ("yield", 1)]

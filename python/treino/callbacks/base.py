@@ -1,12 +1,19 @@
 """The callback contract: Callback (six hooks), callbacks from a dict of functions, and
 History."""
 import inspect
+import numbers
+import time
 
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
          "on_batch_begin", "on_batch_end")
 _CAMEL = {"".join(w.capitalize() if i else w for i, w in enumerate(h.split("_"))): h
           for h in HOOKS}  # onTrainBegin -> on_train_begin
 _ARITY = {h: (1 if "train" in h else 2) for h in HOOKS}  # (logs) or (epoch|batch, logs)
+# TF.js's onYield(epoch, batch, logs): called at a batch's end, at most once every
+# yield_every milliseconds (fit's argument; 'auto' is TF.js's 125 ms), never with
+# 'batch' or 'epoch'. TF.js runs it when training hands the event loop back.
+_YIELD_KEYS = ("on_yield", "onYield")
+_AUTO_YIELD_MS = 125
 
 
 class Callback:
@@ -59,17 +66,27 @@ class FunctionCallback(Callback):
     in snake_case or camelCase; a function may take fewer arguments than the hook
     passes ((epoch, logs) -> (epoch) or ()), as JavaScript functions may."""
 
-    def __init__(self, functions):
+    def __init__(self, functions, yield_every="auto"):
         super().__init__()
         if not isinstance(functions, dict):
             raise TypeError(f"callbacks: expected a dict of functions, received "
                             f"{type(functions).__name__}")
-        hooks = {}
+        hooks, on_yield = {}, None
         for key, fn in functions.items():
+            if key in _YIELD_KEYS:
+                if on_yield is not None:
+                    raise ValueError("callbacks: hook 'on_yield' is given twice (as "
+                                     "snake_case and camelCase)")
+                if not callable(fn):
+                    raise TypeError(f"callbacks: {key!r} must be a function, received "
+                                    f"{type(fn).__name__}")
+                on_yield = self._adapt(fn, "on_yield", key, 3)
+                continue
             hook = key if key in HOOKS else _CAMEL.get(key)
             if hook is None:
                 raise ValueError(f"callbacks: unknown hook {key!r}; valid keys: "
-                                 f"{', '.join(HOOKS)} (or camelCase: {', '.join(_CAMEL)})")
+                                 f"{', '.join(HOOKS)}, on_yield (or camelCase: "
+                                 f"{', '.join(_CAMEL)}, onYield)")
             if hook in hooks:
                 raise ValueError(f"callbacks: hook {hook!r} is given twice (as snake_case "
                                  f"and camelCase)")
@@ -77,12 +94,43 @@ class FunctionCallback(Callback):
                 raise TypeError(f"callbacks: {key!r} must be a function, received "
                                 f"{type(fn).__name__}")
             hooks[hook] = self._adapt(fn, hook, key)
+        if on_yield is not None:
+            self._add_yield(on_yield, yield_every, hooks)
         for hook, fn in hooks.items():  # instance attributes shadow the no-op methods
             setattr(self, hook, fn)
 
     @staticmethod
-    def _adapt(fn, hook, key):
-        full = _ARITY[hook]
+    def _add_yield(on_yield, yield_every, hooks):
+        """Wraps the epoch-begin and batch-end hooks so that on_yield(epoch, batch, logs)
+        runs after a batch's end when yield_every milliseconds have passed since the
+        last call (or since the callbacks were made), as TF.js's debounced maybeWait."""
+        if yield_every == "never":
+            raise ValueError("callbacks: yield_every is 'never' but an on_yield callback "
+                             "was given; change yield_every or remove the callback")
+        if yield_every in (None, "auto"):
+            yield_every = _AUTO_YIELD_MS
+        if not isinstance(yield_every, numbers.Real):  # 'batch', 'epoch': never called
+            return
+        state = {"epoch": 0, "last": time.monotonic()}
+        epoch_begin, batch_end = hooks.get("on_epoch_begin"), hooks.get("on_batch_end")
+
+        def on_epoch_begin(epoch, logs=None):
+            state["epoch"] = epoch
+            if epoch_begin is not None:
+                epoch_begin(epoch, logs)
+
+        def on_batch_end(batch, logs=None):
+            if batch_end is not None:
+                batch_end(batch, logs)
+            now = time.monotonic()
+            if (now - state["last"]) * 1000.0 >= yield_every:
+                state["last"] = now
+                on_yield(state["epoch"], batch, logs)
+        hooks["on_epoch_begin"], hooks["on_batch_end"] = on_epoch_begin, on_batch_end
+
+    @staticmethod
+    def _adapt(fn, hook, key, full=None):
+        full = _ARITY[hook] if full is None else full
         n, required = _positional_count(fn)
         if n is None or n >= full:
             if required > full:
@@ -94,18 +142,20 @@ class FunctionCallback(Callback):
         return lambda *args: fn(*args[:n])
 
 
-def _to_callbacks(callbacks):
+def _to_callbacks(callbacks, yield_every="auto"):
+    """A list of Callbacks from fit's `callbacks` argument (dicts of functions become
+    FunctionCallbacks, with fit's yield_every for their on_yield)."""
     if callbacks is None:
         return []
     if isinstance(callbacks, Callback):
         return [callbacks]
     if isinstance(callbacks, dict):
-        return [FunctionCallback(callbacks)]
+        return [FunctionCallback(callbacks, yield_every)]
     if isinstance(callbacks, (list, tuple)):
         out = []
         for i, cb in enumerate(callbacks):
             if isinstance(cb, dict):
-                out.append(FunctionCallback(cb))
+                out.append(FunctionCallback(cb, yield_every))
             elif isinstance(cb, Callback):
                 out.append(cb)
             else:

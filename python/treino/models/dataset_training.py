@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from ..callbacks.base import _to_callbacks
 from ..core.tensor import Tensor
 from ..data import Dataset
 from ..distributed.state import collective_call
@@ -81,9 +82,7 @@ class DatasetTraining:
         (x_val, y_val, sample_weight_val), evaluated in batches of validation_batch_size
         (32 when None); as in TF.js, validation_batches applies to a Dataset only and
         validation_batch_size to arrays only. yield_every ('auto', 'batch', 'epoch',
-        'never' or milliseconds) is checked and changes nothing: in TF.js it lets the
-        browser's event loop run during training, which a Python thread does not
-        need."""
+        'never' or milliseconds) only paces a callbacks dict's on_yield, as in fit."""
         fn = "fit_dataset"
         self._check_compiled(fn)
         if not isinstance(dataset, Dataset):
@@ -95,7 +94,7 @@ class DatasetTraining:
         validation_batch_size = positive_int(32 if validation_batch_size is None else
                                              validation_batch_size, fn, "validation_batch_size")
         verbose = check_verbose(verbose, fn)
-        check_yield_every(yield_every, fn)
+        callbacks = _to_callbacks(callbacks, check_yield_every(yield_every, fn))
         initial_epoch = check_initial_epoch(initial_epoch, epochs, fn)
         if class_weight is not None and len(self.outputs) == 1 and isinstance(class_weight, dict):
             class_weight = check_class_weight(class_weight, fn)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .. import _kernels as K
 from .._config import check_bool
+from ..callbacks.base import _to_callbacks
 from ..core import autodiff, engine, ops
 from ..core import random as trandom
 from ..core.tensor import Tensor, in_step, state_version
@@ -485,12 +486,13 @@ class Model(Layer, DatasetTraining):
         data; batches of each validation); TF.js 4.22 ignores both. class_weight: a
         dict {class index: weight} (a list or dict by output name for several outputs)
         weighting the training samples by their label, not the validation ones.
-        yield_every ('auto', 'batch', 'epoch', 'never' or milliseconds) is checked and
-        changes nothing: in TF.js it lets the browser's event loop run during training,
-        which a Python thread does not need."""
+        yield_every ('auto', 'batch', 'epoch', 'never' or milliseconds): in TF.js it lets
+        the browser's event loop run during training, which a Python thread does not need;
+        here it only paces a callbacks dict's on_yield(epoch, batch, logs), called at a
+        batch's end at most once every yield_every ms ('auto': 125), as TF.js does."""
         fn = "fit"
         self._check_compiled(fn)
-        check_yield_every(yield_every, fn)
+        callbacks = _to_callbacks(callbacks, check_yield_every(yield_every, fn))
         batch_size = positive_int(batch_size, fn, "batch_size")
         epochs = positive_int(epochs, fn, "epochs")
         initial_epoch = check_initial_epoch(initial_epoch, epochs, fn)
