@@ -76,8 +76,8 @@ def test_dict_hooks_both_spellings_and_arities():
 
 
 def test_dict_hook_errors():
-    with pytest.raises(ValueError, match=r"unknown hook 'onYield'.*on_train_begin.*onBatchEnd"):
-        cb.CallbackList({"onYield": lambda: None})
+    with pytest.raises(ValueError, match=r"unknown hook 'onYeld'.*on_train_begin.*onBatchEnd"):
+        cb.CallbackList({"onYeld": lambda: None})
     with pytest.raises(ValueError, match="given twice"):
         cb.CallbackList({"onBatchEnd": print, "on_batch_end": print})
     with pytest.raises(TypeError, match="'on_epoch_end' must be a function, received int"):
