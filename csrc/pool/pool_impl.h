@@ -177,15 +177,31 @@ void avg_forward_k(const PoolShape& s, const float* x, float* y, int64_t n0, int
                                  int64_t c1) {
     const float* xi = x + n * image;
     float* __restrict yr = y + out;
-    std::fill(yr, yr + C, 0.f);
+    const float count = static_cast<float>((r1 - r0) * (c1 - c0));
+    int64_t ci0 = 0;
+    // 16 channels at a time, the sum in a vector register (the same additions, in the
+    // same order, as the loop below).
+    for (; ci0 + 16 <= C; ci0 += 16) {
+      VF sum = {};
+      for (int64_t r = r0; r < r1; ++r) {
+        for (int64_t q = c0; q < c1; ++q) {
+          VF e;
+          load_vf(&e, xi + (r * s.w + q) * C + ci0);
+          sum += e;
+        }
+      }
+      sum /= count;
+      std::memcpy(yr + ci0, &sum, sizeof sum);
+    }
+    if (ci0 == C) return;
+    std::fill(yr + ci0, yr + C, 0.f);
     for (int64_t r = r0; r < r1; ++r) {
       for (int64_t q = c0; q < c1; ++q) {
         const float* __restrict e = xi + (r * s.w + q) * C;
-        for (int64_t ci = 0; ci < C; ++ci) yr[ci] += e[ci];
+        for (int64_t ci = ci0; ci < C; ++ci) yr[ci] += e[ci];
       }
     }
-    const float count = static_cast<float>((r1 - r0) * (c1 - c0));
-    for (int64_t ci = 0; ci < C; ++ci) yr[ci] /= count;
+    for (int64_t ci = ci0; ci < C; ++ci) yr[ci] /= count;
   });
 }
 
