@@ -10,10 +10,7 @@ The TF.js comparisons need node and `npm ci` run in tests/tfjs; they are skipped
 the reason otherwise, unless TREINO_REQUIRE_TFJS=1 (CI sets it)."""
 import json
 import math
-import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,8 +19,8 @@ import treino as tn
 from opcheck_util import check_grads, torch
 from treino import layers as L
 from treino.core.engine import Program
+from tfjs_util import TFJS_DIR, find_node
 
-TFJS_DIR = Path(__file__).resolve().parents[1] / "tfjs"
 rng = np.random.default_rng(17)
 IM = tn.image
 
@@ -40,16 +37,7 @@ def js_round(v):
 # --- the real TF.js ---------------------------------------------------------------------
 
 def _node():
-    exe = shutil.which("node")
-    if exe is None:
-        reason = "node is not installed, so the TF.js comparisons cannot run"
-    elif not (TFJS_DIR / "node_modules" / "@tensorflow" / "tfjs").is_dir():
-        reason = f"TF.js is not installed: run `npm ci` in {TFJS_DIR}"
-    else:
-        return exe
-    if os.environ.get("TREINO_REQUIRE_TFJS") == "1":
-        pytest.fail(f"TREINO_REQUIRE_TFJS=1 but {reason}")
-    pytest.skip(reason)
+    return find_node()
 
 
 def run_tfjs(cases):

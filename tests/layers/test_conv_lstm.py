@@ -7,10 +7,7 @@ stateful), save/load, configs, summary, errors, and the real TF.js 4.22 (a model
 trained and saved loads and predicts the same; the same weights give the same numbers;
 a treino-saved model loads in TF.js)."""
 import json
-import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,9 +15,9 @@ import pytest
 import treino as tn
 from treino import layers as L
 from treino.core.ops import rnn as rnn_ops
+from tfjs_util import TFJS_DIR, find_node
 
 rng = np.random.default_rng(17)
-TFJS_DIR = Path(__file__).resolve().parents[1] / "tfjs"
 
 
 def f32(*shape, scale=1.0):
@@ -493,16 +490,7 @@ def test_errors():
 # -- against TF.js 4.22 ------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def node():
-    exe = shutil.which("node")
-    if exe is None:
-        reason = "node is not installed, so the TF.js comparisons cannot run"
-    elif not (TFJS_DIR / "node_modules" / "@tensorflow" / "tfjs").is_dir():
-        reason = f"TF.js is not installed: run `npm ci` in {TFJS_DIR}"
-    else:
-        return exe
-    if os.environ.get("TREINO_REQUIRE_TFJS") == "1":
-        pytest.fail(f"TREINO_REQUIRE_TFJS=1 but {reason}")
-    pytest.skip(reason)
+    return find_node()
 
 
 def run_node(node, script, *args, payload=None):

@@ -7,10 +7,7 @@ treino and predict TF.js's numbers, and a treino-saved LSTM model loads in TF.js
 Needs node and `npm ci` run in tests/tfjs; skipped with the reason otherwise, unless
 TREINO_REQUIRE_TFJS=1 (CI sets it), which turns the skip into a failure."""
 import json
-import os
-import shutil
 import subprocess
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,23 +15,14 @@ import pytest
 import treino as tn
 from treino import layers as L
 from treino.models.saving import load_layers_model
+from tfjs_util import TFJS_DIR, find_node
 
-TFJS_DIR = Path(__file__).resolve().parents[1] / "tfjs"
 rng = np.random.default_rng(21)
 
 
 @pytest.fixture(scope="module")
 def node():
-    exe = shutil.which("node")
-    if exe is None:
-        reason = "node is not installed, so the TF.js comparisons cannot run"
-    elif not (TFJS_DIR / "node_modules" / "@tensorflow" / "tfjs").is_dir():
-        reason = f"TF.js is not installed: run `npm ci` in {TFJS_DIR}"
-    else:
-        return exe
-    if os.environ.get("TREINO_REQUIRE_TFJS") == "1":
-        pytest.fail(f"TREINO_REQUIRE_TFJS=1 but {reason}")
-    pytest.skip(reason)
+    return find_node()
 
 
 def run_node(node, *args, payload=None):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-TFJS_DIR = Path(__file__).resolve().parents[1] / "tfjs"
+TFJS_DIR = Path(__file__).resolve().parent / "tfjs"
 TFJS_VERSION = "4.22.0"
 
 
