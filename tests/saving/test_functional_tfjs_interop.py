@@ -1,5 +1,5 @@
 """Functional models cross between treino and the real TensorFlow.js 4.22 (run by node
-from tests/tfjs, see tfjs_util.py): two inputs, a shared layer, a concatenation, a nested
+from tests/tfjs, see tests/tfjs_util.py): two inputs, a shared layer, a concatenation, a nested
 Sequential and a nested functional model. treino saves, TF.js loads and predicts; TF.js
 trains and saves, treino loads, predicts, trains on and saves again for TF.js.
 Predictions agree to 1e-5, weights are named and ordered alike, and the graphs have the
