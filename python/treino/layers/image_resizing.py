@@ -13,6 +13,7 @@ from .._config import check_bool, check_int
 from ..core.ops import image
 from .base import Layer, shape_str
 from .core import incompatible
+from .preprocessing import check_output_size
 
 _INTERPOLATIONS = ("bilinear", "nearest")
 
@@ -56,6 +57,7 @@ class Resizing(Layer):
 
     def call(self, inputs, training=False):
         self._check_rank(inputs.shape)
+        check_output_size(self)
         resize = image.resize_bilinear if self.interpolation == "bilinear" else \
             image.resize_nearest_neighbor
         return resize(inputs, [self.height, self.width],

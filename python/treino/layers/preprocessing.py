@@ -39,6 +39,23 @@ class Rescaling(Layer):
         return config
 
 
+# The largest image height or width an output may have: TF.js's sizes are int32. The
+# constructors take any positive int, as TF.js's; a call past this raises instead of
+# reaching numpy, which allocates what it is asked for and takes np.arange(2**63) for an
+# empty range.
+MAX_IMAGE_SIZE = 2 ** 31 - 1
+
+
+def check_output_size(layer):
+    """Refuses a call of `layer` whose height or width exceeds MAX_IMAGE_SIZE."""
+    for arg in ("height", "width"):
+        value = getattr(layer, arg)
+        if value > MAX_IMAGE_SIZE:
+            raise ValueError(f"{layer.name}: argument '{arg}' must be at most "
+                             f"{MAX_IMAGE_SIZE} to compute an output (TF.js's sizes are "
+                             f"int32), received {value}")
+
+
 def _nearest_crop(size, out, start):
     """(indices, valid) along one axis for TF.js's centre crop, which is cropAndResize
     with the method 'nearest' over the box [start / size, (start + out) / size]: the box
@@ -49,7 +66,9 @@ def _nearest_crop(size, out, start):
     hi = float(np.float32((out + start) / size))
     if out > 1:
         step = (hi - lo) * (size - 1) / (out - 1)
-        pos = np.array([lo * (size - 1) + i * step for i in range(out)])
+        # Vectorised (one float64 multiply and add per position, as the scalar formula):
+        # the window's size comes from the config and may be huge.
+        pos = lo * (size - 1) + np.arange(out, dtype=np.float64) * step
     else:
         pos = np.array([0.5 * (lo + hi) * (size - 1)])
     valid = (pos >= 0) & (pos <= size - 1)
@@ -66,7 +85,7 @@ def _bilinear(size, out):
     """(floor indices, ceil indices, fractions) along one axis for TF.js's
     resizeBilinear without aligned corners or half-pixel centres."""
     ratio = size / out
-    src = np.array([ratio * i for i in range(out)])
+    src = ratio * np.arange(out, dtype=np.float64)
     lo = np.maximum(0, np.floor(src))
     return lo.astype(np.int32), np.minimum(size - 1, np.ceil(src)).astype(np.int32), src - lo
 
@@ -98,6 +117,7 @@ class CenterCrop(Layer):
 
     def call(self, inputs, training=False):
         self._check_rank(inputs.shape)
+        check_output_size(self)
         h_in, w_in = inputs.shape[-3], inputs.shape[-2]
         h_start = (h_in - self.height) // 2 if h_in != self.height else 0
         w_start = (w_in - self.width) // 2 if w_in != self.width else 0

@@ -83,7 +83,14 @@ class Geometry:
         self.sd, self.dd, front = strides[0], dilations[0], padding[0]
         self.conv2d = (strides[1:], padding[2:], dilations[1:])
         self.taps = []
-        for kd in range(self.fd):
+        # Only the taps that can read the volume: output depth 0 of tap kd reads input
+        # depth kd * dd - front, the last output depth (od - 1) * sd further, so taps
+        # below `first_kd` read only the front padding and those from `end_kd` on only the
+        # back padding. A pooling window's depth comes from its config, not from a weight
+        # (2**31 - 1 is a valid window): the loop is bounded by the volume, not by it.
+        first_kd = max(0, -(((self.od - 1) * self.sd - front) // self.dd))
+        end_kd = min(self.fd, (self.d - 1 + front) // self.dd + 1)
+        for kd in range(first_kd, end_kd):
             start = kd * self.dd - front  # the input depth output depth 0 reads
             lo = 0 if start >= 0 else (self.sd - 1 - start) // self.sd
             hi = min(self.od, (self.d - 1 - start) // self.sd + 1) if start < self.d else 0

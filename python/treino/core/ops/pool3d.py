@@ -46,19 +46,22 @@ def _max_core(g):
     def core(xd):
         p, arg = K.max_pool_forward(g.slices(xd), g.window2, g.strides2, g.pads4, True)
         p = p.reshape(g.d, g.n, g.oh, g.ow, g.c)
-        # Each window's candidates over its depths (-inf outside the volume); argmax
-        # takes the first maximum (the first NaN, as the 2-D pool's NaN windows).
-        cand = np.full((g.fd, g.od, g.n, g.oh, g.ow, g.c), -np.inf, np.float32)
-        for kd, lo, hi, first in g.taps:
-            cand[kd, lo:hi] = p[g.depths(first, lo, hi)]
+        # Each window's candidates over the depths of the volume it reads, one row per
+        # tap that reads any (in depth order; -inf where a tap reads padding for some
+        # output depths), so the array grows with the volume, not with the window's
+        # depth; argmax takes the first maximum (the first NaN, as the 2-D pool's NaN
+        # windows).
+        cand = np.full((len(g.taps), g.od, g.n, g.oh, g.ow, g.c), -np.inf, np.float32)
+        for i, (_, lo, hi, first) in enumerate(g.taps):
+            cand[i, lo:hi] = p[g.depths(first, lo, hi)]
         tap = np.argmax(cand, axis=0)
         y = np.take_along_axis(cand, tap[None], 0)[0]
 
         def backward(dy, needs):
             dy_t = depth_major(contiguous(dy))
             dp = np.zeros((g.d, g.n, g.oh, g.ow, g.c), np.float32)
-            for kd, lo, hi, first in g.taps:
-                dp[g.depths(first, lo, hi)] += np.where(tap[lo:hi] == kd, dy_t[lo:hi], 0)
+            for i, (_, lo, hi, first) in enumerate(g.taps):
+                dp[g.depths(first, lo, hi)] += np.where(tap[lo:hi] == i, dy_t[lo:hi], 0)
             dx = K.max_pool_backward(dp.reshape(-1, g.oh, g.ow, g.c), arg,
                                      (g.d * g.n, g.h, g.w, g.c), g.window2, g.strides2, g.pads4)
             return (depth_major(dx.reshape(g.d, g.n, g.h, g.w, g.c)),)
