@@ -1,12 +1,12 @@
 // Internal: the pooling loops behind pool.h, over a range of images, vectorized over
-// channels (each loop over ci is a plain loop the compiler turns into vector code).
+// channels (blocks of 16 channels in GCC/Clang vector types, plain loops the compiler
+// vectorizes for the rest).
 // Included once by each of pool_kernels_ref.cpp, _avx2.cpp and _avx512.cpp, which differ
 // only in their compile flags.
 #pragma once
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <vector>
 
 #include "pool/pool_kernels.h"
 
@@ -118,20 +118,25 @@ void max_forward_k(const PoolShape& s, const float* x, float* y, int32_t* argmax
 void max_backward_tiled(const PoolShape& s, const float* dy, const int32_t* argmax, float* dx,
                         int64_t n0, int64_t n1) {
   const int64_t C = s.c, image = s.h * s.w * C, per_image = s.oh * s.ow * C;
-  std::vector<char> row_in(static_cast<size_t>(s.h), 0), col_in(static_cast<size_t>(s.w), 0);
-  for (int64_t i = 0; i < s.oh; ++i)
-    for (int64_t r = std::max<int64_t>(0, i * s.sh - s.pt);
-         r < std::min(s.h, i * s.sh - s.pt + s.fh); ++r) row_in[r] = 1;
-  for (int64_t j = 0; j < s.ow; ++j)
-    for (int64_t q = std::max<int64_t>(0, j * s.sw - s.pl);
-         q < std::min(s.w, j * s.sw - s.pl + s.fw); ++q) col_in[q] = 1;
+  // Row r lies in window i = (r + pt) / sh when that window exists and reaches it (no
+  // allocation here: this runs inside a parallel region); columns likewise.
+  auto row_in = [&](int64_t r) {
+    const int64_t i = (r + s.pt) / s.sh;
+    return i < s.oh && r + s.pt - i * s.sh < s.fh;
+  };
+  auto col_in = [&](int64_t q) {
+    const int64_t j = (q + s.pl) / s.sw;
+    return j < s.ow && q + s.pl - j * s.sw < s.fw;
+  };
   const VI iota = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
   const VF zero = {};
   for (int64_t n = n0; n < n1; ++n) {
     float* dxi = dx + n * image;
     for (int64_t r = 0; r < s.h; ++r) {
       for (int64_t q = 0; q < s.w; ++q) {
-        if (!row_in[r] || !col_in[q]) std::fill(dxi + (r * s.w + q) * C, dxi + (r * s.w + q + 1) * C, 0.f);
+        if (!row_in(r) || !col_in(q)) {
+          std::fill(dxi + (r * s.w + q) * C, dxi + (r * s.w + q + 1) * C, 0.f);
+        }
       }
     }
     for_each_window(s, n, n + 1, [&](int64_t, int64_t out, int64_t r0, int64_t r1, int64_t c0,
