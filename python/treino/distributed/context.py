@@ -121,6 +121,9 @@ class Context:
                     f"stuck, was killed, or did not call what every process must call: "
                     f"fit, fit_dataset, evaluate, barrier...); ending the job\n")
                 sys.stderr.flush()
+                # mpiexec forwards each process's output through its proxies; an abort
+                # at once can end the job before the message reaches the terminal.
+                time.sleep(0.5)
                 self.MPI.COMM_WORLD.Abort(1)
 
     def fail(self, error, what):
