@@ -5,6 +5,7 @@
 
 #include "bindings/checks.h"
 #include "bindings/register.h"
+#include "data/finite.h"
 #include "data/gather.h"
 
 namespace treino::bind {
@@ -89,6 +90,18 @@ void register_data(py::module_& m) {
      "indices: 1-D int64 or int32, each in [0, len(x)). prefetch: optional indices (int64 "
      "or int32) whose rows are requested into cache now, for the next call (fit passes "
      "the next batch's indices).");
+
+  m.def("first_nonfinite", [](py::handle x_) {
+    const F32 x = f32(x_, "first_nonfinite", "x");
+    const float* p = x.data();
+    const int64_t n = static_cast<int64_t>(x.size());
+    py::gil_scoped_release nogil;
+    return first_nonfinite(p, n);
+  }, py::arg("x"),
+     "first_nonfinite(x) -> int\n\n"
+     "The flat (C-order) index of the first NaN or infinity of a C-contiguous float32 "
+     "array, or -1 when every element is finite. Reads each element's bits once, on "
+     "every thread for large arrays.");
 }
 
 }  // namespace treino::bind
