@@ -12,10 +12,32 @@
 #include "bindings/checks.h"
 #include "bindings/register.h"
 #include "optim/optim.h"
+#include "optim/penalty.h"
 
 namespace treino::bind {
 
 namespace {
+
+// A real number (NaN and infinities pass through, as in numpy).
+float any_real(const char* fn, const char* arg, py::handle h) {
+  const double v = PyFloat_AsDouble(h.ptr());
+  if (v == -1.0 && PyErr_Occurred()) {
+    PyErr_Clear();
+    type_error(std::string(fn) + ": argument '" + arg + "' must be a real number, received " +
+               type_name(h));
+  }
+  return static_cast<float>(v);
+}
+
+// A regularization rate: a real >= 0 (a float64 rate beyond float32's range is infinity).
+float rate(const char* fn, const char* arg, py::handle h) {
+  const float v = any_real(fn, arg, h);
+  if (!(v >= 0.f)) {
+    value_error(std::string(fn) + ": argument '" + arg + "' must be a number >= 0, received " +
+                std::string(py::str(py::float_(v))));
+  }
+  return v;
+}
 
 // The checked arrays of one call; `arrays` keeps references alive while the GIL is off.
 struct Batch {
@@ -298,6 +320,48 @@ Bias corrections are computed in double once per call.)");
   p -= mom
 mgs (the mean gradients) is required with centered=True and refused otherwise. Centered
 adds epsilon under the root as TensorFlow and Keras do (TF.js's code subtracts it).)");
+
+  m.def("l1l2_penalty", [](py::handle x_, py::handle l1_, py::handle l2_) {
+    const char* fn = "l1l2_penalty";
+    const F32 x = f32(x_, fn, "x");
+    const float l1 = rate(fn, "l1", l1_), l2 = rate(fn, "l2", l2_);
+    const float* xp = x.data();
+    const int64_t n = static_cast<int64_t>(x.size());
+    py::gil_scoped_release nogil;
+    return l1l2_penalty(xp, n, l1, l2);
+  }, py::arg("x"), py::arg("l1"), py::arg("l2"),
+     "l1l2_penalty(x, l1, l2) -> float\n\n"
+     "l1 * sum(|x|) + l2 * sum(x^2) in float32 over a C-contiguous float32 array of any "
+     "shape (TF.js's L1L2 regularizer), in one pass; the sum's order is fixed (thread-count "
+     "independent). l1, l2: >= 0; a zero rate skips its term.");
+
+  m.def("l1l2_penalty_backward", [](py::handle x_, py::handle l1_, py::handle l2_,
+                                    py::handle dy_, py::handle out_, bool accumulate) {
+    Args a("l1l2_penalty_backward");
+    const F32 x = a.in("x", x_);
+    const float l1 = rate(a.fn(), "l1", l1_), l2 = rate(a.fn(), "l2", l2_);
+    const float dy = any_real(a.fn(), "dy", dy_);  // a NaN or infinity propagates
+    if (accumulate && out_.is_none()) {
+      value_error(std::string(a.fn()) + ": accumulate=True needs 'out' (the gradient to add "
+                  "into), received None");
+    }
+    F32 out = a.out("out", out_, dims(x));
+    a.disjoint();
+    const float* xp = x.data();
+    float* op = out.mutable_data();
+    const int64_t n = static_cast<int64_t>(x.size());
+    {
+      py::gil_scoped_release nogil;
+      l1l2_penalty_backward(xp, n, l1, l2, dy, op, accumulate);
+    }
+    return out;
+  }, py::arg("x"), py::arg("l1"), py::arg("l2"), py::arg("dy"), py::arg("out") = py::none(),
+     py::arg("accumulate") = false,
+     "l1l2_penalty_backward(x, l1, l2, dy, out=None, accumulate=False) -> out\n\n"
+     "The gradient of dy * l1l2_penalty(x): g = x * ((2 * l2) * dy) + sign(x) * (l1 * dy) "
+     "(a term left out when its rate is 0), written into out (a new array, or the "
+     "caller's float32 array of x's shape, not overlapping x), or added into it with "
+     "accumulate=True: out + g, rounded as two float32 operations. dy: a real number.");
 }
 
 }  // namespace treino::bind

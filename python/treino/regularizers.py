@@ -35,26 +35,20 @@ class L1L2(Regularizer):
             raise TypeError(f"L1L2: expected a weight Tensor, received {type(x).__name__}")
         if not (self.l1 or self.l2):
             return Tensor(np.zeros((), np.float32))
-        l1, l2 = np.float32(self.l1), np.float32(self.l2)
+        l1, l2 = float(np.float32(self.l1)), float(np.float32(self.l2))
 
         def core(xd):
-            # One node: l1 * sum(|x|) + l2 * sum(x^2) forward; the backward is one pass,
-            # dy * (l1 * sign(x) + 2 * l2 * x), as the composed ops' chain rule gives.
+            # One node, one native pass each way (l1 * sum(|x|) + l2 * sum(x^2); its
+            # gradient dy * (l1 * sign(x) + 2 * l2 * x)). In a captured step the backward
+            # writes, or adds, the gradient straight into the weight's slot of the flat
+            # gradient buffer (out / add: see writes_grads and adds_grads in engine.py).
             xd = xd if xd.dtype == np.float32 else xd.astype(np.float32)
-            total = np.float32(0)
-            if l1:
-                total = l1 * np.float32(K.reduce_sum(K.abs(xd), None, False))
-            if l2:
-                total = total + l2 * np.float32(K.reduce_sum(K.square(xd), None, False))
+            total = np.float32(K.l1l2_penalty(xd, l1, l2))
 
-            def backward(dy, needs):
-                d = dy.reshape(())
-                g = xd * (np.float32(2) * l2 * d) if l2 else None
-                if l1:
-                    s = np.sign(xd) * (l1 * d)
-                    g = s if g is None else g + s
-                return (g,)
+            def backward(dy, needs, out=(None,), add=(False,)):
+                return (K.l1l2_penalty_backward(xd, l1, l2, float(dy), out[0], add[0]),)
             return np.asarray(total, np.float32), backward
+        core.writes_grads = core.adds_grads = True
         return autodiff.apply("l1l2", core, (x,))
 
     def get_config(self):

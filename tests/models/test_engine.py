@@ -277,13 +277,23 @@ def _norm_model(layer):
     return lambda: between_dense(layer(), seed=6)
 
 
-@pytest.mark.parametrize("case", ["regularizer", "batchnorm", "layernorm", "softmax-mse",
-                                  "frozen"])
+def _adding_steps(model):
+    """The backward steps of a model's captured programs that add a gradient in place into
+    the flat buffer (a weight penalty after its layer's backward: engine.py's adds_grads)."""
+    return [step for p in model._programs.values() if p for ins in p.instructions
+            if ins[0] == "backprop" for step in ins[1] if step[5] is not None]
+
+
+@pytest.mark.parametrize("case", ["regularizer", "l2 and bias l1", "batchnorm", "layernorm",
+                                  "softmax-mse", "frozen"])
 def test_models_beyond_dense_stacks_replay_identically(case):
     x, y, _ = _data()
     loss, make = "categoricalCrossentropy", _model
     if case == "regularizer":
         make = lambda: _model(kernel_regularizer=tn.regularizers.l1l2(0.01, 0.02))  # noqa: E731
+    elif case == "l2 and bias l1":
+        make = lambda: _model(kernel_regularizer=tn.regularizers.l2(0.05),  # noqa: E731
+                              bias_regularizer="l1")
     elif case == "softmax-mse":  # softmax is not a fused dense activation
         loss = "meanSquaredError"
     elif case == "batchnorm":
@@ -297,6 +307,10 @@ def test_models_beyond_dense_stacks_replay_identically(case):
             return m
     fast, eager, _ = _compare(make, lambda: dict(optimizer="adam", loss=loss, metrics=["acc"]),
                               dict(batch_size=10, epochs=3), x, y)
+    if case in ("regularizer", "l2 and bias l1"):
+        # Every penalty's gradient was added into its weight's slot in place: 3 kernels
+        # (and 3 biases).
+        assert len(_adding_steps(fast)) == (6 if "bias" in case else 3) * len(fast._programs)
     if case == "batchnorm":  # the moving statistics were updated, identically
         stats = fast.layers[1].non_trainable_weights
         assert len(stats) == 2 and np.abs(stats[0].val.numpy()).max() > 0.05
@@ -597,3 +611,35 @@ def test_run_eagerly_is_checked_and_a_layer_attribute_change_captures_again():
     assert set(map(id, model._programs.values())) - first
     out = model.layers[2].call(tn.ones([4, 16]), training=True)
     assert np.array_equal(out.numpy(), np.ones((4, 16), np.float32))
+
+
+class _MatMul(tn.layers.Layer):
+    """x @ w with an L1L2-regularized w, through tn.mat_mul (whose backward allocates its
+    gradient: it does not write into the flat buffer)."""
+
+    def build(self, input_shape):
+        self.w = self.add_weight("w", (input_shape[-1], 6), "glorotUniform",
+                                 regularizer=tn.regularizers.l1l2(0.01, 0.05))
+
+    def call(self, inputs, training=False):
+        return tn.relu(tn.mat_mul(inputs, self.w.val))
+
+    def compute_output_shape(self, input_shape):
+        return list(input_shape[:-1]) + [6]
+
+
+def test_a_penalty_on_a_weight_no_node_writes_replays_identically():
+    """The matmul's gradient of w comes first; the penalty (not the first to reach w)
+    writes its own gradient into w's slot of the flat buffer and the matmul's is added to
+    it, in place of an in-place add: the sums still match the tape's."""
+    x, y, _ = _data()
+
+    def make():
+        tn.set_seed(7)
+        return tn.sequential(layers=[
+            _MatMul(input_shape=[12]),
+            tn.layers.dense(units=5, activation="softmax", kernel_regularizer="l2")])
+    fast, _, _ = _compare(make, lambda: dict(optimizer="sgd", loss="categoricalCrossentropy"),
+                          dict(batch_size=8, epochs=3), x, y)
+    # The dense kernel's penalty adds in place, in each program (full and last batch).
+    assert len(_adding_steps(fast)) == len(fast._programs)

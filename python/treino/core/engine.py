@@ -222,7 +222,8 @@ class Program:
             wanted = [(k, s, x.shape) for k, (s, x, n) in enumerate(zip(ins, node.inputs, needs))
                       if n]
             writes = getattr(node.core, "writes_grads", False)
-            steps.append([i, outs[0] if len(outs) == 1 else outs, needs, wanted, writes])
+            adds = getattr(node.core, "adds_grads", False)
+            steps.append([i, outs[0] if len(outs) == 1 else outs, needs, wanted, writes, adds])
         y_slot = self._tensor_slot[id(y)]
         target_slots = [self._input_slot(t) for t in targets]
         out_slots = []
@@ -239,22 +240,29 @@ class Program:
     def _direct_writes(ins, views):
         """For each backward step whose node writes weight gradients into given buffers
         (dense, batch normalization), the buffers to pass: the flat buffer's view of a
-        target variable, given to the first such node that reaches it. Other
+        target variable, given to the first such node that reaches it. A later node that
+        can add its gradient into a buffer (`adds_grads`: a weight penalty) gets the view
+        too, with its add flag set: the view holds the running sum by then. Other
         contributions to that variable are added into the view (_emit_backprop);
         gradients no node wrote there are copied in at the end."""
         steps, targets = ins[1], ins[3]
         view_of = {t: v for t, v in zip(targets, views) if v is not None}
-        given = set()  # each view goes to one node; other contributions add into it
+        given = set()  # each view goes to one writer; other contributions add into it
         for step in steps:
-            out = None
+            out = add = None
             if step[4]:
-                out = [None] * len(step[2])
+                out, add = [None] * len(step[2]), [False] * len(step[2])
                 for k, slot, shape in step[3]:
-                    if slot in view_of and slot not in given and view_of[slot].shape == shape:
+                    if slot not in view_of or view_of[slot].shape != shape:
+                        continue
+                    if slot not in given:
                         out[k] = view_of[slot]
                         given.add(slot)
+                    elif step[5]:
+                        out[k], add[k] = view_of[slot], True
                 out = tuple(out) if any(o is not None for o in out) else None
-            step[4] = out
+                add = tuple(add) if out is not None and any(add) else None
+            step[4], step[5] = out, add
 
     def _flat_gradients(self):
         """Every gradient an update consumes gets a view into one flat buffer, written
@@ -350,7 +358,7 @@ class Program:
         for slot in sorted(touched - {y_slot}):
             emit(f"    g{slot} = None")
         emit(f"    g{y_slot} = np.ones(s{y_slot}.shape, np.float32)")
-        for index, out, needs, wanted, buffers in steps:
+        for index, out, needs, wanted, buffers, adds in steps:
             if type(out) is int:
                 if out not in touched:
                     continue
@@ -363,8 +371,18 @@ class Program:
                 emit(f"    if {' or '.join(f'{o} is not None' for o in outs if o != 'None')}:")
                 dy = "[" + ", ".join(outs) + "]"
             extra = "" if buffers is None else f", {name(buffers, 'buf')}"
+            if adds is not None:  # the view must hold the running sum, as when captured
+                extra += f", {adds!r}"
+                for k, slot, _ in wanted:
+                    if adds[k]:
+                        emit(f"        if g{slot} is not {view_names[slot]}:")
+                        emit("            raise NotReplayable('a gradient sum is not in the "
+                             "flat buffer as when captured')")
             emit(f"        r = b{index}({dy}, {needs!r}{extra})")
             for k, slot, shape in wanted:
+                if adds is not None and adds[k]:  # added in place: r[k] is the new sum
+                    emit(f"        g{slot} = r[{k}]")
+                    continue
                 emit(f"        t = r[{k}]")
                 emit("        if t is not None:")
                 emit(f"            if t.shape != {shape!r}:")

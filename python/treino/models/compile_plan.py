@@ -209,6 +209,11 @@ def step_loss(model, plan, xs, ys, ws, cache, training):
     heads = plan.heads
     single = len(heads) == 1
     call = type(model).call
+    # The weight penalties depend on the weights only, so they are recorded before the
+    # forward pass: their backward then runs after the layers', and adds the penalty's
+    # gradient into the weight's gradient the layer's backward has already written (in a
+    # captured step: in place, in the flat gradient buffer; see engine.py's adds_grads).
+    penalties = model.regularization_losses() if training else ()
     flags = [h.fused for h in heads]
     skip = flags[0] if single else (flags if any(flags) else False)
     x = xs[0] if len(xs) == 1 else list(xs)
@@ -245,9 +250,8 @@ def step_loss(model, plan, xs, ys, ws, cache, training):
         for h, loss in zip(heads, losses):
             term = loss if h.weight == 1.0 else ops.mul(loss, h.weight)
             total = term if total is None else ops.add(total, term)
-    if training:
-        for penalty in model.regularization_losses():
-            total = ops.add(total, penalty)
+    for penalty in penalties:
+        total = ops.add(total, penalty)
     return total
 
 
