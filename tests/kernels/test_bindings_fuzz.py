@@ -73,6 +73,8 @@ FUZZ = textwrap.dedent(r"""
         "adamax_update": (*opt(2), 0.1, 0.9, 0.999, 1e-7, 1),
         "rmsprop_update": (*opt(2), 0.1, 0.9, 0.0, 1e-7),
         "gather_rows": (x34, np.array([2, 0], np.int64), f32(2, 4), np.array([1], np.int64)),
+        "l1l2_penalty": (x34, 0.01, 0.02),
+        "l1l2_penalty_backward": (x34, 0.01, 0.02, 1.0, f32(3, 4), True),
         "batchnorm_forward": (x34, f32(4), f32(4), f32(4), np.abs(f32(4)), 1e-3, 0.1),
         "batchnorm_backward": (x34, x34.copy(), f32(4), np.abs(f32(4)), f32(4)),
         "conv2d_forward": conv_fwd, "conv2d_forward_ref": conv_fwd,
