@@ -234,7 +234,7 @@ class Program:
             holder = Tensor(g)  # keeps the id of g's array unique while building
             out_slots.append(self._new_slot(holder))
         return ["backprop", steps[::-1], y_slot, target_slots,
-                [t.shape for t in targets], out_slots, None]
+                [t.shape for t in targets], out_slots, None, y.shape]
 
     @staticmethod
     def _direct_writes(ins, views):
@@ -349,15 +349,24 @@ class Program:
         """autodiff._backprop over the captured nodes: the same backward functions in the
         same order, and the same sums (autodiff._backprop's). g<slot> is the gradient
         flowing into a slot (None until a consumer's backward gives one)."""
-        _, steps, y_slot, target_slots, shapes, out_slots, views = ins
+        _, steps, y_slot, target_slots, shapes, out_slots, views, y_shape = ins
         view_names = {t: name(v, "view") for t, v in zip(target_slots, views) if v is not None}
+        # A slot one step alone gives a gradient to holds exactly that gradient: no sum.
+        givers = {}
+        for step in steps:
+            for _, slot, _ in step[3]:
+                givers[slot] = givers.get(slot, 0) + 1
         # Slots a gradient can reach: the output, and the inputs of backward steps. A step
         # none of whose outputs can be reached never runs (e.g. a batch-norm statistics
         # update, computed from tracked values but feeding no loss).
         touched = {y_slot} | {slot for step in steps for _, slot, _ in step[3]}
         for slot in sorted(touched - {y_slot}):
             emit(f"    g{slot} = None")
-        emit(f"    g{y_slot} = np.ones(s{y_slot}.shape, np.float32)")
+        # The seed dy = 1: one array for every replay, read-only, so that a backward
+        # writing into its dy would fail loudly instead of changing the next step's seed.
+        seed = np.ones(y_shape, np.float32)
+        seed.flags.writeable = False
+        emit(f"    g{y_slot} = {name(seed, 'seed')}")
         for index, out, needs, wanted, buffers, adds in steps:
             if type(out) is int:
                 if out not in touched:
@@ -388,7 +397,9 @@ class Program:
                 emit(f"            if t.shape != {shape!r}:")
                 emit(f"                t = t.reshape({shape!r})")
                 v = view_names.get(slot)
-                if v is None and not shape:  # as the tape: a 0-d sum stays an array
+                if givers[slot] == 1:
+                    emit(f"            g{slot} = t")
+                elif v is None and not shape:  # as the tape: a 0-d sum stays an array
                     emit(f"            g{slot} = t if g{slot} is None else np.asarray(g{slot} + t)")
                 elif v is None:
                     emit(f"            g{slot} = t if g{slot} is None else g{slot} + t")
