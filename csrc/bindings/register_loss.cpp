@@ -179,6 +179,21 @@ go to the first index and the first NaN wins, as numpy.argmax.
 losses (N,) and dlogits (N, C) are overwritten when given (dlogits may be logits itself),
 allocated otherwise; compute_grad=False skips the gradient (dlogits must be None).
 Returns (losses, dlogits or None, correct: int).)");
+
+  m.def("argmax_match_count", [](py::handle a_, py::handle b_) {
+    Args c("argmax_match_count");
+    F32 a = c.in("a", a_, {"N", "C"});
+    F32 b = c.in("b", b_, {"N", "C"});
+    const float* ap = a.data();
+    const float* bp = b.data();
+    const int64_t N = c.dim("N"), C = c.dim("C");
+    py::gil_scoped_release nogil;
+    return argmax_match_count(ap, bp, N, C);
+  }, py::arg("a"), py::arg("b"),
+     "argmax_match_count(a, b) -> int\n\n"
+     "The number of rows i of two float32 (N, C) arrays with argmax(a[i]) == argmax(b[i]) "
+     "(numpy.argmax's rules: the first maximum, the first NaN wins); 0 when C == 0. "
+     "Categorical accuracy's count in one pass.");
 }
 
 }  // namespace treino::bind

@@ -101,4 +101,13 @@ int64_t softmax_xent_f32_ref(const SoftmaxXentArgs& a) {
   return loss_detail::kernels_ref().xent(a, 0, a.rows);
 }
 
+int64_t argmax_match_count(const float* a, const float* b, int64_t rows, int64_t cols) {
+  if (cols < 1) return 0;
+  const Kernels& k = active_kernels();
+  // Two rows are read per row: chunks sized for both.
+  return for_row_chunks(rows, 2 * cols, [&](int64_t r0, int64_t r1) {
+    return k.argmax_match(a, b, r0, r1, cols);
+  });
+}
+
 }  // namespace treino

@@ -57,4 +57,9 @@ struct SoftmaxXentArgs {
 int64_t softmax_xent_f32(const SoftmaxXentArgs& a);
 int64_t softmax_xent_f32_ref(const SoftmaxXentArgs& a);
 
+// Categorical accuracy's count: the number of rows i of two (rows, cols) arrays with
+// argmax(a[i]) == argmax(b[i]) (numpy.argmax: first maximum, first NaN wins); 0 when
+// cols < 1.
+int64_t argmax_match_count(const float* a, const float* b, int64_t rows, int64_t cols);
+
 }  // namespace treino

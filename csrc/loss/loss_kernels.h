@@ -15,6 +15,9 @@ struct Kernels {
                           int64_t cols);
   // Rows [r0, r1) of `a`; returns the correct-prediction count of those rows.
   int64_t (*xent)(const SoftmaxXentArgs& a, int64_t r0, int64_t r1);
+  // Rows [r0, r1) of two (rows, cols) arrays: how many have the same argmax.
+  int64_t (*argmax_match)(const float* a, const float* b, int64_t r0, int64_t r1,
+                          int64_t cols);
 };
 
 const Kernels& kernels_ref();  // loss_ref.cpp: scalar, std::exp

@@ -250,10 +250,11 @@ def _categorical_accuracy_mean(t, p):
     """categorical_accuracy's batch mean in one pass for the common case (two float32
     [batch, classes] arrays of one shape), the same number as the mean of its per-sample
     values; None for anything else (the full function checks and computes it)."""
-    if t.shape != p.shape or t.ndim != 2 or not t.shape[0] or t.dtype != np.float32 \
-            or p.dtype != np.float32:
+    if t.shape != p.shape or t.ndim != 2 or not t.shape[0] or not t.shape[1] \
+            or t.dtype != np.float32 or p.dtype != np.float32 or not t.flags.c_contiguous \
+            or not p.flags.c_contiguous:
         return None
-    return np.asarray(np.count_nonzero(t.argmax(1) == p.argmax(1)) / t.shape[0], np.float32)
+    return np.asarray(K.argmax_match_count(t, p) / t.shape[0], np.float32)
 
 
 # Metric functions with a faster batch mean (Metric._core uses it when it applies).

@@ -372,3 +372,37 @@ def test_xent_bad_inputs():
             fn(logits, np.array(bad, np.int32), dlogits=dl, losses=losses)
     np.testing.assert_array_equal(losses, 7.0)
     np.testing.assert_array_equal(dl, 7.0)
+
+
+# -- argmax_match_count: categorical accuracy's count ---------------------------------
+@pytest.mark.parametrize("rows, cols", [(1, 1), (7, 3), (32, 10), (5, 17), (3000, 40)])
+def test_argmax_match_count_vs_numpy(isa, threads, rows, cols):
+    rng = np.random.default_rng(rows * cols)
+    a = rng.normal(size=(rows, cols)).astype(np.float32)
+    b = np.where(rng.random((rows, cols)) < 0.5, a, rng.normal(size=(rows, cols))).astype(np.float32)
+    want = int(np.count_nonzero(a.argmax(1) == b.argmax(1)))
+    assert K.argmax_match_count(a, b) == want
+    assert K.argmax_match_count(a, a) == rows
+
+
+def test_argmax_match_count_ties_nan_and_infinities(isa):
+    """numpy's rules: the first maximum on ties, the first NaN wins, +-inf are values."""
+    rows = [([1, 3, 3], [0, 1, 0]), ([1, 3, 3], [0, 0, 1]), ([np.nan, 5, 1], [1, 0, 0]),
+            ([1, np.nan, np.nan], [0, 1, 1]), ([2, 9, np.nan], [0, 1, 0]),
+            ([-np.inf, -np.inf, -np.inf], [1, 0, 0]), ([0, np.inf, 7], [0, 1, 0]),
+            ([-0.0, 0.0, -1], [1, 0, 0])]
+    for cols in (3, 21):  # in a vector's tail and past one full vector
+        for r, t in rows:
+            a = np.full((1, cols), -5.0, np.float32)
+            b = np.zeros((1, cols), np.float32)
+            a[0, :3], b[0, :3] = r, t
+            assert K.argmax_match_count(a, b) == int(a.argmax(1)[0] == b.argmax(1)[0]), (r, t)
+
+
+def test_argmax_match_count_bad_inputs():
+    a = np.zeros((4, 3), np.float32)
+    with pytest.raises(ValueError, match=r"argmax_match_count: argument 'b'"):
+        K.argmax_match_count(a, np.zeros((4, 2), np.float32))
+    with pytest.raises(TypeError, match=r"argmax_match_count: argument 'a'.*float32"):
+        K.argmax_match_count(a.astype(np.float64), a)
+    assert K.argmax_match_count(np.zeros((4, 0), np.float32), np.zeros((4, 0), np.float32)) == 0
