@@ -102,8 +102,11 @@ class Optimizer(Configurable):
             recorder.update(self, variables, grads)
         slots = [[self._slot(var, s) for var in variables] for s in self.slot_names]
         # One native call: it validates, then updates all.
-        self._update([var._data for var in variables], grads, slots, self.iterations + 1)
-        self.iterations += 1
+        step = self.iterations + 1
+        self._update([var._data for var in variables], grads, slots, step)
+        # The step count has no rule to check: set without __setattr__'s lookup (this runs
+        # at every training step).
+        self.__dict__["iterations"] = step
 
     def _pairs(self, grads):
         fn = "apply_gradients"

@@ -121,6 +121,7 @@ def softmax_cross_entropy_mean(labels, logits):
             if dy is None or not needs[0]:
                 return None, None
             # dlogits already holds d loss / d logits; a seed other than 1 scales it.
-            return (dlogits if dy == 1 else dlogits * dy), None
+            # (.item(): a 0-d array's == costs a microsecond, a Python float's nothing.)
+            return (dlogits if dy.item() == 1.0 else dlogits * dy), None
         return (loss, count), backward
     return autodiff.apply("softmax_cross_entropy_mean", core, (z, t))
