@@ -643,3 +643,44 @@ def test_a_penalty_on_a_weight_no_node_writes_replays_identically():
                           dict(batch_size=8, epochs=3), x, y)
     # The dense kernel's penalty adds in place, in each program (full and last batch).
     assert len(_adding_steps(fast)) == len(fast._programs)
+
+
+class _BuiltOnFirstCall(tn.layers.Layer):
+    """x * w with a regularized w created in the layer's first call (not in build)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.w = None
+
+    def call(self, inputs, training=False):
+        if self.w is None:
+            self.w = self.add_weight("w", (inputs.shape[-1],), "ones",
+                                     regularizer=tn.regularizers.l2(0.5))
+        return tn.mul(inputs, self.w.val)
+
+
+def test_a_weight_created_during_the_first_step_is_penalized_and_trained():
+    """The first step creates the weight mid-step: its penalty is in that step's loss
+    (taken after the forward pass when the pass created regularized weights), and the
+    next step is captured again, with the weight's update, exactly as the tape runs."""
+    x, y, _ = _data()
+
+    def make():
+        tn.set_seed(3)
+        return tn.sequential(layers=[_BuiltOnFirstCall(input_shape=[12]),
+                                     tn.layers.dense(units=5, activation="softmax")])
+    runs = []
+    for eager in (False, True):
+        model = make()
+        model.compile(optimizer="sgd", loss="categoricalCrossentropy", run_eagerly=eager)
+        runs.append((model, model.fit(x, y, batch_size=53, epochs=3, verbose=0)))
+    (fast, hist), (slow, slow_hist) = runs
+    assert _replayed(fast) and hist.history == slow_hist.history
+    for a, b in zip(fast.get_weights(), slow.get_weights()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    w = fast.layers[0].w.val.numpy()
+    assert not np.allclose(w, 1.0)  # trained from its initial ones
+    first = make()
+    first.compile(optimizer="sgd", loss="categoricalCrossentropy")
+    data_loss = first.evaluate(x, y, batch_size=53)  # no penalty in evaluate
+    assert hist.history["loss"][0] == pytest.approx(data_loss.item() + 0.5 * 12, rel=1e-5)

@@ -212,8 +212,10 @@ def state_version():
 in_step = contextvars.ContextVar("treino_in_step", default=False)
 
 
-def bump_state_version():
-    if not in_step.get():
+def bump_state_version(always=False):
+    """A change of configuration: captured steps record again. Ignored while a step runs
+    unless `always` (a weight created mid-step: the next step must record it)."""
+    if always or not in_step.get():
         _state_version[0] += 1
 
 

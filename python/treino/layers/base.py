@@ -291,6 +291,9 @@ class Layer:
         lv = LayerVariable(full, var, trainable, regularizer, constraint, layer=self)
         lv.sync_trainable()
         self._weights.append(lv)
+        # Even inside a training step (a layer built on its first call): the step was
+        # captured without this weight, so the next one must be captured again.
+        bump_state_version(always=True)
         return lv
 
     @property

@@ -214,6 +214,7 @@ def step_loss(model, plan, xs, ys, ws, cache, training):
     # gradient into the weight's gradient the layer's backward has already written (in a
     # captured step: in place, in the flat gradient buffer; see engine.py's adds_grads).
     penalties = model.regularization_losses() if training else ()
+    regularized = _regularized_count(model) if training else 0
     flags = [h.fused for h in heads]
     skip = flags[0] if single else (flags if any(flags) else False)
     x = xs[0] if len(xs) == 1 else list(xs)
@@ -250,9 +251,18 @@ def step_loss(model, plan, xs, ys, ws, cache, training):
         for h, loss in zip(heads, losses):
             term = loss if h.weight == 1.0 else ops.mul(loss, h.weight)
             total = term if total is None else ops.add(total, term)
+    if training and _regularized_count(model) != regularized:
+        # The forward pass created weights (a layer built in its first call): their
+        # penalties are taken now, from every weight, as they exist after the pass.
+        penalties = model.regularization_losses()
     for penalty in penalties:
         total = ops.add(total, penalty)
     return total
+
+
+def _regularized_count(model):
+    return sum(w.regularizer is not None for layer in model._leaf_layers()
+               for w in layer._weights)
 
 
 def metric_tensors(plan, ys, cache):
