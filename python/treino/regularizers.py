@@ -46,6 +46,8 @@ class L1L2(Regularizer):
             total = np.float32(K.l1l2_penalty(xd, l1, l2))
 
             def backward(dy, needs, out=(None,), add=(False,)):
+                if not needs[0]:  # a frozen weight's penalty: in the loss, no gradient
+                    return (None,)
                 return (K.l1l2_penalty_backward(xd, l1, l2, float(dy), out[0], add[0]),)
             return np.asarray(total, np.float32), backward
         core.writes_grads = core.adds_grads = True

@@ -285,7 +285,7 @@ def _adding_steps(model):
 
 
 @pytest.mark.parametrize("case", ["regularizer", "l2 and bias l1", "batchnorm", "layernorm",
-                                  "softmax-mse", "frozen"])
+                                  "softmax-mse", "frozen", "frozen regularized"])
 def test_models_beyond_dense_stacks_replay_identically(case):
     x, y, _ = _data()
     loss, make = "categoricalCrossentropy", _model
@@ -300,9 +300,10 @@ def test_models_beyond_dense_stacks_replay_identically(case):
         make = _norm_model(lambda: tn.layers.batch_normalization(momentum=0.9))
     elif case == "layernorm":
         make = _norm_model(tn.layers.layer_normalization)
-    elif case == "frozen":
+    elif case in ("frozen", "frozen regularized"):
         def make():
-            m = _model()
+            # A frozen layer's penalty stays in the loss, without a gradient.
+            m = _model(kernel_regularizer="l2") if "regularized" in case else _model()
             m.layers[1].trainable = False
             return m
     fast, eager, _ = _compare(make, lambda: dict(optimizer="adam", loss=loss, metrics=["acc"]),
