@@ -40,8 +40,8 @@ Sums chunk_sums(const float* x, int64_t n, bool want_abs, bool want_sq) {
   return out;
 }
 
-// numpy's sign: +-1, and 0 or NaN as given.
-inline float sign_of(float v) { return v > 0.f ? 1.f : (v < 0.f ? -1.f : v); }
+// numpy's sign: +-1, +0 for either zero, NaN for NaN.
+inline float sign_of(float v) { return v > 0.f ? 1.f : (v < 0.f ? -1.f : (v == 0.f ? 0.f : v)); }
 
 template <bool L1, bool L2, bool Acc>
 void backward_span(const float* x, float c1, float c2, float* out, int64_t b, int64_t e) {

@@ -33,9 +33,9 @@ class L1L2(Regularizer):
     def __call__(self, x):
         if not isinstance(x, Tensor):
             raise TypeError(f"L1L2: expected a weight Tensor, received {type(x).__name__}")
-        if not (self.l1 or self.l2):
-            return Tensor(np.zeros((), np.float32))
         l1, l2 = float(np.float32(self.l1)), float(np.float32(self.l2))
+        if not (l1 or l2):  # both zero (or below float32's smallest value): no node
+            return Tensor(np.zeros((), np.float32))
 
         def core(xd):
             # One node, one native pass each way (l1 * sum(|x|) + l2 * sum(x^2); its

@@ -56,17 +56,19 @@ def _numpy_grad(x, l1, l2, dy):
 def test_gradient_is_the_numpy_formula_bit_for_bit(l1, l2, n, dy, threads):
     x = _x(n).reshape(-1, 1) if n % 2 else _x(n)
     want = _numpy_grad(x, l1, l2, dy)
+    bits = lambda a: a.view(np.uint32)  # noqa: E731 (tells -0.0 from +0.0)
     got = K.l1l2_penalty_backward(x, l1, l2, dy)
     assert got.shape == x.shape and got.dtype == np.float32
-    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(bits(got), bits(want))
     out = np.full_like(x, 5.0)
     assert K.l1l2_penalty_backward(x, l1, l2, dy, out) is out
-    np.testing.assert_array_equal(out, want)
+    np.testing.assert_array_equal(bits(out), bits(want))
     # Added in place: the same float32 sum as adding the gradient afterwards.
     base = np.random.default_rng(2).normal(size=x.shape).astype(np.float32)
+    base.reshape(-1)[:3] = [-0.0, 0.0, -0.0]
     acc = base.copy()
     assert K.l1l2_penalty_backward(x, l1, l2, dy, acc, True) is acc
-    np.testing.assert_array_equal(acc, base + want)
+    np.testing.assert_array_equal(bits(acc), bits(base + want))
 
 
 def test_gradient_matches_finite_differences():

@@ -685,3 +685,23 @@ def test_a_weight_created_during_the_first_step_is_penalized_and_trained():
     first.compile(optimizer="sgd", loss="categoricalCrossentropy")
     data_loss = first.evaluate(x, y, batch_size=53)  # no penalty in evaluate
     assert hist.history["loss"][0] == pytest.approx(data_loss.item() + 0.5 * 12, rel=1e-5)
+
+
+def test_a_penalty_after_a_node_that_declines_its_buffer_replays_identically():
+    """conv3d's backward may leave the bias buffer it is given unused (a writer may: its
+    gradient is then summed outside); the bias penalty added in place afterwards still
+    replays, every step, with the tape's sums and the tape's dropout draws."""
+    rng = np.random.default_rng(8)
+    x = rng.normal(size=(24, 4, 4, 4, 1)).astype(np.float32)
+    y = rng.normal(size=(24, 1)).astype(np.float32)
+
+    def make():
+        tn.set_seed(11)
+        return tn.sequential(layers=[
+            tn.layers.conv3d(filters=2, kernel_size=2, input_shape=[4, 4, 4, 1],
+                             bias_regularizer=tn.regularizers.l2(0.1),
+                             kernel_regularizer="l1l2"),
+            tn.layers.dropout(rate=0.5), tn.layers.flatten(), tn.layers.dense(units=1)])
+    fast, _, _ = _compare(make, lambda: dict(optimizer="sgd", loss="meanSquaredError"),
+                          dict(batch_size=8, epochs=3), x, y)
+    assert _adding_steps(fast)

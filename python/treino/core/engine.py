@@ -364,9 +364,14 @@ class Program:
             emit(f"    g{slot} = None")
         # The seed dy = 1: one array for every replay, read-only, so that a backward
         # writing into its dy would fail loudly instead of changing the next step's seed.
-        seed = np.ones(y_shape, np.float32)
-        seed.flags.writeable = False
-        emit(f"    g{y_slot} = {name(seed, 'seed')}")
+        # (A program with Python slots gets a fresh seed each time: a user's backward may
+        # write into what it is given.)
+        if self.has_slots:
+            emit(f"    g{y_slot} = np.ones({tuple(y_shape)!r}, np.float32)")
+        else:
+            seed = np.ones(y_shape, np.float32)
+            seed.flags.writeable = False
+            emit(f"    g{y_slot} = {name(seed, 'seed')}")
         for index, out, needs, wanted, buffers, adds in steps:
             if type(out) is int:
                 if out not in touched:
@@ -380,13 +385,21 @@ class Program:
                 emit(f"    if {' or '.join(f'{o} is not None' for o in outs if o != 'None')}:")
                 dy = "[" + ", ".join(outs) + "]"
             extra = "" if buffers is None else f", {name(buffers, 'buf')}"
-            if adds is not None:  # the view must hold the running sum, as when captured
+            if adds is not None:  # the view must hold the running sum before the add
                 extra += f", {adds!r}"
                 for k, slot, _ in wanted:
                     if adds[k]:
-                        emit(f"        if g{slot} is not {view_names[slot]}:")
-                        emit("            raise NotReplayable('a gradient sum is not in the "
-                             "flat buffer as when captured')")
+                        # A writer may decline its buffer (it is allowed to: its gradient
+                        # is then summed outside); the sum so far is moved into the view,
+                        # or with none yet the view holds -0.0, the additive identity
+                        # (-0.0 + g == g for every g), so the sums match the tape's.
+                        v = view_names[slot]
+                        emit(f"        if g{slot} is not {v}:")
+                        emit(f"            if g{slot} is None:")
+                        emit(f"                {v}.fill(-0.0)")
+                        emit("            else:")
+                        emit(f"                np.copyto({v}, g{slot})")
+                        emit(f"            g{slot} = {v}")
             emit(f"        r = b{index}({dy}, {needs!r}{extra})")
             for k, slot, shape in wanted:
                 if adds is not None and adds[k]:  # added in place: r[k] is the new sum

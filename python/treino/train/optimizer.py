@@ -106,7 +106,7 @@ class Optimizer(Configurable):
         self._update([var._data for var in variables], grads, slots, step)
         # The step count has no rule to check: set without __setattr__'s lookup (this runs
         # at every training step).
-        self.__dict__["iterations"] = step
+        object.__setattr__(self, "iterations", step)
 
     def _pairs(self, grads):
         fn = "apply_gradients"
