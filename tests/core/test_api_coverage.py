@@ -1,10 +1,12 @@
 """Every name TensorFlow.js 4.22 exports as a core op (tfjs-core/src/ops/ops.ts) or a layer
 factory (tfjs-layers/src/exports_layers.ts), both checked in under tests/data, has a
 treino counterpart under its snake_case name, or a row in docs/api_coverage.md saying
-why not (excluded for good, or pending other work)."""
+why not (excluded for good, or pending other work); every Tensor method of TF.js (its
+chained ops and the Tensor class's own methods) is a Tensor method here too."""
 import pathlib
 import re
 
+import numpy as np
 import pytest
 
 import treino as tn
@@ -95,3 +97,41 @@ def test_snake_case_rule():
              "simpleRNNCell": "simple_rnn_cell", "inTopKAsync": "in_top_k_async",
              "grayscaleToRGB": "grayscale_to_rgb", "forEachAsync": "for_each_async", "RNN": "RNN"}
     assert {k: snake(k) for k in cases} == cases
+
+
+METHODS = _names("tfjs_4.22_tensor_methods.txt")
+
+
+def test_every_tfjs_tensor_method_is_a_tensor_method():
+    assert len(METHODS) == 150 and {"conv2d", "maxPool", "oneHot", "dataSync"} <= set(METHODS)
+    t = tn.ones([2, 2])
+    # isNaN is tn.is_nan (a spelling docs/api_coverage.md lists)
+    missing = [m for m in METHODS
+               if not callable(getattr(tn.Tensor, SPELLED.get(m, snake(m)), None))
+               and not hasattr(t, SPELLED.get(m, snake(m)))]
+    assert missing == []
+
+
+def test_the_chained_conv_pool_and_creation_methods_are_the_ops():
+    rng = np.random.default_rng(0)
+    x = tn.tensor(rng.normal(size=(2, 6, 6, 3)).astype(np.float32))
+    w = tn.tensor(rng.normal(size=(3, 3, 3, 4)).astype(np.float32))
+    same = lambda a, b: np.testing.assert_array_equal(a.numpy(), b.numpy())  # noqa: E731
+    same(x.conv2d(w, 1, "same"), tn.conv2d(x, w, 1, "same"))
+    same(x.max_pool(2, 2, "valid"), tn.max_pool(x, 2, 2, "valid"))
+    same(x.avg_pool([3, 3], 1, "same"), tn.avg_pool(x, [3, 3], 1, "same"))
+    dw = tn.tensor(rng.normal(size=(3, 3, 3, 1)).astype(np.float32))
+    same(x.depthwise_conv2d(dw, 1, "valid"), tn.depthwise_conv2d(x, dw, 1, "valid"))
+    same(x.zeros_like(), tn.zeros([2, 6, 6, 3]))
+    same(x.ones_like(), tn.ones([2, 6, 6, 3]))
+    same(tn.tensor([2, 0], dtype="int32").one_hot(3), tn.one_hot(tn.tensor([2, 0], dtype="int32"), 3))
+
+
+def test_dispose_variable_and_bytes_as_tfjs():
+    t = tn.tensor([1.0, 2.0])
+    assert t.is_disposed is False
+    t.dispose()
+    assert t.is_disposed is True and t.data_sync().tolist() == [1.0, 2.0]  # memory is Python's
+    v = t.variable(False, "from_tensor")
+    assert isinstance(v, tn.Variable) and v.name == "from_tensor" and v.trainable is False
+    assert t.bytes().tolist() == list(np.array([1.0, 2.0], np.float32).tobytes())

@@ -18,7 +18,7 @@ from .format import tensor_to_string
 
 
 class Tensor:
-    __slots__ = ("_data", "__weakref__")
+    __slots__ = ("_data", "_disposed", "__weakref__")
 
     def __init__(self, data):
         # Internal: `data` is already a C-contiguous array of a treino dtype.
@@ -136,7 +136,23 @@ class Tensor:
 
     # TF.js memory management is Python's job here: these exist so ported code runs.
     def dispose(self):
-        pass
+        """Marks the tensor disposed (is_disposed), as TF.js; its memory is Python's to
+        free when the last reference goes, and it stays readable."""
+        self._disposed = True
+
+    @property
+    def is_disposed(self):
+        """True once dispose() was called (TF.js's isDisposed)."""
+        return getattr(self, "_disposed", False)
+
+    def variable(self, trainable=True, name=None, dtype=None):
+        """A Variable holding a copy of this tensor (TF.js's tensor.variable())."""
+        return Variable(self, trainable=trainable, name=name, dtype=dtype)
+
+    def bytes(self):
+        """The values' bytes, as a uint8 array (a copy; TF.js's bytes())."""
+        value_reads[0] += 1
+        return np.frombuffer(self._data.tobytes(), np.uint8).copy()
 
     # clone() is TF.js's differentiable identity op, attached with the other ops
     # (ops/shape_extra.py).
@@ -287,6 +303,7 @@ class Variable(Tensor):
         return super().__repr__().replace("<Tensor", f"<Variable name={self.name!r}", 1)
 
     def dispose(self):
+        self._disposed = True
         if variables_by_name.get(self.name) is self:
             del variables_by_name[self.name]
 

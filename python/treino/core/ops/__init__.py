@@ -122,5 +122,11 @@ for _fn in [acos, acosh, asin, asinh, atan, atan2, atanh, cosh, sinh, tan, erf, 
     setattr(Tensor, _fn.__name__, _fn)
 Tensor.arg_max, Tensor.arg_min, Tensor.log_sum_exp, Tensor.mat_mul = argmax, argmin, logsumexp, matmul
 Tensor.batch_norm, Tensor.topk = batch_norm, top_k
+# The chained forms of the convolutions, the pools and three creation ops.
+from ..creation import one_hot, ones_like, zeros_like  # noqa: E402
+
+for _fn in [conv1d, conv2d, conv2d_transpose, depthwise_conv2d, separable_conv2d, max_pool,
+            avg_pool, one_hot, ones_like, zeros_like]:
+    setattr(Tensor, _fn.__name__, _fn)
 Tensor.dilation2d, Tensor.pool = dilation2d, pool
 Tensor.reshape_as = lambda self, x: reshape(self, list(x.shape))
