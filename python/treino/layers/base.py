@@ -458,12 +458,12 @@ class Layer:
                                 f"{[type(t).__name__ for t in inputs] or 'an empty list'}")
             if not self.built:
                 self.build_for([(None,) + tuple(t.shape[1:]) for t in inputs])
-            return self.call(list(inputs), training=training)
+            return invoke_call(self, list(inputs), training)
         if not isinstance(inputs, Tensor):
             raise TypeError(f"{self.name}: input must be a Tensor, received {type(inputs).__name__}")
         if not self.built:
             self.build_for((None,) + tuple(inputs.shape[1:]))
-        return self.call(inputs, training=training)
+        return invoke_call(self, inputs, training)
 
     def build_for(self, input_shape):
         """Builds for a batch input shape (None for the batch axis), or a list of them
@@ -589,3 +589,44 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+_CALL_STYLES = {}
+
+
+def call_style(cls):
+    """How cls.call takes the training flag: 'keyword' (a `training` parameter, or
+    **kwargs: treino's layers and Keras-style ones), 'dict' (TF.js's call(inputs, kwargs):
+    a second positional parameter, given {'training': ..., other keyword arguments}), or
+    'none' (call(inputs) alone, as Keras allows: the flag is not passed)."""
+    style = _CALL_STYLES.get(cls)
+    if style is None:
+        import inspect
+        try:
+            params = list(inspect.signature(cls.call).parameters.values())[1:]  # after self
+        except (TypeError, ValueError):  # no signature to read: the usual form
+            params = None
+        if params is None or any(p.name == "training" or p.kind is p.VAR_KEYWORD
+                                 for p in params):
+            style = "keyword"
+        elif len(params) >= 2 and params[1].kind in (
+                inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD) \
+                and params[1].name != "mask" and (params[1].name in ("kwargs", "kwds")
+                                                  or params[1].default is inspect.Parameter.empty):
+            style = "dict"
+        else:
+            style = "none"
+        _CALL_STYLES[cls] = style
+    return style
+
+
+def invoke_call(layer, inputs, training, **kwargs):
+    """layer.call(inputs, training=training, **kwargs) in the form the layer's call takes
+    (see call_style): a user's layer may leave the flag out, as in Keras, or take TF.js's
+    kwargs object."""
+    style = call_style(type(layer))
+    if style == "keyword":
+        return layer.call(inputs, training=training, **kwargs)
+    if style == "dict":
+        return layer.call(inputs, {"training": training, **kwargs})
+    return layer.call(inputs, **kwargs)

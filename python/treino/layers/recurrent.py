@@ -22,7 +22,7 @@ from ..core import autodiff, ops
 from ..core.creation import zeros
 from ..core.ops import rnn as rnn_ops
 from ..core.tensor import Tensor, Variable
-from .base import Layer, shape_str
+from .base import Layer, invoke_call, shape_str
 from .core import incompatible
 from .recurrent_cells import (GRUCell, LSTMCell, RNNCell, SimpleRNNCell, StackedRNNCells,
                               build_inside, drop_activity_regularizer, nested_layers)
@@ -272,7 +272,7 @@ class RNN(Layer):
         outputs = []
         try:
             for t in order:
-                out, *new = self.cell.call([steps[t]] + list(states), training=training)
+                out, *new = invoke_call(self.cell, [steps[t]] + list(states), training)
                 if keep is not None:  # a masked step repeats state 0 and keeps the states
                     m, off = keep[t], ops.sub(1.0, keep[t])
                     out = ops.add(ops.mul(out, m), ops.mul(states[0], off))

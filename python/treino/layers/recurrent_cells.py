@@ -24,7 +24,7 @@ from .._config import (check_bool, check_config, check_int, check_number, split_
 from ..core import ops
 from ..core.ops.rnn import FUSED_ACTIVATIONS
 from ..core.tensor import bump_state_version
-from .base import Layer
+from .base import Layer, invoke_call
 from .core import component, components, incompatible
 
 
@@ -418,7 +418,7 @@ class StackedRNNCells(Layer):
         x, per_cell = inputs[0], self.split_states(inputs[1:])
         new = []
         for cell, states in zip(self.cells, per_cell):
-            x, *s = cell.call([x] + states, training=training)
+            x, *s = invoke_call(cell, [x] + states, training)
             new.append(s)
         return [x] + [t for s in reversed(new) for t in s]
 

@@ -8,7 +8,7 @@ names them: `time_distributed_TimeDistributed1/kernel`, and
 from .._config import check_choice
 from ..core import ops
 from ..core.ops.rnn import reverse_time
-from .base import Layer, shape_str
+from .base import Layer, invoke_call, shape_str
 from .core import incompatible
 from .recurrent import RNN
 from .recurrent_cells import build_inside, nested_layers
@@ -58,7 +58,7 @@ class TimeDistributed(Layer):
     def call(self, inputs, training=False, mask=None):
         B, T = inputs.shape[0], inputs.shape[1]
         flat = ops.reshape(inputs, [B * T] + list(inputs.shape[2:]))
-        y = self.layer.call(flat, training=training)
+        y = invoke_call(self.layer, flat, training)
         return ops.reshape(y, [B, T] + list(y.shape[1:]))
 
     def get_config(self):
@@ -162,8 +162,8 @@ class Bidirectional(Layer):
         x, fs, bs = self._split(list(inputs) if isinstance(inputs, (list, tuple)) else inputs)
         if isinstance(mask, list):
             mask = mask[0]
-        y = self.forward_layer.call([x] + fs if fs else x, training=training, mask=mask)
-        y_rev = self.backward_layer.call([x] + bs if bs else x, training=training, mask=mask)
+        y = invoke_call(self.forward_layer, [x] + fs if fs else x, training, mask=mask)
+        y_rev = invoke_call(self.backward_layer, [x] + bs if bs else x, training, mask=mask)
         states = []
         if self.return_state:
             states = list(y[1:]) + list(y_rev[1:])

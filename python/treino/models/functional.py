@@ -16,7 +16,7 @@ import itertools
 
 from ..core import autodiff, engine
 from ..core.tensor import Tensor
-from ..layers.base import Layer
+from ..layers.base import Layer, invoke_call
 from ..layers.core import InputLayer, input, input_tensor  # noqa: A004 (tn.input)
 from ..layers.topology import LayerNode, SymbolicTensor, is_symbolic
 from .summary import summary_lines
@@ -420,7 +420,7 @@ def _user_call(layer, node, args, training, kwargs):
             it = iter(ts[n:])
             got = [next(it) if p else None for p in present]
             kw["mask"] = got if isinstance(mask, list) else got[0]
-        return layer.call(x, training=training, **kw)
+        return invoke_call(layer, x, training, **kw)
     return engine.python_slot(layer.name, call,
                               tuple(args) + tuple(m for m in masks if m is not None))
 
