@@ -258,3 +258,59 @@ def test_size_is_none_for_unknown_and_int_otherwise():
     assert isinstance(td.array(np.ones((5, 2))).batch(2).size, int)
     assert td.array([1]).repeat().size is None
     assert math.isinf(td.array([1]).repeat()._size)
+
+
+def test_async_forms_of_tfjs_are_awaited():
+    """TF.js's forEachAsync / mapAsync and async functions: a ported `async def` is
+    awaited, element by element, in order."""
+    seen = []
+
+    async def record(x):
+        seen.append(x)
+
+    async def times_ten(x):
+        return x * 10
+    td.array([1, 2, 3]).for_each_async(record)
+    td.array([4]).forEachAsync(record)
+    assert seen == [1, 2, 3, 4]
+    assert td.array([1, 2]).map_async(times_ten).to_array() == [10, 20]
+    assert td.array([1, 2]).mapAsync(times_ten).to_array() == [10, 20]
+    assert td.array([3]).map(times_ten).to_array() == [30]  # map awaits too, as TF.js's
+
+    class AsyncIterator:  # a TF.js iterator whose next() is async
+        def __init__(self):
+            self.i = 0
+
+        async def next(self):
+            self.i += 1
+            return {"value": self.i, "done": self.i > 2}
+    assert td.generator(AsyncIterator).to_array() == [1, 2]
+
+
+def test_func_calls_its_function_for_every_element():
+    count = [0]
+
+    def f():
+        count[0] += 1
+        return {"value": count[0], "done": count[0] % 4 == 0}
+    ds = td.func(f)
+    assert ds.to_array() == [1, 2, 3]
+    assert ds.to_array() == [5, 6, 7]  # a new pass calls f anew: TF.js's passes may differ
+    np.testing.assert_array_equal(
+        values(td.func(lambda: {"value": tn.ones([2]), "done": False}).take(2)), np.ones((2, 2)))
+    with pytest.raises(TypeError, match=r"data.func: argument 'f' must be callable"):
+        td.func(3)
+    with pytest.raises(TypeError, match=r"data.func: the function must return \{'value'"):
+        td.func(lambda: 5).to_array()
+
+
+def test_a_coroutine_inside_a_running_event_loop_raises_clearly():
+    import asyncio
+
+    async def times_ten(x):
+        return x * 10
+
+    async def main():
+        return td.array([1]).map(times_ten).to_array()
+    with pytest.raises(RuntimeError, match=r"map's function returned a coroutine.*event loop"):
+        asyncio.run(main())

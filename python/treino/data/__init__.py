@@ -10,10 +10,10 @@ from .. import _attach
 _LAZY = {
     "Dataset": ".dataset", "DatasetIterator": ".dataset",
     "CSVDataset": ".csv_dataset", "csv": ".csv_dataset",
-    **{n: ".sources" for n in ("ArrayDataset", "GeneratorDataset", "ListDataset", "ZipDataset",
-                               "array", "generator", "zip")},
+    **{n: ".sources" for n in ("ArrayDataset", "FuncDataset", "GeneratorDataset", "ListDataset",
+                               "ZipDataset", "array", "func", "generator", "zip")},
     **{m: "." + m for m in ("batching", "csv_dataset", "dataset", "prefetch", "sources")},
 }
 __getattr__, __dir__ = _attach(globals(), _LAZY)
 
-__all__ = ["Dataset", "DatasetIterator", "array", "csv", "generator", "zip"]
+__all__ = ["Dataset", "DatasetIterator", "array", "csv", "func", "generator", "zip"]

@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from .._awaitable import resolve
 from ..core import random as _random
 from .batching import batch_elements
 from .prefetch import prefetch_iterator
@@ -68,16 +69,18 @@ class Dataset:
         return DatasetIterator(self._open())
 
     def for_each(self, fn):
-        """Calls fn(element) on every element of one pass (TF.js's forEachAsync)."""
+        """Calls fn(element) on every element of one pass (TF.js's forEachAsync; an
+        `async def` fn is awaited, element by element)."""
         _callable_arg(fn, "for_each", "fn")
         for i, x in enumerate(self._open()):
             try:
-                fn(x)
+                resolve(fn(x), "for_each's function")
             except Exception as e:
                 add_note(e, f"tn.data: raised by the for_each function on element {i}")
                 raise
 
-    forEachAsync = for_each  # TF.js spelling, so ported code runs
+    # TF.js's name (forEachAsync, snake_case and as spelled), so ported code runs.
+    for_each_async = forEachAsync = for_each
 
     def to_array(self):
         """Every element of one pass, as a list (for small datasets only)."""
@@ -141,12 +144,20 @@ class Dataset:
         def open_():
             for i, x in enumerate(base._open()):
                 try:
-                    y = fn(x)
+                    y = resolve(fn(x), "map's function")
                 except Exception as e:
                     add_note(e, f"tn.data: raised by the map function on element {i}")
                     raise
                 yield y
         return _Derived(open_, self._size)
+
+    def map_async(self, fn):
+        """map with a transform that returns an awaitable (TF.js's mapAsync): each result
+        is awaited in turn (map itself awaits one too)."""
+        _callable_arg(fn, "map_async", "fn")
+        return self.map(fn)
+
+    mapAsync = map_async
 
     def filter(self, predicate):
         """Keeps the elements for which predicate(element) is true."""

@@ -5,6 +5,7 @@ import numpy as np
 
 from ..core.dtypes import to_array
 from ..core.tensor import Tensor, Variable
+from .._awaitable import resolve
 from .dataset import Dataset, add_note
 
 
@@ -73,15 +74,56 @@ def _as_iterator(src):
 
 
 def _tfjs_iterator(src):
-    """A TF.js iterator object: next() returns {'value': ..., 'done': bool}."""
+    """A TF.js iterator object: next() returns {'value': ..., 'done': bool} (or an
+    awaitable of it: an async next is awaited)."""
     while True:
-        r = src.next()
-        if not isinstance(r, dict) or "done" not in r:
-            raise TypeError(f"data.generator: an iterator's next() must return "
-                            f"{{'value': ..., 'done': bool}}, received {r!r}")
+        r = _step_result(src.next(), "data.generator: an iterator's next()")
         if r["done"]:
             return
         yield r.get("value")
+
+
+def _step_result(r, what):
+    r = resolve(r, what)
+    if not isinstance(r, dict) or "done" not in r:
+        raise TypeError(f"{what} must return {{'value': ..., 'done': bool}}, received {r!r}")
+    return r
+
+
+# -- func ------------------------------------------------------------------------------
+class FuncDataset(Dataset):
+    """Elements produced by calling f() again and again until it says done."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def _open(self):
+        return _calls(self._f)
+
+
+def func(f):
+    """tn.data.func(f): a dataset whose every element is a call of f(), which returns
+    {'value': element, 'done': False}, and finally {'value': None, 'done': True} to end a
+    pass (TF.js's tf.data.func; an `async def` f is awaited). Every pass calls f anew, so
+    passes may differ."""
+    if not callable(f):
+        raise TypeError(f"data.func: argument 'f' must be callable, received "
+                        f"{type(f).__name__}")
+    return FuncDataset(f)
+
+
+def _calls(f):
+    i = 0
+    while True:
+        try:
+            r = _step_result(f(), "data.func: the function")
+        except Exception as e:
+            add_note(e, f"tn.data.func: raised while producing element {i}")
+            raise
+        if r["done"]:
+            return
+        yield r.get("value")
+        i += 1
 
 
 # -- array -----------------------------------------------------------------------------
