@@ -398,3 +398,27 @@ def test_verbose_messages(capsys):
     model = FakeModel()
     cb.CallbackList(cb.TerminateOnNaN(), model=model).on_batch_end(4, {"loss": math.nan})
     assert capsys.readouterr().out == "\nBatch 4: Invalid loss, terminating training\n"
+
+
+def test_async_callbacks_are_awaited_in_order():
+    """TF.js awaits its callbacks (examples write `async onEpochEnd`): an `async def` in a
+    dict of functions or on a Callback subclass runs to completion at its hook."""
+    model = tn.sequential([tn.layers.dense(units=1, input_shape=[2])])
+    model.compile(optimizer="sgd", loss="meanSquaredError")
+    seen = []
+
+    async def on_epoch_end(epoch, logs):
+        seen.append(("dict", epoch, round(logs["loss"], 6)))
+
+    async def on_batch_end():  # fewer arguments than the hook passes, as in JavaScript
+        seen.append("batch")
+
+    class Async(tn.callbacks.Callback):
+        async def on_train_end(self, logs=None):
+            seen.append("end")
+    hist = model.fit(np.ones((4, 2), np.float32), np.ones((4, 1), np.float32), epochs=2,
+                     batch_size=4, verbose=0,
+                     callbacks=[{"onEpochEnd": on_epoch_end, "on_batch_end": on_batch_end},
+                                Async()])
+    losses = [round(v, 6) for v in hist.history["loss"]]
+    assert seen == ["batch", ("dict", 0, losses[0]), "batch", ("dict", 1, losses[1]), "end"]

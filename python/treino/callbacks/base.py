@@ -4,6 +4,8 @@ import inspect
 import numbers
 import time
 
+from .._awaitable import resolve
+
 HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
          "on_batch_begin", "on_batch_end")
 _CAMEL = {"".join(w.capitalize() if i else w for i, w in enumerate(h.split("_"))): h
@@ -136,6 +138,13 @@ class FunctionCallback(Callback):
             if required > full:
                 raise TypeError(f"callbacks: the function for {key!r} needs {required} "
                                 f"arguments, but {hook} passes {full}")
+            n = None
+        if inspect.iscoroutinefunction(fn):  # TF.js awaits an async hook: so does fit
+            what = f"the callback {key!r}"
+            if n is None:
+                return lambda *args: resolve(fn(*args), what)
+            return lambda *args: resolve(fn(*args[:n]), what)
+        if n is None:
             return fn
         if n == 0:
             return lambda *args: fn()

@@ -1,8 +1,19 @@
 """CallbackList: dispatches each hook of a fit to the user's callbacks, then History,
 then the progress display."""
+import inspect
+
+from .._awaitable import resolve
 from ..distributed.state import is_main
 from .base import HOOKS, Callback, _floats, _hook, _to_callbacks
 from .progress import ProgressBar
+
+
+def _awaited(f, hook):
+    """f, or for an `async def` hook of a Callback subclass a function that awaits it (as
+    TF.js awaits its callbacks)."""
+    if not inspect.iscoroutinefunction(f):
+        return f
+    return lambda *args: resolve(f(*args), f"the callback's {hook}")
 
 
 class CallbackList:
@@ -24,8 +35,8 @@ class CallbackList:
         self._index()
 
     def _index(self):
-        self._hooks = {h: [f for f in (_hook(cb, h) for cb in self.callbacks) if f]
-                       for h in HOOKS}
+        self._hooks = {h: [_awaited(f, h) for f in (_hook(cb, h) for cb in self.callbacks)
+                           if f] for h in HOOKS}
 
     def append(self, callback):
         if not isinstance(callback, Callback):
