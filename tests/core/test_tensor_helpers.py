@@ -63,6 +63,23 @@ def test_buffer():
         b.set(1, 0)
     with pytest.raises(ValueError, match="buffer: values has 3 elements but shape \\[2\\] needs 2"):
         tn.buffer([2], values=[1, 2, 3])
+    # One value held in an array (a scalar's data_sync()), as TF.js accepts; not two.
+    f.set(tn.scalar(0.25).data_sync(), 0)
+    f.set(tn.tensor([[4.0]]), 1)
+    assert f.values.tolist() == [0.25, 4.0]
+    with pytest.raises(ValueError, match=r"TensorBuffer.set: argument 'value' must be a single "
+                                         r"value, received shape \[2\]"):
+        f.set([1.0, 2.0], 0)
+    assert f.values.tolist() == [0.25, 4.0]
+
+
+def test_memory_reads_as_tfjs():
+    a, b = tn.ones([3]), tn.zeros([2, 2])
+    m = tn.memory()
+    assert m.num_tensors >= 2 and m["numTensors"] == m.num_tensors == m["num_tensors"]
+    assert m.num_data_buffers <= m.num_tensors and m.num_bytes >= a.size * 4 + b.size * 4
+    assert m.unreliable is False and m.keys() == ["num_tensors", "num_data_buffers",
+                                                  "num_bytes", "unreliable"]
 
 
 def test_tensor_conversion_methods():

@@ -47,9 +47,13 @@ class TensorBuffer:
         return self.loc_to_index(locs) if self.rank else 0
 
     def set(self, value, *locs):
-        """buffer.set(value, i, j, ...): writes one value."""
-        self.values[self._index(locs, "set")] = to_array(value, self.dtype, "TensorBuffer.set",
-                                                         "value")
+        """buffer.set(value, i, j, ...): writes one value (a number, or anything holding
+        exactly one, such as the data_sync() of a scalar, as TF.js accepts)."""
+        v = to_array(value, self.dtype, "TensorBuffer.set", "value")
+        if v.size != 1:
+            raise ValueError(f"TensorBuffer.set: argument 'value' must be a single value, "
+                             f"received shape {list(v.shape)}")
+        self.values[self._index(locs, "set")] = v.reshape(())
 
     def get(self, *locs):
         """buffer.get(i, j, ...): one value, as a Python number (or bool)."""

@@ -2,6 +2,7 @@
 for ported code; memory() reports the live tensors."""
 import gc
 
+from .ops._result import result_type
 from .tensor import Tensor
 
 
@@ -28,14 +29,21 @@ def keep(x):
     return x
 
 
+MemoryInfo = result_type("MemoryInfo", ["num_tensors", "num_data_buffers", "num_bytes",
+                                        "unreliable"])
+
+
 def memory():
-    """{'num_tensors': live Tensor objects, 'num_bytes': their bytes} (a gc scan: slow,
-    for debugging)."""
-    ts = [o for o in gc.get_objects() if isinstance(o, Tensor)]
+    """TF.js's memory(): num_tensors (live Tensor objects), num_data_buffers (the distinct
+    arrays they hold), num_bytes (those arrays' bytes), unreliable (False). Readable as
+    attributes (m.num_tensors) or by key, snake_case or TF.js's camelCase
+    (m['numTensors']). A gc scan: slow, for debugging."""
+    # type(o), not isinstance: isinstance reads __class__, which some objects compute.
+    ts = [o for o in gc.get_objects() if issubclass(type(o), Tensor)]
     seen, nbytes = set(), 0
     for t in ts:
         base = t._data if t._data.base is None else t._data.base
         if id(base) not in seen:
             seen.add(id(base))
             nbytes += base.nbytes
-    return {"num_tensors": len(ts), "num_bytes": nbytes, "unreliable": False}
+    return MemoryInfo(len(ts), len(seen), nbytes, False)
