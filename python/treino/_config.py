@@ -181,9 +181,10 @@ def check_axes(value, who, arg="axis"):
 # -- configs -------------------------------------------------------------------------------
 
 def accepted_arguments(cls):
-    """(names, required): the keyword arguments cls(...) accepts, following a `**kwargs`
-    up the base classes (a layer hands its **kwargs to Layer.__init__); any other name
-    for the catch-all (Layer's `**unknown`) only collects arguments to refuse."""
+    """(names, required): the keyword arguments cls(...) accepts, following a catch-all
+    (`**kwargs`, or any other name a user's class gives it: `**options`) up the base
+    classes (a layer hands it to Layer.__init__); treino's own `**unknown` (Layer's) only
+    collects arguments to refuse."""
     import inspect  # costs a few ms: only the error paths and from_config need it
     names, required, first = [], [], True
     for klass in cls.__mro__:
@@ -192,7 +193,7 @@ def accepted_arguments(cls):
         more = False
         for p in list(inspect.signature(klass.__init__).parameters.values())[1:]:
             if p.kind is p.VAR_KEYWORD:
-                more = p.name == "kwargs"
+                more = p.name != "unknown"
             elif p.kind is not p.VAR_POSITIONAL and p.name not in names:
                 names.append(p.name)
                 if first and p.default is p.empty:

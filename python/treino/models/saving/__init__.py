@@ -81,9 +81,25 @@ def save_model(model, path, include_optimizer=True):
     folder = os.path.dirname(path) if os.path.basename(path) == "model.json" else path
     folder = folder or "."
     previous = _previous_shards(folder)
-    shards, mj = model_files(model, include_optimizer, prefix=f"group1-{atomic.new_token()}")
+    # A first save into a folder uses the converter's names (group1-shard1of1.bin); a
+    # save over an existing model writes under fresh names, so that the model.json in
+    # place keeps naming intact shards until the new one replaces it (atomic.py).
+    prefix = "group1" if _fresh_folder(folder) else f"group1-{atomic.new_token()}"
+    shards, mj = model_files(model, include_optimizer, prefix=prefix)
     atomic.write_folder(folder, shards, "model.json", mj, OWN_SHARD, previous)
     return path
+
+
+def _fresh_folder(folder):
+    """No model.json and no file under the converter's shard names: nothing a save could
+    overwrite."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return "model.json" not in names and not any(LEGACY_SHARD.fullmatch(n) for n in names)
 
 
 def _previous_shards(folder):
