@@ -280,3 +280,35 @@ def test_other_schemes_are_refused(tmp_path, monkeypatch, url):
     with pytest.raises(ValueError, match=r"^load_layers_model: " + message):
         load_layers_model(url)
     assert os.listdir(tmp_path) == []
+
+
+def test_a_custom_layer_may_name_its_catch_all_anything(tmp_path):
+    """`def __init__(self, factor, **options)` forwards Layer's arguments as **kwargs
+    does: from_config and loading a saved model work; unknown names are still refused."""
+    class Scaled(tn.layers.Layer):
+        class_name = "ScaledByOptions"
+
+        def __init__(self, factor=2.0, **options):
+            super().__init__(**options)
+            self.factor = float(factor)
+
+        def call(self, inputs):
+            return tn.mul(inputs, self.factor)
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+    saved = dict(serialization._registry)
+    try:
+        serialization.register_class(Scaled)
+        layer = Scaled.from_config(Scaled(factor=3.0, name="sc").get_config())
+        assert (layer.name, layer.factor) == ("sc", 3.0)
+        m = tn.sequential(layers=[Scaled(factor=4.0, input_shape=[2], name="sc2")])
+        m.save(str(tmp_path))
+        back = load_layers_model(str(tmp_path))
+        np.testing.assert_array_equal(back.predict(tn.ones([1, 2])).numpy(), [[4.0, 4.0]])
+        with pytest.raises(TypeError, match=r"Scaled: unknown argument 'bogus'; accepted "
+                                            r"arguments: factor, name"):
+            Scaled(bogus=1)
+    finally:
+        serialization._registry.clear()
+        serialization._registry.update(saved)
