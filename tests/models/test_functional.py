@@ -411,8 +411,28 @@ def test_masks_flow_through_the_graph_and_replay_per_batch():
         runs.append((m.get_weights(), h.history))
     assert runs[0][1] == runs[1][1]
     assert all(np.array_equal(a, b) for a, b in zip(runs[0][0], runs[1][0]))
-    # A layer that does not support masking refuses a mask (TF.js's rule).
+    # A layer that does not support masking drops the mask it is given, as TF.js's model
+    # execution does (executor.ts computes masks only for layers that support them).
     x = tn.input(shape=[5, 3])
-    bad = tn.model(inputs=x, outputs=tn.layers.flatten().apply(_ZeroMask().apply(x)))
+    flat = tn.model(inputs=x, outputs=tn.layers.flatten().apply(_ZeroMask().apply(x)))
+    np.testing.assert_array_equal(flat.predict(X).numpy(), X.reshape(12, 15))
+    # Called directly with a mask, it still refuses it (TF.js's Layer.computeMask).
     with pytest.raises(TypeError, match="does not support masking"):
-        bad.predict(X)
+        tn.layers.flatten().compute_mask(tn.tensor(X), tn.ones([12, 5]))
+
+
+def test_masks_stop_at_layers_without_masking_and_at_dot():
+    """An embedding's mask meets a flatten (dropped: the dense after it sees no mask), and
+    a dot of two masked sequences of different lengths (no mask out, as TF.js's Dot)."""
+    m = tn.sequential(layers=[
+        tn.layers.embedding(input_dim=10, output_dim=4, mask_zero=True, input_length=5),
+        tn.layers.flatten(), tn.layers.dense(units=1)])
+    assert m.predict(tn.tensor([[1, 2, 0, 0, 0]], dtype="int32")).shape == (1, 1)
+    a, b = tn.input(shape=[6]), tn.input(shape=[5])
+    ea = tn.layers.embedding(input_dim=10, output_dim=4, mask_zero=True).apply(a)
+    eb = tn.layers.embedding(input_dim=10, output_dim=4, mask_zero=True).apply(b)
+    dot = tn.model(inputs=[a, b], outputs=tn.layers.dot(axes=[2, 2]).apply([eb, ea]))
+    out = dot.predict([tn.tensor([[1, 2, 0, 0, 0, 0]], dtype="int32"),
+                       tn.tensor([[1, 2, 3, 0, 0]], dtype="int32")])
+    assert out.shape == (1, 5, 6)
+    assert tn.layers.dot(axes=1).compute_mask(None, [tn.ones([2, 3]), None]) is None

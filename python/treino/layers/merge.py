@@ -329,6 +329,10 @@ class Dot(_Merge):
         super().__init__(**kwargs)
         self.axes, self.normalize = axes, normalize
 
+    def compute_mask(self, inputs, mask=None):
+        """None: a dot product has no step axis left to mask (TF.js's and Keras's Dot)."""
+        return None
+
     def _resolve_axes(self, shapes):
         pair = self.axes if isinstance(self.axes, list) else [self.axes, self.axes]
         resolved = []

@@ -303,7 +303,11 @@ class LayersModel(Model):
                 if isinstance(out, dict):  # a model with dict outputs, run as a layer
                     out = list(out.values())
                 outs = list(out) if isinstance(out, (list, tuple)) else [out]
-                out_mask = _mask_of(layer, node, args, mask_in)
+                # As TF.js's execution of a model (executor.ts): only a layer that
+                # supports masking computes an output mask; any other drops its input's.
+                # (A user's layer that defines compute_mask makes masks, as in Keras.)
+                if layer.supports_masking or type(layer).compute_mask is not Layer.compute_mask:
+                    out_mask = _mask_of(layer, node, args, mask_in)
             if len(outs) != len(node.outputs):  # compute_output_shape disagrees with call
                 raise ValueError(f"layer {layer.name!r} returned {len(outs)} tensors, but its "
                                  f"compute_output_shape gave {len(node.outputs)} shapes")
