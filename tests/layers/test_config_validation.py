@@ -107,7 +107,7 @@ COMMON = [
      rf"argument 'input_shape' {SHAPE}, received \[784.0\] \(784.0 is of type float\)"),
     ("bool_dim", {"input_shape": [True]}, TypeError, r"'input_shape'.*True is of type bool"),
     ("str_shape", {"input_shape": "784"}, TypeError, r"'input_shape'.*\(of type str\)"),
-    ("int_shape", {"input_shape": 784}, TypeError, r"'input_shape'.*\(of type int\)"),
+    ("float_shape", {"input_shape": 784.0}, TypeError, r"'input_shape'.*\(of type float\)"),
     ("negative_dim", {"input_shape": [-1]}, ValueError, rf"'input_shape' {SHAPE}, received \[-1\]"),
     ("batch_shape_int", {"batch_input_shape": 5}, TypeError, r"'batch_input_shape'.*of type int"),
     ("batch_shape_str_dim", {"batch_input_shape": [None, "3"]}, TypeError,
@@ -623,3 +623,13 @@ def test_round_trip_keeps_behaviour():
 
 def test_every_class_has_a_round_trip_case():
     assert {type(l) for l in _valid_layers()} == set(LAYERS)
+
+
+def test_an_int_input_shape_is_a_one_axis_shape():
+    """TF.js builds the batch shape as [batchSize].concat(inputShape), so a number is a
+    one-axis shape (translation's tf.input({shape: latentDim}))."""
+    assert tn.input(shape=32).shape == (None, 32)
+    m = tn.sequential(layers=[tn.layers.dense(units=2, input_shape=3, batch_size=4)])
+    assert m.inputs[0].shape == (4, 3)
+    with pytest.raises(ValueError, match=r"'input_shape'.*received \[-3\]"):
+        tn.input(shape=-3)

@@ -14,7 +14,7 @@ from collections import defaultdict
 import numpy as np
 
 from .._config import (check_bool, check_config, check_dims, check_int, check_name,
-                       type_error, unknown_arguments, value_error)
+                       is_int, type_error, unknown_arguments, value_error)
 from ..core.dtypes import DTYPES, NP
 from ..core.tensor import Tensor, Variable, bump_state_version, variables_by_name
 from .topology import apply_symbolic, check_all_or_none_symbolic
@@ -126,6 +126,8 @@ def batch_input_shape_of(who, input_shape=None, batch_input_shape=None, batch_si
     if input_dim is not None:
         return (batch_size, check_int(input_dim, who, "input_dim", minimum=0))
     if input_shape is not None:
+        if is_int(input_shape):  # one int is a one-axis shape, as TF.js's concat makes it
+            input_shape = [input_shape]
         return (batch_size,) + check_dims(input_shape, who, "input_shape")
     return None
 
