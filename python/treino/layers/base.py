@@ -16,6 +16,7 @@ import numpy as np
 from .._config import (check_bool, check_config, check_dims, check_int, check_name,
                        is_int, type_error, unknown_arguments, value_error)
 from ..core.dtypes import DTYPES, NP
+from ..core.ops._result import result_type
 from ..core.tensor import Tensor, Variable, bump_state_version, variables_by_name
 from .topology import apply_symbolic, check_all_or_none_symbolic
 
@@ -589,8 +590,29 @@ class Layer:
     def class_name(self):
         return type(self).__name__
 
+    def get_class_name(self):
+        """The class name saved in a model's config (TF.js's getClassName())."""
+        return self.class_name
+
+    def invoke_call_hook(self, inputs, kwargs=None):
+        """TF.js's debugging hook, called by layers at the start of call(): treino
+        registers none, so it does nothing (ported layers may keep calling it)."""
+
+    def dispose(self):
+        """Disposes the layer's weights (TF.js's dispose(): the layer is not to be used
+        afterwards; Python frees the memory). Returns {ref_count_after_dispose,
+        num_disposed_variables}, readable by key (camelCase too) or attribute."""
+        weights = self.weights
+        for w in weights:
+            w.val.dispose()
+        return DisposeResult(0, len(weights))
+
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name}>"
+
+
+DisposeResult = result_type("DisposeResult", ["ref_count_after_dispose",
+                                              "num_disposed_variables"])
 
 
 _CALL_STYLES = {}

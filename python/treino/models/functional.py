@@ -14,6 +14,7 @@ A model is a layer: applied to symbolic tensors it becomes one node of another g
 """
 import itertools
 
+from .._config import check_bool
 from ..core import autodiff, engine
 from ..core.tensor import Tensor
 from ..layers.base import Layer, invoke_call
@@ -389,12 +390,15 @@ class LayersModel(Model):
                 "input_layers": [ref(t) for t in self.inputs],
                 "output_layers": [ref(t) for t in self.outputs]}
 
-    def to_json(self, return_string=True):
+    def to_json(self, unused=None, return_string=True):
         """The topology {class_name, config, keras_version, backend} as a JSON string (a
-        dict with return_string=False), as TF.js's toJSON; tn.models.model_from_json
-        builds a model from it."""
+        dict with return_string=False), as TF.js's toJSON(unused, returnString), whose
+        first argument is ignored; to_json(False) is to_json(return_string=False).
+        tn.models.model_from_json builds a model from it."""
         from .saving.topology_json import to_json
-        return to_json(self, return_string)
+        if isinstance(unused, bool) and return_string is True:
+            return_string = unused  # the one argument given is the flag
+        return to_json(self, check_bool(return_string, "to_json", "return_string"))
 
     @property
     def class_name(self):

@@ -73,6 +73,12 @@ def _topology(json_or_dict):
                          f"JSON; at most {limits.MAX_JSON_BYTES} are read "
                          f"(treino.models.saving.limits.MAX_JSON_BYTES)")
     value = parse_json(data, _WHERE, "the JSON")
+    if isinstance(value, dict) and "model_topology" in value and "modelTopology" not in value:
+        # TF.js's ModelJSON field, spelled snake_case (a ported {modelTopology: ...}).
+        value = dict(value, modelTopology=value["model_topology"])
+        value.pop("model_topology")
+        if "weights_manifest" in value:
+            value["weightsManifest"] = value.pop("weights_manifest")
     if isinstance(value, dict) and "modelTopology" in value:
         if value.get("weightsManifest") is not None:
             raise ValueError("model_from_json: argument 'json_or_dict' has a weightsManifest; "
