@@ -264,15 +264,19 @@ class LayersModel(Model):
 
     supports_masking = True
 
-    def _run_graph(self, inputs, training, skip_last_activation, mask):
+    def _run_graph(self, inputs, training, skip_last_activation, mask, nested=False):
         """(output Tensors, their masks): one walk of the nodes (see the module
-        docstring), masks carried as TF.js's runInternalGraph carries them."""
+        docstring), masks carried as TF.js's runInternalGraph carries them. A model run
+        nested in another (nested=True) does not check its inputs' shapes against its
+        input layers: as in TF.js, only the outermost model's inputs are checked, and a
+        nested model may be applied to inputs of another rank its layers accept (a
+        Sequential built for [5] applied to [null, 1, 5])."""
         values, masks = {}, {}
         in_masks = mask if isinstance(mask, (list, tuple)) else [mask] * len(self.inputs) \
             if mask is not None and len(self.inputs) == 1 else [None] * len(self.inputs)
         for sym, x, layer, m in zip(self.inputs, self._input_list(inputs), self.input_layers,
                                     in_masks):
-            values[sym.id] = layer.call(x)  # checks the shape
+            values[sym.id] = x if nested else layer.call(x)  # call checks the shape
             if m is not None:
                 masks[sym.id] = m
         flags = skip_last_activation if isinstance(skip_last_activation, (list, tuple)) \
@@ -292,7 +296,7 @@ class LayersModel(Model):
                     kwargs["mask"] = mask_in
             out_mask = None
             if isinstance(layer, LayersModel) and builtin_call(type(layer)):
-                outs, out_masks = layer._run_graph(x, tr, False, mask_in)
+                outs, out_masks = layer._run_graph(x, tr, False, mask_in, nested=True)
                 out_mask = out_masks if any(m is not None for m in out_masks) else None
             else:
                 if logits and id(node) in logits:
