@@ -224,9 +224,13 @@ def test_layer_called_with_training_kwarg_keeps_it():
 
 
 def test_model_trainable_false_freezes_every_layer():
+    """As TF.js 4.22 (checked in node): the layers' weights freeze, the layers' own flags
+    stay, and the frozen model's weights are listed as non-trainable, in layer order."""
     m = _two_branch()
+    order = [w.name for w in m.weights]
     m.trainable = False
-    assert m.trainable_weights == [] and all(not l.trainable for l in m.layers)
+    assert m.trainable_weights == [] and all(not l.trainable_weights for l in m.layers)
+    assert all(l.trainable for l in m.layers if l.weights) and [w.name for w in m.weights] == order
     m.trainable = True
     assert len(m.trainable_weights) == 8
 

@@ -48,3 +48,45 @@ def test_a_nested_model_takes_inputs_of_another_rank_its_layers_accept():
     assert np.isfinite(m.fit(xs, np.zeros((3, 1, 4), np.float32), verbose=0).history["loss"][0])
     with pytest.raises(ValueError, match=r"predict: argument 'x' must have shape \[null,1,5\]"):
         m.predict(np.ones((3, 5), np.float32))
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_trainable_follows_tfjs_the_gan_recipe(eager):
+    """TF.js 4.22's semantics, checked in node: a model's trainable flag freezes its own
+    layers' weights (not a nested model's), compile fixes the weights a step may train
+    (collectedTrainableWeights) and a step skips those frozen since. ACGAN compiles the
+    discriminator, freezes it and builds the combined model: the discriminator's own
+    steps still train its nested feature extractor, the combined model only the
+    generator."""
+    import numpy as np
+    tn.set_seed(0)
+    cnn = tn.sequential(layers=[tn.layers.dense(units=3, input_shape=[4])])
+    inp = tn.input(shape=[4])
+    d = tn.model(inputs=inp, outputs=tn.layers.dense(units=1, activation="sigmoid").apply(
+        cnn.apply(inp)))
+    d.compile(optimizer=tn.train.sgd(0.5), loss="binaryCrossentropy", run_eagerly=eager)
+    d.trainable = False
+    assert (cnn.trainable, len(d.trainable_weights), len(cnn.trainable_weights)) == (True, 0, 2)
+    x, y = tn.ones([2, 4]), tn.ones([2, 1])
+    before = [w.numpy().copy() for w in d.get_weights()]
+    d.train_on_batch(x, y)
+    changed = [not np.array_equal(b, a.numpy()) for b, a in zip(before, d.get_weights())]
+    assert changed == [True, True, False, False]  # cnn kernel and bias; the head is frozen
+    g_in = tn.input(shape=[4])
+    combined = tn.model(inputs=g_in, outputs=d.apply(tn.layers.dense(units=4).apply(g_in)))
+    combined.compile(optimizer=tn.train.sgd(0.5), loss="binaryCrossentropy", run_eagerly=eager)
+    assert len(combined.trainable_weights) == 2  # the generator's only
+    before = [w.numpy().copy() for w in d.get_weights()]
+    combined.train_on_batch(x, y)
+    assert all(np.array_equal(b, a.numpy()) for b, a in zip(before, d.get_weights()))
+    # Unfrozen after compile: trained only after the next compile, as in TF.js.
+    m = tn.sequential(layers=[tn.layers.dense(units=2, input_shape=[3])])
+    m.trainable = False
+    m.compile(optimizer=tn.train.sgd(0.5), loss="meanSquaredError", run_eagerly=eager)
+    m.trainable = True
+    w0 = m.get_weights()[0].numpy().copy()
+    m.train_on_batch(tn.ones([2, 3]), tn.ones([2, 2]))
+    assert np.array_equal(w0, m.get_weights()[0].numpy())
+    m.compile(optimizer=tn.train.sgd(0.5), loss="meanSquaredError", run_eagerly=eager)
+    m.train_on_batch(tn.ones([2, 3]), tn.ones([2, 2]))
+    assert not np.array_equal(w0, m.get_weights()[0].numpy())

@@ -132,7 +132,8 @@ def test_model_trainable_false_freezes_every_layer_as_tfjs():
     assert model.trainable is True
     model.trainable = False
     assert model.trainable is False and not model.trainable_weights
-    assert all(not layer.trainable for layer in model.layers)
+    # TF.js: the layers' weights freeze; the layers' own flags stay
+    assert all(not layer.trainable_weights and layer.trainable for layer in model.layers)
     before = model.get_weights()
     hist = model.fit(x, y, epochs=2, verbose=0)
     for a, b in zip(before, model.get_weights()):

@@ -175,7 +175,7 @@ class StepSync:
         collective, then the same update (and constraints) as every other process.
         Returns the global values."""
         model = self.model
-        variables = [w.val for w in model.trainable_weights]
+        variables = model._step_variables()
         buf, views = self.own_buffer(tuple(v.shape for v in variables))
         buf[:] = 0
         zeros = [np.zeros((), np.float32)] * len(self.counts)

@@ -169,7 +169,7 @@ class LayerVariable:
     `.shape`, `.dtype`, `.trainable` and `.val` (the Variable holding the values), plus
     the regularizer and constraint that apply to it."""
     __slots__ = ("name", "val", "regularizer", "constraint", "_trainable", "_layer",
-                 "__weakref__")
+                 "created_trainable", "__weakref__")
 
     def __setattr__(self, name, value):
         object.__setattr__(self, name, value)
@@ -179,6 +179,7 @@ class LayerVariable:
         self.name = name
         self.val = val
         self._trainable = trainable
+        self.created_trainable = trainable  # a model's trainable flag reaches it (TF.js)
         self.regularizer = regularizer
         self.constraint = constraint
         self._layer = None if layer is None else weakref.ref(layer)

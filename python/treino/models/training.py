@@ -23,7 +23,7 @@ from .._config import check_bool
 from ..callbacks.base import _to_callbacks
 from ..core import autodiff, engine, ops
 from ..core import random as trandom
-from ..core.tensor import Tensor, in_step, state_version
+from ..core.tensor import Tensor, bump_state_version, in_step, state_version
 from ..distributed import state as distributed
 from ..distributed.state import collective_call
 from ..layers.base import Layer, assign_all, weight_values
@@ -76,11 +76,20 @@ class Model(Layer, DatasetTraining):
 
     @trainable.setter
     def trainable(self, value):
-        """As TF.js: sets every layer's trainable flag (a frozen model trains nothing)."""
+        """As TF.js's Container: the weights of the model's own layers (those created
+        trainable) follow the flag, while each layer's own flag is left as it is, and a
+        frozen model lists no trainable weights, nested models' included. A nested
+        model's weights belong to its layers, not to the model's own: TF.js leaves them
+        alone, so a model compiled before the freeze keeps training them (the GAN
+        recipe: freeze the discriminator, then compile the combined model)."""
         value = check_bool(value, type(self).__name__, "trainable")
         for layer in self._layers:
-            layer.trainable = value
+            if not isinstance(layer, Model):
+                for w in layer._weights:
+                    if w.created_trainable:
+                        w.trainable = value
         object.__setattr__(self, "_trainable", value)
+        bump_state_version()
 
     def _leaf_layers(self):
         """Every layer inside the model, nested models' layers in their place, each
@@ -100,11 +109,32 @@ class Model(Layer, DatasetTraining):
 
     @property
     def trainable_weights(self):
-        return [w for l in self._leaf_layers() for w in l.trainable_weights]
+        """TF.js's order: each layer's trainable weights (a nested model's, recursively);
+        none when the model is frozen."""
+        if not self.trainable:
+            return []
+        return _unique(w for l in self._layers for w in l.trainable_weights)
 
     @property
     def non_trainable_weights(self):
-        return [w for l in self._leaf_layers() for w in l.non_trainable_weights]
+        """Each layer's non-trainable weights; for a frozen model, its layers' trainable
+        weights first (TF.js's Container.nonTrainableWeights)."""
+        rest = [w for l in self._layers for w in l.non_trainable_weights]
+        if not self.trainable:
+            rest = [w for l in self._layers for w in l.trainable_weights] + rest
+        return _unique(rest)
+
+    def _step_variables(self):
+        """The Variables a training step updates: as TF.js, the trainable weights when the
+        model was compiled whose variables are still trainable (a weight frozen since is
+        left alone; one unfrozen since waits for the next compile; the model's own flag
+        only freezes its layers' weights), plus any trainable weight created since (a
+        layer built in its first call)."""
+        collected, known = getattr(self, "_collected", (None, None))
+        if collected is None:
+            return [w.val for w in self.trainable_weights]
+        new = [w for w in self.trainable_weights if id(w) not in known]
+        return [w.val for w in collected + new if w.val.trainable]
 
     def count_params(self):
         return sum(l.count_params() for l in self._leaf_layers())
@@ -166,6 +196,8 @@ class Model(Layer, DatasetTraining):
                             f"{run_eagerly!r}")
         plan = cp.compile_plan(self, optimizer, loss, metrics, loss_weights)
         self._compiled = plan
+        # TF.js's collectedTrainableWeights: what later steps may train (_step_variables).
+        self._collected = (self.trainable_weights, {id(w) for w in self.weights})
         self.run_eagerly = bool(run_eagerly)
         self._programs, self._divisors_of = {}, {}
         self.optimizer = plan.optimizer
@@ -283,7 +315,7 @@ class Model(Layer, DatasetTraining):
         xs, ys, ws = self._split(flat)
         plan = self._compiled
         cache = {}
-        var_list = [lv.val for lv in self.trainable_weights]
+        var_list = self._step_variables()
         layers = self._leaf_layers()
         sync = self._step_sync  # data-parallel: an all-reduce before the update
         for layer in layers:
@@ -573,6 +605,15 @@ class Model(Layer, DatasetTraining):
             from ..distributed.fitting import DataParallelEpochs
             kwargs["runner"] = DataParallelEpochs(ctx, kwargs.get("fn", "fit"), {}, True)
         return train_loop(self, *args, **kwargs)
+
+
+def _unique(weights):
+    out, seen = [], set()
+    for w in weights:
+        if id(w) not in seen:
+            seen.add(id(w))
+            out.append(w)
+    return out
 
 
 __all__ = ["Model", "get_optimizer"]
