@@ -4,6 +4,7 @@ One process-wide numpy Generator feeds every draw, weight initialisation and shu
 tn.set_seed(n) re-seeds it, so a seeded program repeats bit for bit. A `seed=` argument
 gives a draw its own generator and leaves the global stream untouched.
 """
+import contextvars
 import numbers
 
 import numpy as np
@@ -15,6 +16,21 @@ from .dtypes import NP, check_dtype
 from .tensor import Tensor
 
 _rng = np.random.default_rng()
+# A thread that produces data ahead of training (tn.data's prefetch) draws from its own
+# generator, split off the global one when the thread starts, so that its draws and the
+# training thread's never interleave in an order that depends on timing.
+_thread_rng = contextvars.ContextVar("treino_thread_rng", default=None)
+
+
+def split_generator():
+    """A new generator seeded from the global one (one draw from it): for a thread that
+    should draw reproducibly without sharing the global stream (use_generator)."""
+    return np.random.default_rng(int(_rng.integers(0, 2**63)))
+
+
+def use_generator(rng):
+    """Makes generator() return `rng` in this thread (context); see split_generator."""
+    _thread_rng.set(rng)
 
 
 def set_seed(seed):
@@ -26,9 +42,11 @@ def set_seed(seed):
 
 
 def generator(seed=None):
-    """The global generator, or a fresh one for an explicit seed."""
+    """The global generator (or the thread's own: use_generator), or a fresh one for an
+    explicit seed."""
     if seed is None:
-        return _rng
+        own = _thread_rng.get()
+        return _rng if own is None else own
     if isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)):
         raise ValueError(f"argument 'seed' must be an int or None, received {seed!r}")
     return np.random.default_rng(int(seed) & 0xFFFFFFFFFFFFFFFF)

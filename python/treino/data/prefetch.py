@@ -9,6 +9,8 @@ collection of the iterator) the producer closes its upstream and exits.
 import queue
 import threading
 
+from ..core import random as _random
+
 _ITEM, _END, _ERROR = 0, 1, 2
 _POLL = 0.05  # seconds a blocked put waits before re-checking the stop event
 
@@ -23,7 +25,8 @@ def _put(q, item, stop):
     return False
 
 
-def _produce(open_fn, q, stop):
+def _produce(open_fn, q, stop, rng):
+    _random.use_generator(rng)  # this thread's draws: its own stream (core/random.py)
     try:
         it = iter(open_fn())
         try:
@@ -44,7 +47,10 @@ def prefetch_iterator(open_fn, buffer_size):
     The thread starts at the first next(), so an iterator never consumed holds none."""
     q = queue.Queue(maxsize=buffer_size)
     stop = threading.Event()
-    thread = threading.Thread(target=_produce, args=(open_fn, q, stop), daemon=True,
+    # Split off in the consumer's thread, at the pass's first element: a fixed point of
+    # the global stream, so a seeded program repeats whatever the threads' timing.
+    rng = _random.split_generator()
+    thread = threading.Thread(target=_produce, args=(open_fn, q, stop, rng), daemon=True,
                               name="treino-data-prefetch")
     thread.start()
     try:
