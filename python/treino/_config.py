@@ -265,3 +265,43 @@ def from_config_dict(identifier, by_canon, where, valid):
         return cls.from_config(config)
     except (TypeError, ValueError) as e:
         raise type(e)(f"{where}: {e}") from None
+
+
+def _snake_key(name):
+    """inputShape -> input_shape (the rule docs/api_coverage.md states)."""
+    import re
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    return re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s).lower()
+
+
+def camel_hint(fn):
+    """Wraps a public function so that a TypeError from its arguments, when the call used
+    TF.js's camelCase keywords (inputShape=, batchSize=), says the snake_case names to use
+    instead. Calls that succeed are unchanged."""
+    import functools
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except TypeError as e:
+            camel = [k for k in kwargs if k[:1].islower() and _snake_key(k) != k]
+            if not camel or "snake_case" in str(e):
+                raise
+            hints = ", ".join(f"{_snake_key(k)}= for {k}=" for k in camel)
+            raise TypeError(f"{e} (treino's keyword arguments are snake_case: {hints})") \
+                from None
+    return wrapper
+
+
+def user_stacklevel():
+    """The stacklevel for warnings.warn, called directly by the function that warns, that
+    points at the first frame outside treino (the user's call), however many of treino's
+    own frames (wrappers, loops) lie between."""
+    import os
+    import sys
+    package = os.path.dirname(os.path.abspath(__file__)) + os.sep
+    frame, level = sys._getframe(2), 2  # the warning function's caller is level 2
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(package):
+        frame, level = frame.f_back, level + 1
+    return level

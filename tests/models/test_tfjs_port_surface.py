@@ -90,3 +90,33 @@ def test_trainable_follows_tfjs_the_gan_recipe(eager):
     m.compile(optimizer=tn.train.sgd(0.5), loss="meanSquaredError", run_eagerly=eager)
     m.train_on_batch(tn.ones([2, 3]), tn.ones([2, 2]))
     assert not np.array_equal(w0, m.get_weights()[0].numpy())
+
+
+@pytest.mark.parametrize("call, snake", [
+    (lambda: tn.layers.embedding(inputDim=3, outputDim=2), "input_dim= for inputDim="),
+    (lambda: tn.layers.lstm(units=3, returnSequences=True), "return_sequences= for returnSequences="),
+    (lambda: tn.layers.dense(units=2, inputShape=[3]), "input_shape= for inputShape="),
+    (lambda: tn.input(batchShape=[None, 3]), "batch_shape= for batchShape="),
+    (lambda: tn.train.adam(learningRate=0.1), "learning_rate= for learningRate="),
+    (lambda: _model().compile(optimizer="sgd", loss="meanSquaredError", runEagerly=True),
+     "run_eagerly= for runEagerly="),
+])
+def test_camel_case_keywords_get_the_snake_case_names(call, snake):
+    with pytest.raises(TypeError, match=r"treino's keyword arguments are snake_case: " + snake):
+        call()
+
+
+def test_fit_with_camel_case_keywords_says_the_names_and_trains_nothing():
+    import numpy as np
+    m = _model()
+    m.compile(optimizer="sgd", loss="meanSquaredError")
+    before = [w.numpy().copy() for w in m.get_weights()]
+    with pytest.raises(TypeError, match=r"batch_size= for batchSize=, validation_split= for "
+                                        r"validationSplit="):
+        m.fit(np.ones((4, 3)), np.ones((4, 2)), batchSize=2, validationSplit=0.5)
+    assert all(np.array_equal(b, a.numpy()) for b, a in zip(before, m.get_weights()))
+    # the LSTM's accepted-argument list names each argument once
+    with pytest.raises(TypeError) as info:
+        tn.layers.lstm(units=3, bogus=1)
+    listed = str(info.value).split("accepted arguments: ")[1].split(" (")[0].split(", ")
+    assert len(listed) == len(set(listed)) and "return_sequences" in listed

@@ -15,6 +15,8 @@ import warnings
 
 import numpy as np
 
+from .._config import user_stacklevel
+
 from ..distributed.state import is_main
 from .base import Callback, _positional_count
 
@@ -63,7 +65,7 @@ def _monitored(logs, monitor, fn):
     if value is None:
         warnings.warn(f"{fn}: the monitored quantity {monitor!r} is not in the logs "
                       f"(available: {', '.join(logs or {}) or 'none'}); skipping this epoch",
-                      RuntimeWarning, stacklevel=3)
+                      RuntimeWarning, stacklevel=user_stacklevel())
     return value
 
 

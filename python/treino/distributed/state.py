@@ -5,6 +5,8 @@ import functools
 import os
 import warnings
 
+from .._config import user_stacklevel
+
 # The Context once tn.distributed.init() ran in a job of more than one process, else None.
 _active = [None]
 # (rank, size, local_rank, local_size) once init() ran, whatever the size.
@@ -51,7 +53,7 @@ def warn_if_alone():
             warnings.warn(f"this process is one of {value} that mpiexec started, but "
                           f"tn.distributed.init() was not called: each process trains "
                           f"alone on all of its data; call tn.distributed.init() first to "
-                          f"train them together", RuntimeWarning, stacklevel=6)
+                          f"train them together", RuntimeWarning, stacklevel=user_stacklevel())
             return
 
 

@@ -173,3 +173,17 @@ __all__ = ["input", "Layer", "LayerVariable", "RNNCell", "CLASSES", *CLASSES, "i
            "dropout", "flatten", "reshape", "batch_normalization", "layer_normalization",
            "add", "subtract", "multiply", "average", "maximum", "minimum", "concatenate", "dot",
            *_SPATIAL, *_SEQUENCE, *_MORE]
+
+
+def _with_camel_hints():
+    """Every factory above says the snake_case names when called with TF.js's camelCase
+    keywords (tn.layers.dense(units=2, inputShape=[3]))."""
+    from .._config import camel_hint
+    g = globals()
+    for name in __all__:
+        fn = g.get(name)
+        if callable(fn) and not isinstance(fn, type) and name[:1].islower():
+            g[name] = camel_hint(fn)
+
+
+_with_camel_hints()

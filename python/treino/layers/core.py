@@ -8,7 +8,7 @@ from .. import activations as _activations
 from .. import constraints as _constraints
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
-from .._config import (check_bool, check_choice, check_dims, check_int, check_number, is_int,
+from .._config import (camel_hint, check_bool, check_choice, check_dims, check_int, check_number, is_int,
                        type_error, unknown_arguments, value_error)
 from .. import _kernels as K
 from ..core import autodiff, ops
@@ -76,6 +76,7 @@ class InputLayer(Layer):
         return f"input{next(_counters['input'])}"  # TF.js: getUid('input')
 
 
+@camel_hint
 def input(shape=None, batch_shape=None, name=None, dtype=None, sparse=False):  # noqa: A001
     """tn.input(shape=[784]) (or batch_shape=[None, 784]): the symbolic input of a
     functional model, made by a new InputLayer."""

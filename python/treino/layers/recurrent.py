@@ -350,11 +350,12 @@ class _CellLayer(RNN):
     @classmethod
     def accepted_arguments(cls):
         cell_args, _ = accepted_arguments(cls.CELL)
-        return ["units"] + [k for k in cell_args if k not in ("units", "name", "trainable",
-                                                              "dtype", "input_shape",
-                                                              "batch_input_shape",
-                                                              "batch_size", "input_dim")] + \
+        names = ["units"] + [k for k in cell_args if k not in ("units", "name", "trainable",
+                                                               "dtype", "input_shape",
+                                                               "batch_input_shape",
+                                                               "batch_size", "input_dim")] + \
             [k for k in accepted_arguments(RNN)[0] if k != "cell"]
+        return list(dict.fromkeys(names))  # each once (Layer's own come through both)
 
     @classmethod
     def from_config(cls, config):

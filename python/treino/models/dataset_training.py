@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 
+from .._config import camel_hint, user_stacklevel
 from ..callbacks.base import _to_callbacks
 from ..core.tensor import Tensor
 from ..data import Dataset
@@ -66,6 +67,7 @@ class DatasetTraining:
             None if a is None else Tensor(a) for a in ws)
 
     @collective_call
+    @camel_hint
     def fit_dataset(self, dataset, epochs=1, batches_per_epoch=None, callbacks=None,
                     validation_data=None, validation_batches=None, verbose=1,
                     class_weight=None, initial_epoch=0, validation_batch_size=None,
@@ -132,7 +134,7 @@ class DatasetTraining:
                     warnings.warn(f"{fn}: the dataset yielded no batches in epoch {epoch + 1} "
                                   f"(a tn.data.generator function must return a fresh "
                                   f"iterator for every pass); training stops here",
-                                  stacklevel=4)
+                                  stacklevel=user_stacklevel())
                 return
             if state["it"] is None:
                 state["it"] = iter(dataset)
@@ -142,7 +144,7 @@ class DatasetTraining:
                 except StopIteration:
                     warnings.warn(f"{fn}: the dataset ran out of data after "
                                   f"{state['index']} batches, before batches_per_epoch * "
-                                  f"epochs; training stops here", stacklevel=4)
+                                  f"epochs; training stops here", stacklevel=user_stacklevel())
                     self.stop_training = True
                     return
                 yield self._dataset_batch(el, fn, state["index"], class_weight)
@@ -164,6 +166,7 @@ class DatasetTraining:
         return vals
 
     @collective_call
+    @camel_hint
     def evaluate_dataset(self, dataset, batches=None, verbose=0):
         """The loss Tensor, or [loss, metric...], averaged over the samples of the
         dataset's batches (all of them, or the first `batches`); data-parallel, over

@@ -14,7 +14,7 @@ A model is a layer: applied to symbolic tensors it becomes one node of another g
 """
 import itertools
 
-from .._config import check_bool
+from .._config import camel_hint, check_bool
 from ..core import autodiff, engine
 from ..core.tensor import Tensor
 from ..layers.base import Layer, invoke_call
@@ -504,6 +504,7 @@ def builtin_call(cls):
     return known
 
 
+@camel_hint
 def model(inputs=None, outputs=None, name=None):
     """tn.model(inputs=..., outputs=..., name=None) -> LayersModel."""
     if inputs is None or outputs is None:

@@ -4,6 +4,7 @@ training, summarising and nesting go through the one graph code path of function
 """
 import itertools
 
+from .._config import camel_hint
 from ..layers.base import Layer, shape_str
 from ..layers.core import InputLayer
 from .functional import LayersModel, input_tensor
@@ -121,6 +122,7 @@ class Sequential(LayersModel):
             raise ValueError(f"{fn}: the model has no layers yet; add some with model.add")
 
 
+@camel_hint
 def sequential(layers=None, name=None):
     """tn.sequential(layers=None, name=None) -> Sequential."""
     return Sequential(layers=layers, name=name)

@@ -19,7 +19,7 @@ import threading
 import numpy as np
 
 from .. import _kernels as K
-from .._config import check_bool
+from .._config import camel_hint, check_bool
 from ..callbacks.base import _to_callbacks
 from ..core import autodiff, engine, ops
 from ..core import random as trandom
@@ -183,6 +183,7 @@ class Model(Layer, DatasetTraining):
         self._programs, self._divisors_of = {}, {}
 
     # -- compile -----------------------------------------------------------------------
+    @camel_hint
     def compile(self, optimizer, loss, metrics=None, loss_weights=None, run_eagerly=False):
         """optimizer, loss and metrics as ids (both spellings), instances or callables;
         for several outputs, loss (and loss_weights, metrics) also as a list or a dict by
@@ -218,6 +219,7 @@ class Model(Layer, DatasetTraining):
         return self._compiled.value_names()
 
     # -- predict -----------------------------------------------------------------------
+    @camel_hint
     def predict(self, x, batch_size=32, verbose=0):
         """Outputs for x, in batches, without recording gradients: a Tensor, or a list
         (a dict when the model's outputs were given as one) for several outputs.
@@ -429,6 +431,7 @@ class Model(Layer, DatasetTraining):
         ws = weight_arrays(self._compiled, sample_weight, class_weight, ys, n, fn)
         return xs, ys, ws
 
+    @camel_hint
     @collective_call
     def train_on_batch(self, x, y, sample_weight=None, class_weight=None):
         """One update on one batch; returns the loss, or [loss, metric...]. Data-parallel,
@@ -488,6 +491,7 @@ class Model(Layer, DatasetTraining):
             tuple(None if a is None else Tensor(a[i:i + batch_size]) for a in arrays)
             for i in starts)
 
+    @camel_hint
     @collective_call
     def evaluate(self, x, y, batch_size=32, verbose=0, sample_weight=None, steps=None):
         """The loss Tensor, or [loss, ...] when there are metrics or several outputs
@@ -504,6 +508,7 @@ class Model(Layer, DatasetTraining):
         return vals[0] if len(vals) == 1 else vals
 
     # -- fit -----------------------------------------------------------------------------
+    @camel_hint
     @collective_call
     def fit(self, x=None, y=None, batch_size=32, epochs=1, verbose=1, callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, class_weight=None,
