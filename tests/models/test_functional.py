@@ -357,10 +357,19 @@ def test_add_weight_checks():
     layer.build((None, 3))
     with pytest.raises(ValueError, match="duplicate weight name"):
         layer.add_weight("k", [3])
-    with pytest.raises(TypeError, match="pass dtype by keyword"):
-        layer.add_weight("w", [3], "float32")
-    w = layer.add_weight("w", [2, 2], "zeros")
+    # TF.js's positional order: addWeight(name, shape, dtype, initializer, regularizer,
+    # trainable, constraint), told apart by the dtype (or None) before an initializer.
+    t = layer.add_weight("t", [3], "float32")
+    assert t.val.dtype == "float32" and t.trainable
+    u = layer.add_weight("u", [2], None, "ones", "l2", False, "nonNeg")
+    assert u.val.numpy().tolist() == [1, 1] and not u.trainable
+    assert u.regularizer.l2 == 0.01 and type(u.constraint).__name__ == "NonNeg"
+    i = layer.add_weight("i", [2], "int32", "zeros")
+    assert i.val.dtype == "int32"
+    w = layer.add_weight("w", [2, 2], "zeros")  # the Keras order
     assert w.val.numpy().tolist() == [[0, 0], [0, 0]]
+    v = layer.add_weight("v2", [2], None, "l2")  # None initializer, then a regularizer
+    assert v.regularizer.l2 == 0.01
     with pytest.raises(ValueError, match="unknown initializer"):
         layer.add_weight("v", [2], "nope")
 

@@ -266,9 +266,18 @@ class Layer:
         or None for glorot_uniform (Keras's default); regularizer and constraint likewise
         (or None). Returns the LayerVariable; its `.val` is the Variable to compute with.
         A user's build() calls it as Keras's and TF.js's do (name and shape by keyword
-        work too; pass dtype by keyword)."""
+        work too; pass dtype by keyword). TF.js's positional order, addWeight(name,
+        shape, dtype, initializer, regularizer, trainable, constraint), is recognised
+        when the third argument is a dtype, or None followed by an initializer."""
         from .. import constraints, initializers, regularizers
         who = f"{type(self).__name__}.add_weight"
+        if (isinstance(initializer, str) and initializer in DTYPES) or (
+                initializer is None and _is_initializer(regularizer)):
+            # TF.js's order: our slots hold dtype, initializer, regularizer, trainable and
+            # constraint (the last in `dtype`'s slot, "float32" when not given).
+            initializer, regularizer, constraint, dtype = (
+                regularizer, constraint, None if dtype == "float32" else dtype,
+                initializer or "float32")
         if name is None:
             name = f"weight{len(self._weights)}"
         if not isinstance(name, str) or not name:
@@ -277,10 +286,6 @@ class Layer:
         if any(w.name == f"{self.name}/{name}" for w in self._weights):
             raise ValueError(f"{who}: duplicate weight name {name!r} for layer {self.name!r}")
         shape = check_dims(shape, who, "shape", free=False)
-        if isinstance(initializer, str) and initializer in DTYPES:
-            raise TypeError(f"{who}: argument 'initializer' is the dtype {initializer!r}; the "
-                            f"order is add_weight(name, shape, initializer, regularizer, "
-                            f"constraint, trainable, dtype): pass dtype by keyword")
         initializer = initializers.get(
             "glorotUniform" if initializer is None else initializer, f"{who}: argument 'initializer'")
         if regularizer is not None:
@@ -614,6 +619,25 @@ class Layer:
 
 DisposeResult = result_type("DisposeResult", ["ref_count_after_dispose",
                                               "num_disposed_variables"])
+
+
+def _is_initializer(v):
+    """v names an initializer (an instance, an id, a config dict), not a regularizer."""
+    from .. import initializers, regularizers
+    if v is None or isinstance(v, regularizers.Regularizer):
+        return False
+    if isinstance(v, initializers.Initializer):
+        return True
+    try:
+        regularizers.get(v)
+        return False
+    except (TypeError, ValueError):
+        pass
+    try:
+        initializers.get(v)
+        return True
+    except (TypeError, ValueError):
+        return False
 
 
 _CALL_STYLES = {}
