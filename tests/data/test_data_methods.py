@@ -240,7 +240,7 @@ def test_passes_are_independent():
     (lambda d: d.batch(0), "batch_size"), (lambda d: d.batch(2.5), "batch_size"),
     (lambda d: d.take(-1), "count"), (lambda d: d.skip(-2), "count"),
     (lambda d: d.repeat(-1), "count"), (lambda d: d.shuffle(0), "buffer_size"),
-    (lambda d: d.shuffle(4, seed="a"), "seed"), (lambda d: d.prefetch(0), "buffer_size")])
+    (lambda d: d.shuffle(4, seed=[1]), "seed"), (lambda d: d.prefetch(0), "buffer_size")])
 def test_bad_arguments_name_the_argument(call, arg):
     with pytest.raises(ValueError, match=f"'{arg}'"):
         call(td.array([1, 2, 3]))

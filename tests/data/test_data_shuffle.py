@@ -116,3 +116,14 @@ def test_unseeded_order_does_not_depend_on_prefetch_timing():
                     tn.random_normal([2])
         return out
     assert run(0) == run(3)
+
+
+def test_a_string_seed_as_tfjs_takes():
+    def build(seed):
+        return td.array(list(range(30))).shuffle(30, seed=seed)
+    a, b = passes(build("abc"), 2), passes(build("abc"), 2)
+    assert a == b and a[0] != list(range(30)) and sorted(a[0]) == list(range(30))
+    assert passes(build("abd"), 1)[0] != a[0]
+    with pytest.raises(ValueError, match=r"shuffle: argument 'seed' must be an int, a string "
+                                         r"or None, received 1.5"):
+        build(1.5)

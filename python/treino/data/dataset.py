@@ -115,17 +115,22 @@ class Dataset:
         the stream; each output is a uniformly drawn buffer element, whose slot is
         refilled with the next input. Every element comes out exactly once per pass.
 
-        With a seed, the sequence of passes is the same in every run of the program
-        (pass k and pass k+1 differ unless reshuffle_each_iteration=False). Without one,
+        With a seed (an int, or a string as TF.js takes), the sequence of passes is the
+        same in every run of the program (pass k and pass k+1 differ unless
+        reshuffle_each_iteration=False). Without one,
         the dataset's seed is drawn now from the global generator, so tn.set_seed before
         building the pipeline makes it reproducible; nothing is drawn during iteration,
         so a prefetch thread cannot make the order depend on timing."""
         buffer_size = _count_arg(buffer_size, "shuffle", "buffer_size", 1)
         if seed is None:
             seed = int(_random.generator().integers(0, 2**63))
+        elif isinstance(seed, str):  # TF.js's seed is a string: a fixed hash of it
+            import hashlib
+            seed = int.from_bytes(hashlib.sha256(seed.encode("utf-8", "surrogatepass"))
+                                  .digest()[:8], "little")
         elif isinstance(seed, bool) or not isinstance(seed, (numbers.Integral, np.integer)):
-            raise ValueError(f"shuffle: argument 'seed' must be an int or None, received "
-                             f"{seed!r}")
+            raise ValueError(f"shuffle: argument 'seed' must be an int, a string or None, "
+                             f"received {seed!r}")
         seed = int(seed) & 0xFFFFFFFFFFFFFFFF
         passes = itertools.count()
         base = self
