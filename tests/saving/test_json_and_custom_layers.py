@@ -312,3 +312,33 @@ def test_a_custom_layer_may_name_its_catch_all_anything(tmp_path):
     finally:
         serialization._registry.clear()
         serialization._registry.update(saved)
+
+
+def test_a_custom_layer_written_as_tfjs_takes_its_config_dict(tmp_path):
+    """A literal port of `constructor(config) { super(config); }`: Layer takes the config
+    dict as its first argument, and from_config / loading pass the dict (TF.js's
+    `new cls(config)`)."""
+    class Doubling(tn.layers.Layer):
+        class_name = "DoublingFromConfig"
+
+        def __init__(self, config=None):
+            super().__init__(config or {})
+
+        def call(self, inputs):
+            return tn.mul(inputs, 2.0)
+    saved = dict(serialization._registry)
+    try:
+        serialization.register_class(Doubling)
+        layer = Doubling({"name": "dbl", "trainable": False})
+        assert (layer.name, layer.trainable) == ("dbl", False)
+        back = Doubling.from_config(layer.get_config())
+        assert (back.name, back.trainable) == ("dbl", False)
+        m = tn.sequential(layers=[Doubling({"name": "d2", "input_shape": [2]})])
+        m.save(str(tmp_path))
+        np.testing.assert_array_equal(load_layers_model(str(tmp_path)).predict(
+            tn.ones([1, 2])).numpy(), [[2.0, 2.0]])
+        with pytest.raises(TypeError, match=r"a config dict as the first argument"):
+            tn.layers.Layer({"name": "x"}, trainable=False)
+    finally:
+        serialization._registry.clear()
+        serialization._registry.update(saved)

@@ -227,6 +227,13 @@ class Layer:
         """TF.js's LayerArgs, snake_case: `weights` are initial values for the layer's
         weights (Tensors or arrays, in get_weights() order), set when the layer is built;
         `input_dtype` is TF.js's legacy name for `dtype`."""
+        if isinstance(name, dict):  # TF.js's `constructor(config) { super(config); }`
+            given = (trainable, input_shape, batch_input_shape, batch_size, dtype, input_dim,
+                     weights, input_dtype)
+            if unknown or given != (True,) + (None,) * 7:
+                raise TypeError(f"{type(self).__name__}: a config dict as the first argument "
+                                f"(TF.js's super(config)) takes no other arguments")
+            return Layer.__init__(self, **name)
         # Every argument is checked before a default name is drawn: a refused layer
         # leaves the per-class counter (dense_Dense1, dense_Dense2...) where it was.
         cls = type(self).__name__
@@ -438,7 +445,11 @@ class Layer:
     def from_config(cls, config):
         """cls(**config), after checking the config's form: a dict holding only
         arguments cls accepts (a TypeError names the unknown ones) and every
-        required one. The values are checked by the constructor, as for any call."""
+        required one. The values are checked by the constructor, as for any call. A
+        class written as TF.js's (one `config` parameter: `def __init__(self, config)`)
+        gets the dict itself, as TF.js's `new cls(config)`."""
+        if _takes_config_dict(cls) and isinstance(config, dict):
+            return cls(dict(config))
         return cls(**check_config(cls, config))
 
     def _default_name(self):
@@ -619,6 +630,17 @@ class Layer:
 
 DisposeResult = result_type("DisposeResult", ["ref_count_after_dispose",
                                               "num_disposed_variables"])
+
+
+def _takes_config_dict(cls):
+    """cls.__init__ takes one argument, named config (TF.js's constructor(config))."""
+    import inspect
+    try:
+        params = list(inspect.signature(cls.__init__).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return False
+    return len(params) == 1 and params[0].name in ("config", "args") and params[0].kind in (
+        inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
 
 
 def _is_initializer(v):
