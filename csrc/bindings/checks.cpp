@@ -108,14 +108,14 @@ std::string type_name(py::handle h) {
   return std::string(py::str(py::type::of(h).attr("__name__")));
 }
 
-double real(const char* fn, const char* arg, py::handle h) {
+double real(const char* fn, const char* arg, py::handle h, bool finite) {
   const double v = PyFloat_AsDouble(h.ptr());
   if (v == -1.0 && PyErr_Occurred()) {
     PyErr_Clear();
     type_error(std::string(fn) + ": argument '" + arg + "' must be a real number, received " +
                type_name(h));
   }
-  if (!std::isfinite(v)) {
+  if (finite && !std::isfinite(v)) {
     value_error(std::string(fn) + ": argument '" + arg + "' must be finite, received " +
                 std::string(py::str(py::float_(v))));
   }

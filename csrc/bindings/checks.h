@@ -148,8 +148,9 @@ class Args {
 // The name of h's type, for messages ("list", "float", ...).
 std::string type_name(py::handle h);
 
-// A Python real number as double: TypeError for non-numbers, ValueError for NaN / inf.
-double real(const char* fn, const char* arg, py::handle h);
+// A Python real number as double: TypeError for non-numbers, ValueError for NaN / inf
+// unless finite=false (then they pass through).
+double real(const char* fn, const char* arg, py::handle h, bool finite = true);
 
 // A Python int (or an object with __index__) as int64, ValueError when out of range.
 int64_t to_int64(const py::handle& obj, const char* fn, const char* arg);

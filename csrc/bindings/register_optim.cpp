@@ -20,13 +20,7 @@ namespace {
 
 // A real number (NaN and infinities pass through, as in numpy).
 float any_real(const char* fn, const char* arg, py::handle h) {
-  const double v = PyFloat_AsDouble(h.ptr());
-  if (v == -1.0 && PyErr_Occurred()) {
-    PyErr_Clear();
-    type_error(std::string(fn) + ": argument '" + arg + "' must be a real number, received " +
-               type_name(h));
-  }
-  return static_cast<float>(v);
+  return static_cast<float>(real(fn, arg, h, false));
 }
 
 // A regularization rate: a real >= 0 (a float64 rate beyond float32's range is infinity).
