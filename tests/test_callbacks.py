@@ -422,3 +422,15 @@ def test_async_callbacks_are_awaited_in_order():
                                 Async()])
     losses = [round(v, 6) for v in hist.history["loss"]]
     assert seen == ["batch", ("dict", 0, losses[0]), "batch", ("dict", 1, losses[1]), "end"]
+
+
+def test_a_hook_returning_a_coroutine_is_awaited():
+    model = tn.sequential([tn.layers.dense(units=1, input_shape=[2])])
+    model.compile(optimizer="sgd", loss="meanSquaredError")
+    seen = []
+
+    async def record(epoch):
+        seen.append(epoch)
+    model.fit(np.ones((4, 2), np.float32), np.ones((4, 1), np.float32), epochs=2, verbose=0,
+              callbacks={"onEpochEnd": lambda epoch, logs: record(epoch)})
+    assert seen == [0, 1]

@@ -4,9 +4,11 @@ where TF.js would await it."""
 
 
 def resolve(value, what):
-    """value itself, or the result of awaiting it when it is awaitable (a coroutine). In
-    a thread already running an event loop (a notebook's), a coroutine cannot be waited
-    for synchronously: that raises, naming `what`."""
+    """value itself, or the result of awaiting it when it is awaitable (a coroutine), run
+    to completion on an event loop of its own. When this thread already runs a loop (a
+    notebook's, or asyncio.run(main()) around fit), that loop is busy in the caller: the
+    coroutine then runs on a helper thread's loop, and its exception comes back here.
+    `what` names the function in errors."""
     if not hasattr(type(value), "__await__"):
         return value
     import asyncio  # only when a coroutine shows up: importing treino stays light
@@ -14,12 +16,20 @@ def resolve(value, what):
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(_wait(value))
-    close = getattr(value, "close", None)
-    if close is not None:
-        close()  # never awaited: closed, instead of leaving a warning behind
-    raise RuntimeError(f"{what} returned a coroutine, and this thread already runs an "
-                       f"event loop (a notebook's?), so treino cannot wait for it; "
-                       f"use a plain (non-async) function here")
+    import threading
+    out = {}
+
+    def run():
+        try:
+            out["value"] = asyncio.run(_wait(value))
+        except BaseException as e:  # noqa: BLE001 (re-raised in the caller's thread)
+            out["error"] = e
+    t = threading.Thread(target=run, name=f"treino-await ({what})", daemon=True)
+    t.start()
+    t.join()
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
 
 
 async def _wait(value):

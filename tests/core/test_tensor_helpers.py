@@ -78,8 +78,9 @@ def test_memory_reads_as_tfjs():
     m = tn.memory()
     assert m.num_tensors >= 2 and m["numTensors"] == m.num_tensors == m["num_tensors"]
     assert m.num_data_buffers <= m.num_tensors and m.num_bytes >= a.size * 4 + b.size * 4
-    assert m.unreliable is False and m.keys() == ["num_tensors", "num_data_buffers",
-                                                  "num_bytes", "unreliable"]
+    assert m.unreliable is False and list(m) == ["num_tensors", "num_data_buffers",
+                                                 "num_bytes", "unreliable"]
+    assert "num_tensors" in m and isinstance(m, dict)  # still the dict it was
 
 
 def test_tensor_conversion_methods():

@@ -304,13 +304,21 @@ def test_func_calls_its_function_for_every_element():
         td.func(lambda: 5).to_array()
 
 
-def test_a_coroutine_inside_a_running_event_loop_raises_clearly():
+def test_coroutines_run_inside_a_running_event_loop_too():
+    """asyncio.run(main()) around a pipeline (TF.js's `async function run()` ported): the
+    coroutine runs on a helper thread's loop, and its exception comes back."""
     import asyncio
 
     async def times_ten(x):
+        await asyncio.sleep(0)
         return x * 10
 
+    async def fails(x):
+        raise KeyError("inside")
+
     async def main():
-        return td.array([1]).map(times_ten).to_array()
-    with pytest.raises(RuntimeError, match=r"map's function returned a coroutine.*event loop"):
-        asyncio.run(main())
+        assert td.array([1, 2]).map(times_ten).to_array() == [10, 20]
+        with pytest.raises(KeyError, match="inside"):
+            td.array([1]).map(fails).to_array()
+        return True
+    assert asyncio.run(main())

@@ -120,3 +120,46 @@ def test_fit_with_camel_case_keywords_says_the_names_and_trains_nothing():
         tn.layers.lstm(units=3, bogus=1)
     listed = str(info.value).split("accepted arguments: ")[1].split(" (")[0].split(", ")
     assert len(listed) == len(set(listed)) and "return_sequences" in listed
+
+
+def test_unfreezing_a_layer_undoes_a_model_freeze_as_tfjs():
+    """TF.js's layer setter sets its weights' flags: fine-tuning unfreezes layers of a
+    frozen base (checked in node: b2's kernel and bias train, with the head)."""
+    x = tn.input(shape=[4])
+    h1, h2 = tn.layers.dense(units=3, name="b1"), tn.layers.dense(units=3, name="b2")
+    base = tn.model(inputs=x, outputs=h2.apply(h1.apply(x)))
+    base.trainable = False
+    full = tn.model(inputs=base.inputs, outputs=tn.layers.dense(units=1, name="head").apply(
+        base.outputs[0]))
+    h2.trainable = True
+    full.compile(optimizer="sgd", loss="meanSquaredError")
+    assert [w.name for w in full.trainable_weights] == ["b2/kernel", "b2/bias", "head/kernel",
+                                                        "head/bias"]
+
+
+def test_a_tfjs_style_layer_keeps_its_own_config_keys_and_gets_the_mask():
+    import numpy as np
+    seen = {}
+
+    class Scale(tn.layers.Layer):
+        class_name = "ScaleTfjsStyle"
+
+        def __init__(self, config):
+            super().__init__(config)  # TF.js's Layer ignores 'factor'
+            self.factor = config["factor"]
+
+        def call(self, inputs, kwargs):
+            seen["mask"] = kwargs.get("mask")
+            return tn.mul(inputs, self.factor)
+
+        def get_config(self):
+            return {**super().get_config(), "factor": self.factor}
+    layer = Scale({"factor": 3.0, "name": "sc"})
+    back = Scale.from_config(layer.get_config())
+    assert (back.name, back.factor) == ("sc", 3.0)
+    m = tn.sequential(layers=[
+        tn.layers.embedding(input_dim=5, output_dim=2, mask_zero=True, input_length=3),
+        Scale({"factor": 2.0})])
+    out = m.predict(tn.tensor([[1, 2, 0]], dtype="int32"))
+    assert out.shape == (1, 3, 2)
+    np.testing.assert_array_equal(seen["mask"].numpy(), [[True, True, False]])

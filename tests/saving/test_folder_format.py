@@ -343,3 +343,14 @@ def test_tfjs_optimizer_weights_are_mapped(trained, tmp_path):
         load_layers_model(str(tmp_path))
     with pytest.warns(UserWarning, match="starts afresh"):
         assert load_layers_model(str(tmp_path), strict=False).optimizer.iterations == 0
+
+
+def test_a_plain_named_file_no_model_json_names_is_left_alone(tmp_path):
+    """A group1-shard1of1.bin without a model.json naming it may not be treino's: a save
+    into that folder uses fresh names and leaves the file as it was."""
+    (tmp_path / "group1-shard1of1.bin").write_bytes(b"not ours")
+    small_model().save(str(tmp_path))
+    assert (tmp_path / "group1-shard1of1.bin").read_bytes() == b"not ours"
+    small_model().save(str(tmp_path))
+    assert (tmp_path / "group1-shard1of1.bin").read_bytes() == b"not ours"
+    assert len(os.listdir(tmp_path)) == 3

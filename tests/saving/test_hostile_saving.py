@@ -16,7 +16,7 @@ from treino.models.saving import load_layers_model
 
 from hostile_util import read_json, same_predictions, tiny_model, write_json
 
-OWN = re.compile(r"group1-(?:[0-9a-f]{12}-)?shard1of1\.bin")
+OWN = re.compile(r"group1-(?:[0-9a-f]{12}-)?shard1of1\.bin")  # a first save's, or a later one's
 
 
 def test_save_deletes_only_its_own_shards(tmp_path):

@@ -138,7 +138,10 @@ def test_crash_before_the_commit_leaves_the_folder_intact(tmp_path, monkeypatch,
 
 def test_crash_after_the_commit_leaves_the_new_model(tmp_path, monkeypatch):
     """Once model.json is renamed the new model is the saved one, even if deleting the
-    old shards then fails; the next save deletes them."""
+    old shards then fails; the next save deletes them. (The folder already holds a
+    save: a first save's plain-named shards, left by such a crash, would stay, since a
+    plain name no model.json names may not be treino's.)"""
+    two_shard_model(0).save(str(tmp_path))
     two_shard_model(0).save(str(tmp_path))
     old = set(os.listdir(tmp_path)) - {"model.json"}
     new = two_shard_model(1)

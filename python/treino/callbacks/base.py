@@ -139,16 +139,14 @@ class FunctionCallback(Callback):
                 raise TypeError(f"callbacks: the function for {key!r} needs {required} "
                                 f"arguments, but {hook} passes {full}")
             n = None
-        if inspect.iscoroutinefunction(fn):  # TF.js awaits an async hook: so does fit
-            what = f"the callback {key!r}"
-            if n is None:
-                return lambda *args: resolve(fn(*args), what)
-            return lambda *args: resolve(fn(*args[:n]), what)
+        # TF.js awaits what a hook returns (an async function's promise): so does fit,
+        # for an async def or a plain function returning a coroutine.
+        what = f"the callback {key!r}"
         if n is None:
-            return fn
+            return lambda *args: resolve(fn(*args), what)
         if n == 0:
-            return lambda *args: fn()
-        return lambda *args: fn(*args[:n])
+            return lambda *args: resolve(fn(), what)
+        return lambda *args: resolve(fn(*args[:n]), what)
 
 
 def _to_callbacks(callbacks, yield_every="auto"):

@@ -2,7 +2,6 @@
 for ported code; memory() reports the live tensors."""
 import gc
 
-from .ops._result import result_type
 from .tensor import Tensor
 
 
@@ -29,8 +28,27 @@ def keep(x):
     return x
 
 
-MemoryInfo = result_type("MemoryInfo", ["num_tensors", "num_data_buffers", "num_bytes",
-                                        "unreliable"])
+class MemoryInfo(dict):
+    """memory()'s result: a dict (keys num_tensors, num_data_buffers, num_bytes,
+    unreliable) whose entries also read as attributes, and by TF.js's camelCase keys
+    (m['numTensors'], m.num_tensors)."""
+
+    def __getitem__(self, key):
+        if isinstance(key, str) and key not in self:
+            key = _snake(key)
+        return dict.__getitem__(self, key)
+
+    def __getattr__(self, name):
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(f"memory(): no entry {name!r}; entries: "
+                                 f"{', '.join(self)}") from None
+
+
+def _snake(key):
+    import re
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", key).lower()
 
 
 def memory():
@@ -46,4 +64,5 @@ def memory():
         if id(base) not in seen:
             seen.add(id(base))
             nbytes += base.nbytes
-    return MemoryInfo(len(ts), len(seen), nbytes, False)
+    return MemoryInfo(num_tensors=len(ts), num_data_buffers=len(seen), num_bytes=nbytes,
+                      unreliable=False)

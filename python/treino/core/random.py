@@ -23,9 +23,10 @@ _thread_rng = contextvars.ContextVar("treino_thread_rng", default=None)
 
 
 def split_generator():
-    """A new generator seeded from the global one (one draw from it): for a thread that
-    should draw reproducibly without sharing the global stream (use_generator)."""
-    return np.random.default_rng(int(_rng.integers(0, 2**63)))
+    """A new generator seeded from this thread's stream (one draw from generator()): for a
+    thread that should draw reproducibly without sharing that stream (use_generator). A
+    producer thread that starts another one splits from its own stream."""
+    return np.random.default_rng(int(generator().integers(0, 2**63)))
 
 
 def use_generator(rng):

@@ -233,7 +233,9 @@ class Layer:
             if unknown or given != (True,) + (None,) * 7:
                 raise TypeError(f"{type(self).__name__}: a config dict as the first argument "
                                 f"(TF.js's super(config)) takes no other arguments")
-            return Layer.__init__(self, **name)
+            # The layer's own keys (config.factor) are the subclass's: TF.js's Layer
+            # ignores what it does not know.
+            return Layer.__init__(self, **{k: v for k, v in name.items() if k in _LAYER_ARGS})
         # Every argument is checked before a default name is drawn: a refused layer
         # leaves the per-class counter (dense_Dense1, dense_Dense2...) where it was.
         cls = type(self).__name__
@@ -330,9 +332,13 @@ class Layer:
 
     @trainable.setter
     def trainable(self, value):
+        """As TF.js: the layer's flag and those of its weights created trainable (so that
+        unfreezing a layer undoes a model's freeze, which sets the weights' flags)."""
         self._trainable = check_bool(value, f"{type(self).__name__} {self.name!r}",
                                      "trainable")
         for w in self._weights:
+            if w.created_trainable:
+                w._trainable = self._trainable
             w.sync_trainable()
 
     def count_params(self):
@@ -630,6 +636,10 @@ class Layer:
 
 DisposeResult = result_type("DisposeResult", ["ref_count_after_dispose",
                                               "num_disposed_variables"])
+
+
+_LAYER_ARGS = ("name", "trainable", "input_shape", "batch_input_shape", "batch_size", "dtype",
+               "input_dim", "weights", "input_dtype")
 
 
 def _takes_config_dict(cls):

@@ -17,7 +17,7 @@ import itertools
 from .._config import camel_hint, check_bool
 from ..core import autodiff, engine
 from ..core.tensor import Tensor
-from ..layers.base import Layer, invoke_call
+from ..layers.base import Layer, call_style, invoke_call
 from ..layers.core import InputLayer, input, input_tensor  # noqa: A004 (tn.input)
 from ..layers.topology import LayerNode, SymbolicTensor, is_symbolic
 from .summary import summary_lines
@@ -489,7 +489,7 @@ def takes_mask(cls):
         import inspect
         params = inspect.signature(cls.call).parameters
         known = _TAKES_MASK[cls] = "mask" in params or any(
-            p.kind is p.VAR_KEYWORD for p in params.values())
+            p.kind is p.VAR_KEYWORD for p in params.values()) or call_style(cls) == "dict"
     return known
 
 

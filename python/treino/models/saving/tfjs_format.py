@@ -83,10 +83,11 @@ def encode_weights(named, group=None):
 # converter; a save over an existing model names them group1-<token>-shard{i}of{n}.bin,
 # with a fresh random token per save (atomic.py: new shards never overwrite the ones
 # model.json names).
-# Saving over a folder deletes only files matching OWN_SHARD (either form) once the new
-# model.json is in place, plus those matching LEGACY_SHARD (TF.js's converter's names,
-# other groups included) that the previous model.json named.
-OWN_SHARD = re.compile(r"group1-(?:[0-9a-f]{12}-)?shard[1-9][0-9]*of[1-9][0-9]*\.bin")
+# Saving over a folder deletes only files matching OWN_SHARD once the new model.json is
+# in place, plus those matching LEGACY_SHARD (TF.js's converter's names, a first save's,
+# other groups) that the previous model.json named: a plain-named file no model.json
+# names is never touched (it may not be treino's).
+OWN_SHARD = re.compile(r"group1-[0-9a-f]{12}-shard[1-9][0-9]*of[1-9][0-9]*\.bin")
 LEGACY_SHARD = re.compile(r"group[1-9][0-9]*-shard[1-9][0-9]*of[1-9][0-9]*\.bin")
 
 
