@@ -163,3 +163,54 @@ def test_a_tfjs_style_layer_keeps_its_own_config_keys_and_gets_the_mask():
     out = m.predict(tn.tensor([[1, 2, 0]], dtype="int32"))
     assert out.shape == (1, 3, 2)
     np.testing.assert_array_equal(seen["mask"].numpy(), [[True, True, False]])
+
+
+@pytest.mark.parametrize("eager", [False, True])
+def test_add_loss_terms_join_the_training_loss(eager):
+    """TF.js's Layer.addLoss(fn): fn() is added to the training loss at every step (not in
+    evaluate); the replayed step computes it anew from the current weights."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 3)).astype(np.float32)
+    y = rng.normal(size=(16, 2)).astype(np.float32)
+
+    def make(with_loss):
+        tn.set_seed(4)
+        m = tn.sequential(layers=[tn.layers.dense(units=2, input_shape=[3], name="d")])
+        if with_loss:
+            k = m.get_layer("d").kernel.val
+            m.get_layer("d").add_loss(lambda: tn.mul(tn.sum(tn.square(k)), 0.5))
+        m.compile(optimizer="sgd", loss="meanSquaredError", run_eagerly=eager)
+        return m
+    m, plain = make(True), make(False)
+    k0 = m.get_layer("d").kernel.val.numpy().copy()
+    data_loss = plain.evaluate(x, y, batch_size=16).item()
+    assert m.evaluate(x, y, batch_size=16).item() == pytest.approx(data_loss)  # no term
+    hist = m.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    assert hist.history["loss"][0] == pytest.approx(data_loss + 0.5 * (k0 ** 2).sum(), rel=1e-5)
+    plain.fit(x, y, batch_size=16, epochs=3, verbose=0)
+    # the term's gradient (the kernel itself) shrinks the kernel more than the data alone
+    assert np.abs(m.get_layer("d").kernel.val.numpy()).sum() < \
+        np.abs(plain.get_layer("d").kernel.val.numpy()).sum()
+    with pytest.raises(TypeError, match=r"add_loss: argument 'losses' must be a function"):
+        m.get_layer("d").add_loss(3.0)
+
+
+def test_add_loss_replays_like_the_tape():
+    import numpy as np
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(20, 3)).astype(np.float32)
+    y = rng.normal(size=(20, 2)).astype(np.float32)
+    runs = []
+    for eager in (False, True):
+        tn.set_seed(4)
+        m = tn.sequential(layers=[tn.layers.dense(units=2, input_shape=[3], name="d")])
+        k = m.get_layer("d").kernel.val
+        m.get_layer("d").add_loss([lambda: tn.mean(tn.abs(k)), lambda: tn.sum(k)])
+        m.compile(optimizer="adam", loss="meanSquaredError", run_eagerly=eager)
+        h = m.fit(x, y, batch_size=8, epochs=2, verbose=0)
+        runs.append((h.history, [w.numpy() for w in m.get_weights()], m))
+    assert runs[0][0] == runs[1][0]
+    for a, b in zip(runs[0][1], runs[1][1]):
+        np.testing.assert_array_equal(a, b)
+    assert runs[0][2]._programs and all(runs[0][2]._programs.values())  # replayed

@@ -363,6 +363,36 @@ class Layer:
         now, from the current values, differentiably)."""
         return [w.regularizer(w.val) for w in self._weights if w.regularizer is not None]
 
+    def add_loss(self, losses):
+        """TF.js's addLoss: a function () -> scalar Tensor (or a list of them) whose value
+        is added to the training loss at every training step, after the forward pass
+        (fit, train_on_batch, fit_dataset; not evaluate, as TF.js)."""
+        if losses is None:
+            return
+        fns = list(losses) if isinstance(losses, (list, tuple)) else [losses]
+        for i, fn in enumerate(fns):
+            if not callable(fn):
+                raise TypeError(f"{self.name}: add_loss: argument 'losses' must be a function "
+                                f"returning a scalar Tensor (or a list of them), received "
+                                f"{type(fn).__name__}" + (f" at index {i}" if len(fns) > 1
+                                                          else ""))
+        added = self.__dict__.setdefault("_added_losses", [])
+        added.extend(fns)
+        bump_state_version()  # a captured step records again, with the new terms
+
+    def added_losses(self):
+        """The add_loss functions' values now, as scalar Tensors (TF.js's layer losses
+        besides the weight penalties)."""
+        out = []
+        for fn in self.__dict__.get("_added_losses", ()):
+            v = fn()
+            if not isinstance(v, Tensor) or v.size != 1 or v.dtype != "float32":
+                raise ValueError(f"{self.name}: a function given to add_loss must return a "
+                                 f"float32 scalar Tensor, received "
+                                 f"{getattr(v, 'shape', type(v).__name__)!r}")
+            out.append(v if not v.shape else v.reshape([]))
+        return out
+
     # -- state written outside the gradient (batch-norm statistics) -----------------------
     def update_state(self, variable, value):
         """Writes a non-trainable weight. During a model's training step the write waits

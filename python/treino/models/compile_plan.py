@@ -255,6 +255,8 @@ def step_loss(model, plan, xs, ys, ws, cache, training):
         # The forward pass created weights (a layer built in its first call): their
         # penalties are taken now, from every weight, as they exist after the pass.
         penalties = model.regularization_losses()
+    if training:  # add_loss terms: after the forward pass, which they may depend on
+        penalties = list(penalties) + model.added_losses()
     for penalty in penalties:
         total = ops.add(total, penalty)
     return total

@@ -155,6 +155,10 @@ class Model(Layer, DatasetTraining):
     def regularization_losses(self):
         return [p for l in self._leaf_layers() for p in l.regularization_losses()]
 
+    def added_losses(self):
+        """The add_loss terms of every layer (the model's own too), now."""
+        return [p for l in [self] + self._leaf_layers() for p in Layer.added_losses(l)]
+
     def get_weights(self, trainable_only=False):
         """The weights' current values as Tensors (TF.js's getWeights), in model.weights
         order (trainable first); only the trainable ones with trainable_only=True. Each
