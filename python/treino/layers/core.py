@@ -178,6 +178,8 @@ class Dense(Layer):
         fused = self.activation.fused
         if fused is not None:
             return self._dense(inputs, fused)
+        if type(self.activation) is _activations._Op and self.activation.name == "softmax":
+            return self._dense(inputs, "softmax")  # one node (ops.dense), same kernels
         return self.activation.apply(self._dense(inputs, "linear"))
 
     def call_logits(self, inputs):

@@ -89,6 +89,29 @@ def dot(a, b):
     return reshape(y, out_shape)
 
 
+def _dense_softmax(x, w, b):
+    """softmax(x @ w + b) over the units as one node: the native linear dense, then the
+    softmax kernel; backward the softmax's, then the dense's. The same kernels, in the
+    same order, as the dense op followed by tn.softmax (bit for bit), with one node's
+    overhead instead of two (a softmax output trained with a loss other than the fused
+    cross-entropy, and predict)."""
+    def core(xd, wd, bd=None):
+        z = K.dense_forward(xd, wd, bd, "linear", None)
+        y = K.softmax(z)
+
+        def backward(dy, needs, out=(None, None, None)):
+            dz = K.softmax_backward(dy, y)
+            if bd is None:
+                dx, dw, _ = K.dense_backward(dz, xd, wd, z, "linear", None, needs[0], False,
+                                             None, out[1])
+                return dx, dw
+            return K.dense_backward(dz, xd, wd, z, "linear", None, needs[0], needs[2], None,
+                                    out[1], out[2] if needs[2] else None)
+        return y, backward
+    core.writes_grads = True
+    return autodiff.apply("dense", core, (x, w) if b is None else (x, w, b))
+
+
 def dense(x, w, b=None, activation="linear", alpha=None):
     """act(x @ w + b) as one fused op: x (N, K), w (K, U), b (U,) or None; activation a
     TF.js id the fused kernel supports (linear, relu, relu6, elu, selu, sigmoid, tanh,
@@ -98,6 +121,8 @@ def dense(x, w, b=None, activation="linear", alpha=None):
         b = pair(b, w, "dense")[0]
     if x.dtype != "float32":
         raise TypeError(f"dense: x and w must be float32, received {x.dtype}")
+    if activation == "softmax":
+        return _dense_softmax(x, w, b)
     # The backward takes `out`, buffers to write dw (and db) into: the engine passes views
     # of its flat gradient buffer (see engine.py), so the weights' gradients need no copy.
     if b is None:
