@@ -16,7 +16,6 @@ import warnings
 import numpy as np
 
 from .._config import user_stacklevel
-
 from ..distributed.state import is_main
 from .base import Callback, _positional_count
 

@@ -2,6 +2,7 @@
 for ported code; memory() reports the live tensors."""
 import gc
 
+from .._config import _snake_key
 from .tensor import Tensor
 
 
@@ -35,7 +36,7 @@ class MemoryInfo(dict):
 
     def __getitem__(self, key):
         if isinstance(key, str) and key not in self:
-            key = _snake(key)
+            key = _snake_key(key)
         return dict.__getitem__(self, key)
 
     def __getattr__(self, name):
@@ -44,11 +45,6 @@ class MemoryInfo(dict):
         except KeyError:
             raise AttributeError(f"memory(): no entry {name!r}; entries: "
                                  f"{', '.join(self)}") from None
-
-
-def _snake(key):
-    import re
-    return re.sub(r"([a-z])([A-Z])", r"\1_\2", key).lower()
 
 
 def memory():

@@ -336,9 +336,15 @@ class Layer:
         unfreezing a layer undoes a model's freeze, which sets the weights' flags)."""
         self._trainable = check_bool(value, f"{type(self).__name__} {self.name!r}",
                                      "trainable")
+        self._weights_follow(self._trainable)
+
+    def _weights_follow(self, value):
+        """Sets the flag of the weights created trainable (TF.js's _trainableWeights) to
+        `value` and syncs every weight's Variable: what the layer's and a model's
+        trainable setters do to a layer's weights."""
         for w in self._weights:
             if w.created_trainable:
-                w._trainable = self._trainable
+                w._trainable = value
             w.sync_trainable()
 
     def count_params(self):

@@ -85,9 +85,7 @@ class Model(Layer, DatasetTraining):
         value = check_bool(value, type(self).__name__, "trainable")
         for layer in self._layers:
             if not isinstance(layer, Model):
-                for w in layer._weights:
-                    if w.created_trainable:
-                        w.trainable = value
+                layer._weights_follow(value)
         object.__setattr__(self, "_trainable", value)
         bump_state_version()
 
